@@ -1,0 +1,341 @@
+"""Data sets as float32 arrays scaled to [0, 1], rows = samples.
+
+    ds = layerwise.datasets.load("fashion-mnist", validation_size=10_000)
+    ds.x_train.shape, ds.y_train.shape, ds.x_val.shape, ds.x_test.shape
+
+Names: ``digits`` (scikit-learn's bundled 8×8 digits; needs no download — the default),
+``mnist`` and ``fashion-mnist`` (IDX files), or a path to a .npz/.npy/.csv file.
+
+MNIST-style files are looked for, in order, in ``$LAYERWISE_DATA`` (and its
+``<name>/`` subfolder), the user cache (``$XDG_CACHE_HOME/layerwise/<name>``, by
+default ``~/.cache/layerwise/<name>``) and ``/usr/share/datasets/<name>`` (Debian's
+``dataset-fashion-mnist``). If they are nowhere, they are downloaded from the official
+mirrors into the cache, checked against their SHA-256 and written atomically.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .idx import read_idx
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+SOURCES = {
+    "mnist": {
+        "mirrors": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
+                    "https://storage.googleapis.com/cvdf-datasets/mnist/"],
+        "sha256": {
+            "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        },
+        "classes": [str(i) for i in range(10)],
+    },
+    "fashion-mnist": {
+        "mirrors": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"],
+        "sha256": {
+            "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        },
+        "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                    "Sneaker", "Bag", "Ankle boot"],
+    },
+}
+ALIASES = {"fashion": "fashion-mnist", "fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist"}
+NAMES = ("digits", "mnist", "fashion-mnist")
+
+
+@dataclass
+class Dataset:
+    """Train / validation / test splits; x float32 (n, features) in [0, 1], y int64 labels (n,)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    n_classes: int = 0
+    image_shape: tuple[int, ...] | None = None
+    class_names: list[str] = field(default_factory=list)
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.x_train.shape[1:]))
+
+    def __repr__(self):
+        val = f", val={len(self.x_val)}" if self.x_val is not None else ""
+        return (f"Dataset({self.name!r}, train={len(self.x_train)}{val}, test={len(self.x_test)}, "
+                f"features={self.n_features}, classes={self.n_classes})")
+
+
+def _n_split(size, total: int, what: str) -> int:
+    """A split size as a count: a float in (0, 1) is a fraction of ``total``, else a count."""
+    if size is None or size == 0:
+        return 0
+    if isinstance(size, float) and 0.0 < size < 1.0:
+        n = int(round(total * size))
+    elif isinstance(size, (int, float)) and not isinstance(size, bool) and float(size).is_integer() and size > 0:
+        n = int(size)
+    else:
+        raise DataError(f"{what} must be a fraction in (0, 1) or a positive count, got {size!r}")
+    if n >= total:
+        raise DataError(f"{what}={size} leaves no training data ({total} samples available)")
+    return n
+
+
+def _split_validation(ds: Dataset, validation_size) -> Dataset:
+    n_val = _n_split(validation_size, len(ds.x_train), "validation_size")
+    if n_val:
+        # the last samples of the training file (the book's 50,000 / 10,000 split of MNIST)
+        ds.x_val, ds.y_val = ds.x_train[-n_val:], ds.y_train[-n_val:]
+        ds.x_train, ds.y_train = ds.x_train[:-n_val], ds.y_train[:-n_val]
+    return ds
+
+
+# -- digits -------------------------------------------------------------------------------------
+def _load_digits(test_size: float = 0.2) -> Dataset:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32)
+    y = d.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=0, stratify=y)
+    return Dataset("digits", x_tr, y_tr, x_te, y_te, n_classes=10, image_shape=(8, 8),
+                   class_names=[str(i) for i in range(10)])
+
+
+# -- MNIST-style --------------------------------------------------------------------------------
+def cache_dir(name: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "layerwise" / name
+
+
+def search_dirs(name: str) -> list[Path]:
+    dirs = []
+    env = os.environ.get("LAYERWISE_DATA")
+    if env:
+        dirs += [Path(env) / name, Path(env)]
+    dirs += [cache_dir(name), Path("/usr/share/datasets") / name]
+    return dirs
+
+
+def _find(directory: Path, stem: str) -> Path | None:
+    for candidate in (directory / f"{stem}.gz", directory / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def locate(name: str) -> dict[str, Path] | None:
+    """The four IDX files from the first search directory that has all of them."""
+    for d in search_dirs(name):
+        found = {k: _find(d, stem) for k, stem in FILES.items()}
+        if all(found.values()):
+            return found  # type: ignore[return-value]
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(name: str, mirrors: list[str] | None = None, timeout: float = 30.0) -> dict[str, Path]:
+    """Fetch the four files into the cache, verifying SHA-256; each is written atomically."""
+    from ..io import atomic_write_bytes
+    source = SOURCES[name]
+    mirrors = mirrors or source["mirrors"]
+    target = cache_dir(name)
+    paths: dict[str, Path] = {}
+    for key, stem in FILES.items():
+        fname = f"{stem}.gz"
+        dest = target / fname
+        expected = source["sha256"][fname]
+        if dest.is_file() and sha256_of(dest) == expected:
+            paths[key] = dest
+            continue
+        errors = []
+        for base in mirrors:
+            try:
+                with urllib.request.urlopen(base + fname, timeout=timeout) as resp:
+                    data = resp.read()
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                errors.append(f"{base}: {exc}")
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != expected:
+                errors.append(f"{base}: SHA-256 mismatch (got {digest[:12]}…, expected {expected[:12]}…)")
+                continue
+            atomic_write_bytes(dest, data)
+            paths[key] = dest
+            break
+        else:
+            where = ", ".join(str(d) for d in search_dirs(name))
+            raise DataError(
+                f"{name}: could not download {fname} ({'; '.join(errors)}). Offline? Put the four files "
+                f"({', '.join(s + '.gz' for s in FILES.values())}) in one of: {where} "
+                f"(or set LAYERWISE_DATA to their folder).")
+    return paths
+
+
+def _load_idx_set(name: str, download_missing: bool = True) -> Dataset:
+    paths = locate(name)
+    if paths is None:
+        if not download_missing:
+            where = ", ".join(str(d) for d in search_dirs(name))
+            raise DataError(f"{name}: IDX files not found in {where}; set LAYERWISE_DATA to their folder")
+        paths = download(name)
+    arrays = {k: read_idx(p) for k, p in paths.items()}
+    for part in ("train", "test"):
+        xi, yl = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if xi.ndim != 3 or yl.ndim != 1 or len(xi) != len(yl):
+            raise DataError(f"{name}: {paths[f'{part}_images']} has shape {xi.shape} and "
+                            f"{paths[f'{part}_labels']} has shape {yl.shape}; expected (n, h, w) images "
+                            "and (n,) labels of the same n")
+        if yl.size and (yl.max() > 9):
+            raise DataError(f"{paths[f'{part}_labels']}: label {int(yl.max())} is outside 0..9")
+    image_shape = arrays["train_images"].shape[1:]
+    if arrays["test_images"].shape[1:] != image_shape:
+        raise DataError(f"{name}: train images are {image_shape} but test images are "
+                        f"{arrays['test_images'].shape[1:]}")
+
+    def scale(a):
+        return (a.reshape(len(a), -1).astype(np.float32) / np.float32(255.0))
+
+    return Dataset(name, scale(arrays["train_images"]), arrays["train_labels"].astype(np.int64),
+                   scale(arrays["test_images"]), arrays["test_labels"].astype(np.int64),
+                   n_classes=10, image_shape=tuple(image_shape), class_names=list(SOURCES[name]["classes"]))
+
+
+# -- user files ---------------------------------------------------------------------------------
+def _read_csv(path: Path, label_column: int) -> tuple[np.ndarray, np.ndarray]:
+    rows: list[list[str]] = []
+    with open(path, newline="") as fh:
+        for row in csv.reader(fh):
+            if row and any(cell.strip() for cell in row):
+                rows.append(row)
+    if not rows:
+        raise DataError(f"{path}: the CSV file is empty")
+
+    def numeric(row):
+        try:
+            [float(c) for c in row]
+            return True
+        except ValueError:
+            return False
+
+    if not numeric(rows[0]):
+        rows = rows[1:]  # a header line
+    if not rows:
+        raise DataError(f"{path}: the CSV file has a header but no data rows")
+    width = len(rows[0])
+    table = np.empty((len(rows), width), dtype=np.float64)
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise DataError(f"{path}: row {i + 1} has {len(row)} columns but the first row has {width} "
+                            "(ragged CSV)")
+        for j, cell in enumerate(row):
+            try:
+                table[i, j] = float(cell)
+            except ValueError:
+                raise DataError(f"{path}: row {i + 1}, column {j + 1}: {cell!r} is not a number") from None
+    return _features_labels(table, label_column, path)
+
+
+def _features_labels(table: np.ndarray, label_column: int, path) -> tuple[np.ndarray, np.ndarray]:
+    if table.ndim != 2 or table.shape[1] < 2:
+        raise DataError(f"{path}: expected a 2-D table of features plus a label column, got shape {table.shape}")
+    if not -table.shape[1] <= label_column < table.shape[1]:
+        raise DataError(f"{path}: label_column {label_column} is outside the {table.shape[1]} columns")
+    y = table[:, label_column]
+    x = np.delete(table, label_column % table.shape[1], axis=1)
+    return x, y
+
+
+def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 0) -> Dataset:
+    """A data set from a file: .npz (arrays x, y — or x_train, y_train, x_test, y_test),
+    .npy (a 2-D table) or .csv (numeric, optional header), features plus a label column.
+
+    Features are used as given (cast to float32); labels must be integers 0..k-1.
+    Without an explicit test split, ``test_size`` of the rows (shuffled with ``seed``) are held out.
+    """
+    from ..validation import as_features, as_labels
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    suffix = path.suffix.lower()
+    x_test = y_test = None
+    try:
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                keys = set(z.files)
+                if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+                    x, y, x_test, y_test = z["x_train"], z["y_train"], z["x_test"], z["y_test"]
+                elif {"x", "y"} <= keys:
+                    x, y = z["x"], z["y"]
+                else:
+                    raise DataError(f"{path}: .npz needs arrays 'x' and 'y' (or x_train, y_train, x_test, "
+                                    f"y_test); found {sorted(keys)}")
+        elif suffix == ".npy":
+            x, y = _features_labels(np.load(path, allow_pickle=False), label_column, path)
+        elif suffix == ".csv":
+            x, y = _read_csv(path, label_column)
+        else:
+            raise DataError(f"{path}: unsupported data file type {suffix!r}; use .npz, .npy or .csv")
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read data file ({exc})") from None
+    x = as_features(x, f"{path.name} features")
+    y = as_labels(y, name=f"{path.name} labels")
+    if len(x) != len(y):
+        raise DataError(f"{path}: {len(x)} feature rows but {len(y)} labels")
+    if x_test is None:
+        n_test = _n_split(test_size, len(x), "test_size")
+        order = np.random.default_rng(seed).permutation(len(x))
+        test, train = order[:n_test], order[n_test:]
+        x, x_test, y, y_test = x[train], x[test], y[train], y[test]
+    else:
+        x_test = as_features(x_test, f"{path.name} x_test", x.shape[1:])
+        y_test = as_labels(y_test, name=f"{path.name} y_test")
+    n_classes = int(max(y.max(), y_test.max() if len(y_test) else 0)) + 1
+    return Dataset(path.stem, x.reshape(len(x), -1), y, x_test.reshape(len(x_test), -1), y_test,
+                   n_classes=n_classes, class_names=[str(i) for i in range(n_classes)])
+
+
+def load(name: str, validation_size: int | float = 0, download: bool = True, **kwargs) -> Dataset:
+    """Load a named data set (digits, mnist, fashion-mnist) or a data file, with the last
+    ``validation_size`` training samples (a count or a fraction) held out for validation."""
+    key = ALIASES.get(str(name).lower(), str(name).lower())
+    if key == "digits":
+        ds = _load_digits(**kwargs)
+    elif key in SOURCES:
+        ds = _load_idx_set(key, download_missing=download)
+    elif Path(str(name)).suffix.lower() in (".npz", ".npy", ".csv"):
+        ds = load_file(name, **kwargs)
+    else:
+        raise DataError(f"unknown data set {name!r}; valid: {', '.join(NAMES)}, or a .npz/.npy/.csv path")
+    return _split_validation(ds, validation_size)

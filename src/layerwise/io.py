@@ -1,0 +1,204 @@
+"""Files: atomic writes, and model files (safetensors arrays + JSON metadata, never pickle).
+
+A model file is a safetensors file whose tensors are named ``<layer>/<param>`` (and
+``<layer>/state/<name>`` for BatchNorm statistics) and whose metadata entry
+``layerwise`` holds JSON: format name and version, layerwise version, the model's
+config and (when compiled) the optimizer and loss configs. Loading validates every
+part before building anything and raises :class:`ModelFileError` naming the problem.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, ModelFileError
+
+FORMAT = "layerwise-model"
+FORMAT_VERSION = 1
+_DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "U8": np.uint8}
+MAX_HEADER = 100 * 1024 * 1024
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``:
+    a crash leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def atomic_write_text(path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# -- safetensors container --------------------------------------------------------------------
+def pack(tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
+    from safetensors.numpy import save
+    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    return save(arrays, metadata={"layerwise": json.dumps(meta, sort_keys=True)})
+
+
+def unpack(data: bytes, source: str = "file") -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Parse and check a safetensors byte string: header bounds, dtypes, offsets; then arrays."""
+    if len(data) < 8:
+        raise ModelFileError(f"{source}: too short to be a model file ({len(data)} bytes)")
+    (hlen,) = struct.unpack("<Q", data[:8])
+    if hlen > MAX_HEADER or 8 + hlen > len(data):
+        raise ModelFileError(f"{source}: header claims {hlen} bytes but the file has {len(data)} "
+                             "(truncated or not a layerwise model file)")
+    try:
+        header = json.loads(data[8:8 + hlen].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{source}: corrupt header ({exc})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source}: corrupt header (not a JSON object)")
+    meta_raw = header.pop("__metadata__", None)
+    if not isinstance(meta_raw, dict) or "layerwise" not in meta_raw:
+        raise ModelFileError(f"{source}: no layerwise metadata (not a layerwise model file)")
+    try:
+        meta = json.loads(meta_raw["layerwise"])
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{source}: corrupt layerwise metadata ({exc})") from None
+    body = len(data) - 8 - hlen
+    for name, info in header.items():
+        if not isinstance(info, dict) or info.get("dtype") not in _DTYPES:
+            raise ModelFileError(f"{source}: tensor {name!r} has unsupported dtype "
+                                 f"{info.get('dtype') if isinstance(info, dict) else info!r}")
+        shape, offs = info.get("shape"), info.get("data_offsets")
+        if (not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape)
+                or not isinstance(offs, list) or len(offs) != 2
+                or not all(isinstance(o, int) for o in offs)):
+            raise ModelFileError(f"{source}: tensor {name!r} has a malformed shape or offsets")
+        size = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[info["dtype"]]).itemsize
+        if not 0 <= offs[0] <= offs[1] <= body or offs[1] - offs[0] != size:
+            raise ModelFileError(f"{source}: tensor {name!r} lies outside the file or has the wrong "
+                                 "size (truncated or corrupt)")
+    try:
+        from safetensors.numpy import load
+        tensors = load(bytes(data))
+    except Exception as exc:
+        raise ModelFileError(f"{source}: corrupt tensor data ({exc})") from None
+    return tensors, meta
+
+
+# -- models --------------------------------------------------------------------------------------
+def model_tensors(model) -> dict[str, np.ndarray]:
+    from .backend import to_numpy
+    out = {}
+    for layer in model.layers:
+        for key, arr in layer.params.items():
+            out[f"{layer.name}/{key}"] = to_numpy(arr)
+        for key, arr in layer.state.items():
+            out[f"{layer.name}/state/{key}"] = to_numpy(arr)
+    return out
+
+
+def model_metadata(model) -> dict[str, Any]:
+    from . import __version__
+    meta: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                            "layerwise_version": __version__, "config": model.get_config()}
+    if model.optimizer is not None and model.loss is not None:
+        meta["compile"] = {"optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
+                           "metrics": list(model.metrics)}
+    return meta
+
+
+def save_model(model, path) -> None:
+    if not model.built:
+        raise ConfigError("cannot save a model that is not built (fit it or call build first)")
+    atomic_write_bytes(path, pack(model_tensors(model), model_metadata(model)))
+
+
+def check_meta(meta: dict[str, Any], source: str, expected_format: str = FORMAT) -> None:
+    if not isinstance(meta, dict) or meta.get("format") != expected_format:
+        raise ModelFileError(f"{source}: not a {expected_format} file (format "
+                             f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{source}: invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{source}: format version {version} is newer than this layerwise "
+                             f"understands ({FORMAT_VERSION}); upgrade layerwise to read it")
+
+
+def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], source: str):
+    """Build a model from checked file parts: every expected tensor present with its shape, no extras."""
+    from .model import Sequential
+    check_meta(meta, source)
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{source}: metadata has no model config")
+    try:
+        model = Sequential.from_config(config)
+        model.build()
+    except (ConfigError, TypeError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"{source}: invalid model config: {exc}") from None
+    expected = {}
+    for layer in model.layers:
+        for key, arr in layer.params.items():
+            expected[f"{layer.name}/{key}"] = (layer.params, key)
+        for key, arr in layer.state.items():
+            expected[f"{layer.name}/state/{key}"] = (layer.state, key)
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing:
+        raise ModelFileError(f"{source}: missing tensors {missing}")
+    if extra:
+        raise ModelFileError(f"{source}: unexpected tensors {extra}")
+    for name, (store, key) in expected.items():
+        arr = tensors[name]
+        if arr.shape != tuple(store[key].shape):
+            raise ModelFileError(f"{source}: tensor {name!r} has shape {arr.shape}, the architecture "
+                                 f"needs {tuple(store[key].shape)}")
+        if arr.dtype != store[key].dtype:
+            raise ModelFileError(f"{source}: tensor {name!r} has dtype {arr.dtype}, expected {store[key].dtype}")
+        if not np.isfinite(arr).all():
+            raise ModelFileError(f"{source}: tensor {name!r} holds NaN or inf")
+    for name, (store, key) in expected.items():
+        store[key][...] = model.xp.asarray(tensors[name])
+    comp = meta.get("compile")
+    if isinstance(comp, dict):
+        try:
+            model.compile(optimizer=comp["optimizer"], loss=comp["loss"], metrics=comp.get("metrics"))
+        except (ConfigError, KeyError, TypeError):
+            pass  # e.g. a custom loss: the weights are fine, compile again by hand
+    return model
+
+
+def load_model(path):
+    """Load a model saved with ``model.save``; raises ModelFileError for anything malformed."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory, not a model file") from None
+    tensors, meta = unpack(data, str(path))
+    return model_from_parts(tensors, meta, str(path))

@@ -1,0 +1,438 @@
+"""Sequential: a stack of layers trained by backpropagation.
+
+    model = Sequential([Dense(100, "relu"), Dense(10, "softmax")], input_shape=(784,), seed=0)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=32, epochs=10, validation_split=0.1)
+    model.evaluate(x_test, y_test);  model.predict(x_test);  print(model.summary())
+
+One training step (see DESIGN.md): forward (each layer caches what backward needs) →
+loss and ∂L/∂output (fused with the output activation where possible) → backward
+(each layer fills ``grads``) → optimizer chain (clip → decay → rule) → constraints
+(max-norm) → weight averages (EMA) → callbacks.
+"""
+from __future__ import annotations
+
+import io
+import math
+import time
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import averaging, backend, losses as losses_mod, optimizers as optimizers_mod
+from . import callbacks as callbacks_mod
+from .errors import ConfigError, DataError, TrainingError
+from .layers import Activation, Dense, Layer, from_config as layer_from_config
+from .metrics import METRICS, predicted_labels
+from .validation import as_features, as_targets
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+class Sequential:
+    """A linear stack of layers. ``seed`` seeds the one generator used for weight
+    initialisation, shuffling and dropout: two CPU runs with the same seed are bit-identical.
+    """
+
+    def __init__(self, layers: Iterable[Layer] | None = None, input_shape=None, name: str = "sequential",
+                 seed: int | None = None, dtype=None, backend_name: str | None = None):
+        self.name = name
+        self.layers: list[Layer] = []
+        self.seed = seed
+        self.rng = backend.make_rng(seed)
+        self.dtype = backend.check_dtype(dtype if dtype is not None else backend.floatx())
+        self.backend_name = backend_name or backend.get_backend()
+        self.xp = backend.get_array_module(self.backend_name)
+        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.built = False
+        self.optimizer: optimizers_mod.Optimizer | None = None
+        self.loss: losses_mod.Loss | None = None
+        self.metrics: list[str] = []
+        self.ema: averaging.ExponentialMovingAverage | None = None
+        self.stop_training = False
+        self.history: callbacks_mod.History | None = None
+        self.halt_on_nonfinite = False
+        self.nonfinite_report: str | None = None
+        self._fused = False
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- structure --------------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise ConfigError(f"Sequential.add expects a Layer, got {layer!r}")
+        if self.built:
+            raise ConfigError("cannot add layers to a model that is already built")
+        if layer.name is None:
+            base = _snake(type(layer).__name__)
+            taken = {lay.name for lay in self.layers}
+            i = 1
+            while f"{base}_{i}" in taken:
+                i += 1
+            layer.name = f"{base}_{i}"
+        elif layer.name in {lay.name for lay in self.layers}:
+            raise ConfigError(f"duplicate layer name {layer.name!r}")
+        if not self.layers and self.input_shape is None and layer.input_shape is not None:
+            self.input_shape = layer.input_shape
+        self.layers.append(layer)
+
+    def build(self, input_shape=None) -> None:
+        """Create every layer's parameters, layer by layer, from the input shape (no batch axis)."""
+        if input_shape is not None:
+            self.input_shape = tuple(int(d) for d in np.atleast_1d(input_shape))
+        if self.input_shape is None:
+            raise ConfigError("the model needs an input shape: pass input_shape=... or call fit/build")
+        if not self.layers:
+            raise ConfigError("the model has no layers")
+        shape = self.input_shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape, self.rng, self.dtype, self.xp)
+            elif tuple(layer.input_shape) != tuple(shape):
+                raise ConfigError(f"layer {layer.name!r} was built for inputs {layer.input_shape}, "
+                                  f"but receives {shape}")
+            shape = layer.output_shape
+        self.output_shape = shape
+        self.built = True
+        self._collect_params()
+
+    def _collect_params(self) -> None:
+        """Parallel lists of trainable parameter and gradient arrays (the optimizer's view)."""
+        self._param_refs = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+        self._params = [layer.params[key] for layer, key in self._param_refs]
+        self._grads = [layer.grads[key] for layer, key in self._param_refs]
+        # the lowest layer whose input gradient is needed: nothing below a frozen prefix
+        first = next((i for i, lay in enumerate(self.layers) if lay.trainable and lay.params), len(self.layers))
+        self._first_trainable = first
+
+    @property
+    def n_outputs(self) -> int:
+        return int(np.prod(self.output_shape))
+
+    def count_params(self) -> int:
+        """Σ weights + Σ biases (+ BatchNorm's γ, β): the notes' parameter count."""
+        return sum(layer.count_params() for layer in self.layers)
+
+    @property
+    def depth(self) -> int:
+        """Layers with weights: hidden layers + the output layer (the input is not counted)."""
+        return sum(1 for layer in self.layers if isinstance(layer, Dense))
+
+    # -- compile ----------------------------------------------------------------------------
+    def compile(self, optimizer="sgd", loss="categorical_crossentropy", metrics=None, ema=None) -> None:
+        """Choose the optimizer, loss, metrics and (optionally) an EMA of the weights.
+
+        ``optimizer`` and ``loss`` take names ("adam", "mse") or objects (``Adam(1e-3)``);
+        ``ema`` takes a decay (e.g. 0.99) or an ExponentialMovingAverage.
+        """
+        self.optimizer = optimizers_mod.get(optimizer)
+        self.loss = losses_mod.get(loss)
+        metrics = list(metrics or [])
+        for m in metrics:
+            if m not in METRICS:
+                raise ConfigError(f"unknown metric {m!r}; valid: {', '.join(sorted(METRICS))}")
+        self.metrics = ["accuracy" if m == "acc" else m for m in metrics]
+        self.ema = averaging.get(ema)
+        if self.built:
+            self._collect_params()
+
+    def _require_compiled(self) -> None:
+        if self.optimizer is None or self.loss is None:
+            raise ConfigError("call model.compile(optimizer=..., loss=...) before fit/evaluate")
+
+    def _output_activation(self) -> str | None:
+        last = self.layers[-1]
+        if isinstance(last, (Dense, Activation)):
+            return last.activation.name
+        return None
+
+    # -- forward / backward -------------------------------------------------------------------
+    def forward(self, x, training: bool = False):
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, grad_out, fused: bool = False) -> None:
+        """Propagate ∂L/∂output down the stack, filling each layer's ``grads``.
+
+        With ``fused=True`` ``grad_out`` is already δ = ∂L/∂z of the output layer.
+        """
+        layers = self.layers
+        stop = self._first_trainable
+        dy = grad_out
+        for i in range(len(layers) - 1, stop - 1, -1):
+            layer = layers[i]
+            need = i > stop
+            if fused and i == len(layers) - 1:
+                dy = layer.backward_from_z(dy, need)
+            else:
+                dy = layer.backward(dy, need)
+
+    def regularization_loss(self) -> float:
+        return float(sum(layer.regularization_loss() for layer in self.layers))
+
+    def train_on_batch(self, x, y):
+        """One step on one batch (already validated, on the model's device). Returns (loss, outputs)."""
+        out = self.forward(x, training=True)
+        loss = self.loss.value(out, y)
+        if self._has_regularizers:
+            loss += self.regularization_loss()
+        if not math.isfinite(loss):
+            self.nonfinite_report = self._locate_nonfinite(out, loss)
+            if self.halt_on_nonfinite:
+                return loss, out  # leave the weights as they were before this step
+        if self._fused:
+            self.backward(self.loss.grad_z(out, y), fused=True)
+        else:
+            self.backward(self.loss.grad(out, y))
+        self.optimizer.update(self._params, self._grads)
+        if self._has_constraints:
+            for layer in self.layers:
+                layer.apply_constraints()
+        if self.ema is not None:
+            self.ema.update(self._params)
+        return loss, out
+
+    def _locate_nonfinite(self, out, loss) -> str:
+        """Where the first NaN/inf is: a parameter, a layer's output, or the loss itself."""
+        step = self.optimizer.iterations
+        xp = self.xp
+        for layer in self.layers:
+            for key, arr in layer.params.items():
+                if not bool(xp.isfinite(arr).all()):
+                    return f"step {step}: layer {layer.name!r} parameter {key!r} holds NaN/inf"
+            cached = getattr(layer, "_a", None)
+            if cached is not None and not bool(xp.isfinite(cached).all()):
+                return f"step {step}: layer {layer.name!r} output (activations) holds NaN/inf"
+        return f"step {step}: the loss is {loss} although every layer's output is finite"
+
+    # -- fit ----------------------------------------------------------------------------------
+    def _prepare(self, x, y, name="x"):
+        if not self.built:
+            xa = np.asarray(x) if not hasattr(x, "__cuda_array_interface__") else x
+            if getattr(xa, "ndim", 0) < 2:
+                as_features(x, name)  # raises the clear shape error
+            self.build(tuple(xa.shape[1:]))
+        xa = as_features(x, name, self.input_shape, self.dtype)
+        sparse_ok = self.loss.accepts_sparse if self.loss is not None else True
+        ya, labels = as_targets(y, xa.shape[0], self.n_outputs, sparse_ok, self.dtype,
+                                "y" if name == "x" else f"y of {name}")
+        return xa, ya, labels
+
+    def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
+            callbacks: list | None = None, validation_split: float = 0.0, validation_data=None,
+            shuffle: bool = True, initial_epoch: int = 0) -> "callbacks_mod.History":
+        """Train with mini-batches: ``batch_size=len(x)`` is batch gradient descent, 1 is online.
+
+        Returns the History (per-epoch loss, metrics, val_* and lr). verbose: 0 silent,
+        1 progress bar and a line per epoch, 2 a line per epoch.
+        """
+        self._require_compiled()
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
+        if not 0.0 <= float(validation_split) < 1.0:
+            raise ConfigError(f"validation_split must be in [0, 1), got {validation_split}")
+        x, y, labels = self._prepare(x, y)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ConfigError("validation_data must be a pair (x_val, y_val)")
+            val = self._prepare(validation_data[0], validation_data[1], "validation x")
+        elif validation_split:
+            n_val = int(round(len(x) * float(validation_split)))
+            if n_val < 1 or n_val >= len(x):
+                raise DataError(f"validation_split={validation_split} leaves {n_val} validation samples "
+                                f"out of {len(x)}")
+            # the last samples, before shuffling (Keras's convention)
+            val = (x[-n_val:], y[-n_val:], labels[-n_val:] if labels is not None else None)
+            x, y, labels = x[:-n_val], y[:-n_val], (labels[:-n_val] if labels is not None else None)
+
+        self._fused = self.loss.fused_activation is not None and \
+            self.loss.fused_activation == self._output_activation()
+        self._has_regularizers = any(getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None)
+                                     for l in self.layers)
+        self._has_constraints = any(getattr(l, "kernel_constraint", None) or getattr(l, "bias_constraint", None)
+                                    for l in self.layers)
+        self._collect_params()
+        if self.ema is not None:
+            self.ema.start(self._params)
+
+        history = callbacks_mod.History()
+        cbs = callbacks_mod.CallbackList([history, *(callbacks or [])], verbose=verbose)
+        self.halt_on_nonfinite = False  # TerminateOnNaN switches it on in set_model
+        cbs.set_model(self)
+        self.history = history
+        self.stop_training = False
+        self.nonfinite_report = None
+        xp = self.xp
+        n = len(x)
+        bs = min(int(batch_size), n)
+        steps = math.ceil(n / bs)
+        xd, yd = xp.asarray(x), xp.asarray(y)
+        # preallocated batch buffers: gathering a batch writes into them, no new arrays per step
+        xbuf = xp.empty((bs,) + x.shape[1:], dtype=x.dtype)
+        ybuf = xp.empty((bs,) + y.shape[1:], dtype=y.dtype)
+        params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": bs}
+        cbs.on_train_begin({"params": params})
+        for epoch in range(initial_epoch, epochs):
+            if self.stop_training:
+                break
+            cbs.on_epoch_begin(epoch, {})
+            t0 = time.perf_counter()
+            order = self.rng.permutation(n) if shuffle else np.arange(n)
+            order_d = xp.asarray(order)
+            loss_sum, correct, seen = 0.0, 0, 0
+            for step in range(steps):
+                idx = order_d[step * bs:(step + 1) * bs]
+                m = len(idx)
+                xb, yb = xbuf[:m], ybuf[:m]
+                xp.take(xd, idx, axis=0, out=xb)
+                xp.take(yd, idx, axis=0, out=yb)
+                loss, out = self.train_on_batch(xb, yb)
+                if self.nonfinite_report is not None and self.halt_on_nonfinite:
+                    cbs.on_batch_end(step, {"loss": loss, "size": m})
+                    break
+                loss_sum += loss * m
+                seen += m
+                if labels is not None and self.metrics:
+                    correct += int((predicted_labels(out) == labels[order[step * bs:step * bs + m]]).sum())
+                cbs.on_batch_end(step, {"loss": loss, "size": m})
+                if self.stop_training:
+                    break
+            logs: dict[str, float] = {"loss": loss_sum / max(seen, 1)}
+            if "accuracy" in self.metrics and labels is not None:
+                logs["accuracy"] = correct / max(seen, 1)
+            if val is not None:
+                for k, v in self._evaluate_prepared(*val).items():
+                    logs[f"val_{k}"] = v
+            logs["lr"] = self.optimizer.lr
+            logs["time"] = time.perf_counter() - t0
+            cbs.on_epoch_end(epoch, logs)
+            if self.nonfinite_report is not None and self.halt_on_nonfinite:
+                break
+        cbs.on_train_end({})
+        return history
+
+    # -- evaluate / predict --------------------------------------------------------------------
+    def _batches(self, n: int, batch_size: int):
+        for start in range(0, n, batch_size):
+            yield slice(start, min(start + batch_size, n))
+
+    def _evaluate_prepared(self, x, y, labels, batch_size: int = 1024) -> dict[str, float]:
+        xp = self.xp
+        loss_sum = 0.0
+        preds = []
+        with self._averaged():
+            for sl in self._batches(len(x), batch_size):
+                out = self.forward(xp.asarray(x[sl]), training=False)
+                loss_sum += self.loss.value(out, xp.asarray(y[sl])) * (sl.stop - sl.start)
+                preds.append(predicted_labels(out))
+            reg = self.regularization_loss() if getattr(self, "_has_regularizers", True) else 0.0
+        result = {"loss": loss_sum / len(x) + reg}
+        if "accuracy" in self.metrics and labels is not None:
+            result["accuracy"] = float((np.concatenate(preds) == labels).mean())
+        return result
+
+    def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
+        """Loss (including regularisation terms) and the compiled metrics on (x, y).
+
+        Uses the averaged weights when the model was compiled with ``ema``.
+        """
+        self._require_compiled()
+        if not self.built:
+            raise ConfigError("the model is not built yet: fit it (or call build) before evaluate")
+        self._has_regularizers = any(getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None)
+                                     for l in self.layers)
+        xa, ya, labels = self._prepare(x, y)
+        return self._evaluate_prepared(xa, ya, labels, batch_size)
+
+    def _averaged(self):
+        if self.ema is not None and self.built:
+            self._collect_params()
+            return self.ema.swapped_in(self._params)
+        from contextlib import nullcontext
+        return nullcontext()
+
+    def predict(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Outputs of the last layer (inference mode, in batches), as a NumPy array."""
+        if not self.built:
+            raise ConfigError("the model is not built yet: fit it (or call build) before predict")
+        xa = as_features(x, "x", self.input_shape, self.dtype)
+        outs = []
+        with self._averaged():
+            for sl in self._batches(len(xa), batch_size):
+                outs.append(backend.to_numpy(self.forward(self.xp.asarray(xa[sl]), training=False)))
+        return np.concatenate(outs, axis=0)
+
+    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Class probabilities: the softmax/sigmoid outputs (a single sigmoid output gives two columns)."""
+        p = self.predict(x, batch_size)
+        if p.shape[1] == 1:
+            return np.hstack([1.0 - p, p])
+        return p
+
+    def predict_classes(self, x, batch_size: int = 1024) -> np.ndarray:
+        return predicted_labels(self.predict(x, batch_size))
+
+    # -- weights and config --------------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        return [backend.to_numpy(layer.params[k]).copy() for layer in self.layers for k in layer.params]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        targets = [(layer, k) for layer in self.layers for k in layer.params]
+        if len(weights) != len(targets):
+            raise ConfigError(f"set_weights got {len(weights)} arrays, the model has {len(targets)}")
+        for (layer, k), w in zip(targets, weights):
+            if tuple(np.shape(w)) != tuple(layer.params[k].shape):
+                raise ConfigError(f"{layer.name}.{k}: expected shape {tuple(layer.params[k].shape)}, "
+                                  f"got {tuple(np.shape(w))}")
+            layer.params[k][...] = self.xp.asarray(w, dtype=self.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None,
+                "dtype": str(self.dtype), "layers": [layer.get_config() for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], seed: int | None = None) -> "Sequential":
+        layers = [layer_from_config(c) for c in config.get("layers", [])]
+        return cls(layers, input_shape=config.get("input_shape"), name=config.get("name", "sequential"),
+                   seed=seed, dtype=config.get("dtype"))
+
+    def save(self, path) -> None:
+        """Write the model (architecture + weights) to a safetensors file, atomically."""
+        from .io import save_model
+        save_model(self, path)
+
+    # -- summary ------------------------------------------------------------------------------
+    def summary(self, print_fn=None) -> str:
+        """A table of layers, output shapes and parameter counts; returns it and prints it
+        (to ``print_fn`` if given, else with rich)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        if not self.built and self.input_shape is not None:
+            self.build()
+        table = Table(title=f"Model: {self.name}")
+        table.add_column("Layer (type)")
+        table.add_column("Output shape")
+        table.add_column("Params", justify="right")
+        for layer in self.layers:
+            act = getattr(layer, "activation", None)
+            kind = type(layer).__name__ + (f", {act.name}" if act is not None and act.name != "linear" else "")
+            shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")" if layer.built else "?"
+            table.add_row(f"{layer.name} ({kind})", shape, f"{layer.count_params():,}")
+        total = self.count_params()
+        trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
+        non_train = sum(int(np.prod(a.shape)) for layer in self.layers for a in layer.state.values())
+        console = Console(record=True, width=88, file=io.StringIO())
+        console.print(table)
+        console.print(f"Total params: {total:,}  (trainable {trainable:,}, frozen {total - trainable:,}; "
+                      f"non-trainable statistics {non_train:,})")
+        console.print(f"Depth: {self.depth} layers ({max(self.depth - 1, 0)} hidden + 1 output)")
+        text = console.export_text()
+        (print_fn or print)(text)
+        return text

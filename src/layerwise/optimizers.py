@@ -1,0 +1,302 @@
+"""Optimizers: ``update(params, grads)`` changes each parameter in place.
+
+Every step runs the same chain (optax-style, in this order):
+  1. clipvalue:       g ← clip(g, −c, c)
+  2. clipnorm:        g ← g · min(1, c/‖g‖)        per tensor
+  3. global_clipnorm: g ← g · min(1, c/‖(g₁, g₂, …)‖)  over all tensors
+  4. weight_decay λ:  g ← g + λ·w   (coupled L2, as PyTorch's; for SGD this is the notes'
+                      w ← (1 − ηλ)w − η·∇). AdamW instead decays decoupled: w ← w − ηλw.
+  5. the update rule below, with η = schedule(step) · lr_multiplier.
+``lr_multiplier`` is what ReduceLROnPlateau changes, so plateaus compose with schedules.
+Adam-family arithmetic follows PyTorch (ε added to √v̂).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import schedules
+from .errors import ConfigError
+
+
+def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
+    if value is None and optional:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    bad = not math.isfinite(v)
+    if lo is not None:
+        bad |= v <= lo if lo_open else v < lo
+    if hi is not None:
+        bad |= v >= hi if hi_open else v > hi
+    if bad:
+        lo_s = "" if lo is None else f"{'>' if lo_open else '>='} {lo}"
+        hi_s = "" if hi is None else f"{'<' if hi_open else '<='} {hi}"
+        raise ConfigError(f"{name} must be {' and '.join(s for s in (lo_s, hi_s) if s)}, got {value!r}")
+    return v
+
+
+class Optimizer:
+    name = "optimizer"
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
+                 clipnorm=None, global_clipnorm=None):
+        if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
+            _check("learning_rate", learning_rate, lo=0, lo_open=True)
+        self.learning_rate = schedules.get(learning_rate)
+        self.weight_decay = _check("weight_decay", weight_decay, lo=0)
+        self.clipvalue = _check("clipvalue", clipvalue, lo=0, lo_open=True, optional=True)
+        self.clipnorm = _check("clipnorm", clipnorm, lo=0, lo_open=True, optional=True)
+        self.global_clipnorm = _check("global_clipnorm", global_clipnorm, lo=0, lo_open=True, optional=True)
+        self.iterations = 0
+        self.lr_multiplier = 1.0
+        self.slots: dict[str, list] = {k: [] for k in self.slot_names}
+
+    # -- the learning rate ------------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        """The rate the next update will use: schedule(iterations) · lr_multiplier."""
+        return self.learning_rate(self.iterations) * self.lr_multiplier
+
+    # -- the chain --------------------------------------------------------------------
+    def transform_gradients(self, params: list, grads: list) -> list:
+        """Steps 1–4 of the chain (in place on the gradient arrays)."""
+        if self.clipvalue is not None:
+            for g in grads:
+                np.clip(g, -self.clipvalue, self.clipvalue, out=g)
+        if self.clipnorm is not None:
+            for g in grads:
+                norm = float(np.sqrt((g * g).sum()))
+                if norm > self.clipnorm:
+                    g *= self.clipnorm / norm
+        if self.global_clipnorm is not None:
+            norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
+            if norm > self.global_clipnorm:
+                for g in grads:
+                    g *= self.global_clipnorm / norm
+        if self.weight_decay and self.couples_weight_decay:
+            for p, g in zip(params, grads):
+                g += self.weight_decay * p
+        return grads
+
+    couples_weight_decay = True
+
+    def update(self, params: list, grads: list) -> None:
+        """One optimisation step over parallel lists of parameter and gradient arrays."""
+        if len(params) != len(grads):
+            raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
+        self._ensure_slots(params)
+        grads = self.transform_gradients(params, grads)
+        lr = self.lr
+        self.iterations += 1
+        for i, (p, g) in enumerate(zip(params, grads)):
+            self.apply(i, p, g, lr)
+
+    def _ensure_slots(self, params) -> None:
+        for key in self.slot_names:
+            slot = self.slots[key]
+            if len(slot) != len(params):
+                if slot:
+                    raise ConfigError(f"{self.name}: optimizer state holds {len(slot)} tensors, "
+                                      f"the model has {len(params)}")
+                slot.extend(self._initial_slot(key, p) for p in params)
+
+    def _initial_slot(self, key, p):
+        return p * 0
+
+    def apply(self, i: int, p, g, lr: float) -> None:
+        raise NotImplementedError
+
+    # -- persistence ------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        cfg = {"name": self.name, "learning_rate": self.learning_rate.get_config()}
+        for key in ("weight_decay", "clipvalue", "clipnorm", "global_clipnorm"):
+            value = getattr(self, key)
+            if value:
+                cfg[key] = value
+        return cfg
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: step count, lr multiplier and slot arrays."""
+        return {"iterations": self.iterations, "lr_multiplier": self.lr_multiplier,
+                "slots": {k: [a.copy() for a in v] for k, v in self.slots.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.iterations = int(state["iterations"])
+        self.lr_multiplier = float(state["lr_multiplier"])
+        slots = state.get("slots", {})
+        if set(slots) != set(self.slot_names):
+            raise ConfigError(f"{self.name}: state has slots {sorted(slots)}, expected {sorted(self.slot_names)}")
+        self.slots = {k: [a.copy() for a in v] for k, v in slots.items()}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional momentum (the notes' / Keras's form):
+
+      plain:     w ← w − η·g
+      momentum:  v ← μ·v − η·g;  w ← w + v
+      nesterov:  v ← μ·v − η·g;  w ← w + μ·v − η·g
+    Mini-batch, batch and online (batch size 1) learning differ only in the batch size.
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
+        self.momentum = _check("momentum", momentum, lo=0, hi=1, hi_open=True)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ConfigError("nesterov=True needs momentum > 0")
+        self.slot_names = ("velocity",) if self.momentum else ()
+        super().__init__(learning_rate, **kwargs)
+
+    def apply(self, i, p, g, lr):
+        if not self.momentum:
+            p -= lr * g
+            return
+        v = self.slots["velocity"][i]
+        v *= self.momentum
+        v -= lr * g
+        if self.nesterov:
+            p += self.momentum * v
+            p -= lr * g
+        else:
+            p += v
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(momentum=self.momentum, nesterov=self.nesterov)
+        return cfg
+
+
+class AdaGrad(Optimizer):
+    """s ← s + g²;  w ← w − η·g/(√s + ε)   (notes: ε inside the root; PyTorch placement here)."""
+
+    name = "adagrad"
+    slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=0.01, epsilon: float = 1e-6,
+                 initial_accumulator_value: float = 0.0, **kwargs):
+        self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
+        self.initial_accumulator_value = _check("initial_accumulator_value", initial_accumulator_value, lo=0)
+        super().__init__(learning_rate, **kwargs)
+
+    def _initial_slot(self, key, p):
+        s = p * 0
+        s += self.initial_accumulator_value
+        return s
+
+    def apply(self, i, p, g, lr):
+        s = self.slots["accumulator"][i]
+        s += g * g
+        p -= lr * g / (np.sqrt(s) + self.epsilon)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(epsilon=self.epsilon, initial_accumulator_value=self.initial_accumulator_value)
+        return cfg
+
+
+class RMSProp(Optimizer):
+    """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (notes: γ = 0.9, ε = 1e-6)."""
+
+    name = "rmsprop"
+    slot_names = ("mean_square",)
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, epsilon: float = 1e-6, **kwargs):
+        self.rho = _check("rho", rho, lo=0, hi=1, hi_open=True)
+        self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
+        super().__init__(learning_rate, **kwargs)
+
+    def apply(self, i, p, g, lr):
+        s = self.slots["mean_square"][i]
+        s *= self.rho
+        s += (1.0 - self.rho) * (g * g)
+        p -= lr * g / (np.sqrt(s) + self.epsilon)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rho=self.rho, epsilon=self.epsilon)
+        return cfg
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (PyTorch arithmetic), t = step number from 1:
+
+      m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
+      w ← w − (η/(1 − β₁ᵗ)) · m / (√v/√(1 − β₂ᵗ) + ε)
+    Defaults η = 0.001, β₁ = 0.9, β₂ = 0.999 (the notes), ε = 1e-8.
+    """
+
+    name = "adam"
+    slot_names = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, **kwargs):
+        self.beta_1 = _check("beta_1", beta_1, lo=0, hi=1, hi_open=True)
+        self.beta_2 = _check("beta_2", beta_2, lo=0, hi=1, hi_open=True)
+        self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
+        super().__init__(learning_rate, **kwargs)
+
+    def apply(self, i, p, g, lr):
+        t = self.iterations  # already incremented: 1 on the first step
+        m, v = self.slots["m"][i], self.slots["v"][i]
+        m *= self.beta_1
+        m += (1.0 - self.beta_1) * g
+        v *= self.beta_2
+        v += (1.0 - self.beta_2) * (g * g)
+        step = lr / (1.0 - self.beta_1 ** t)
+        denom = np.sqrt(v)
+        denom *= 1.0 / math.sqrt(1.0 - self.beta_2 ** t)
+        denom += self.epsilon
+        p -= step * (m / denom)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return cfg
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (PyTorch's AdamW): w ← w − η·λ·w, then the Adam step."""
+
+    name = "adamw"
+    couples_weight_decay = False
+
+    def __init__(self, learning_rate=0.001, weight_decay: float = 0.01, **kwargs):
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+
+    def apply(self, i, p, g, lr):
+        if self.weight_decay:
+            p *= 1.0 - lr * self.weight_decay
+        super().apply(i, p, g, lr)
+
+
+_TABLE = {c.name: c for c in (SGD, AdaGrad, RMSProp, Adam, AdamW)}
+_TABLE["momentum"] = lambda **kw: SGD(**{"momentum": 0.9, **kw})
+_TABLE["nesterov"] = lambda **kw: SGD(**{"momentum": 0.9, "nesterov": True, **kw})
+
+
+def get(identifier, **overrides) -> Optimizer:
+    """An optimizer by name ("sgd", "momentum", "adam", ...), config dict, or object."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    cfg: dict[str, Any] = {}
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        identifier = cfg.pop("name", None)
+    if not isinstance(identifier, str) or identifier.lower() not in _TABLE:
+        raise ConfigError(f"unknown optimizer {identifier!r}; valid: {', '.join(sorted(_TABLE))}")
+    cfg.update(overrides)
+    try:
+        return _TABLE[identifier.lower()](**cfg)
+    except TypeError as exc:
+        raise ConfigError(f"bad arguments for optimizer {identifier!r}: {exc}") from None
