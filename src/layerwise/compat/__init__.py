@@ -1,0 +1,1 @@
+"""Compatibility surfaces: the APIs of other teaching material, running on the layerwise engine."""
