@@ -383,6 +383,8 @@ class Sequential:
         return [backend.to_numpy(layer.params[k]).copy() for layer in self.layers for k in layer.params]
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
+        if not self.built:
+            self.build()
         targets = [(layer, k) for layer in self.layers for k in layer.params]
         if len(weights) != len(targets):
             raise ConfigError(f"set_weights got {len(weights)} arrays, the model has {len(targets)}")

@@ -1,0 +1,69 @@
+"""End-to-end runs: the README's commands, the examples, and full-data-set targets.
+
+Tests on Fashion-MNIST skip when its files are not installed (Debian: dataset-fashion-mnist).
+"""
+import os
+import runpy
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from layerwise.data import datasets as ds_mod
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_fashion = pytest.mark.skipif(ds_mod.locate("fashion-mnist") is None,
+                                   reason="Fashion-MNIST files not found (apt-get install dataset-fashion-mnist)")
+
+
+def layerwise_cli(*args, timeout=600):
+    exe = Path(sys.executable).with_name("layerwise")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "layerwise.cli"]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, check=True).stdout
+
+
+def test_default_train_command_reaches_95_percent_on_digits():
+    t0 = time.perf_counter()
+    out = layerwise_cli("train")
+    seconds = time.perf_counter() - t0
+    acc = float(out.split("test accuracy ")[1].split()[0])
+    assert acc >= 0.95, out
+    assert seconds < 30, seconds
+
+
+def test_single_neuron_example_matches_the_hand_written_delta_rule(capsys):
+    runpy.run_path(str(ROOT / "examples" / "single_neuron_delta_rule.py"), run_name="__main__")
+    assert "training accuracy" in capsys.readouterr().out
+
+
+@needs_fashion
+def test_fashion_mnist_cli_five_epochs():
+    out = layerwise_cli("train", "--dataset", "fashion-mnist", "--layers", "784,100,10", "--epochs", "5", "--quiet")
+    assert float(out.split("test accuracy ")[1].split()[0]) >= 0.85, out
+
+
+@pytest.mark.slow
+@needs_fashion
+def test_keras_style_fashion_mlp_reaches_89_percent():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import fashion_mlp
+        result = fashion_mlp.main(epochs=20)
+    finally:
+        sys.path.pop(0)
+    assert result["test_accuracy"] >= 0.89, result
+
+
+@pytest.mark.slow
+@needs_fashion
+def test_book_network_on_fashion_mnist_returns_four_monitors():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import book_network
+        monitors, seconds = book_network.main(epochs=3)
+    finally:
+        sys.path.pop(0)
+    assert [len(m) for m in monitors] == [3, 3, 3, 3]
+    assert max(monitors[1]) >= 7000  # of 10,000 test images
