@@ -216,3 +216,26 @@ def test_matches_pytorch_trajectory(case):
     for g, want in zip(REF["grads"], REF["cases"][case]["trajectory"]):
         opt.update([w], [np.array(g)])
         np.testing.assert_allclose(w, np.array(want), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", sorted(OURS))
+def test_clipping_and_decay_feed_each_rule(case):
+    """For every rule: clipvalue → clipnorm → +λw, then the rule, over three steps equals the
+    rule run on gradients transformed by hand."""
+    import copy
+    kwargs = dict(clipvalue=0.8, clipnorm=1.0)
+    plain = OURS[case]()
+    chained = OURS[case]()
+    chained.clipvalue, chained.clipnorm = kwargs["clipvalue"], kwargs["clipnorm"]
+    lam = chained.weight_decay if chained.couples_weight_decay else 0.0
+    if chained.couples_weight_decay:
+        plain.weight_decay = 0.0  # the hand-transformed gradient already carries λw
+    w_plain, w_chain = np.array(REF["w0"]), np.array(REF["w0"])
+    for g in REF["grads"][:3]:
+        g = np.array(g)
+        h = np.clip(g, -0.8, 0.8)
+        h = h * min(1.0, 1.0 / np.linalg.norm(h))
+        h = h + lam * w_plain
+        plain.update([w_plain], [h])
+        chained.update([w_chain], [copy.copy(g)])
+        np.testing.assert_allclose(w_chain, w_plain, rtol=1e-12, atol=1e-14)
