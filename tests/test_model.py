@@ -147,3 +147,10 @@ def test_backend_errors_are_clear():
         with pytest.raises(lw.BackendError, match="CuPy"):
             lw.set_backend("cupy")
     assert lw.get_backend() == "numpy"
+
+
+def test_softmax_as_separate_activation_layer_is_fused_correctly(rng):
+    model = Sequential([Dense(5, "relu"), Dense(3), lw.layers.Activation("softmax")], input_shape=(4,),
+                       seed=0, dtype="float64")
+    model.compile("sgd", "categorical_crossentropy")
+    assert gradcheck(model, rng.normal(size=(6, 4)), rng.integers(0, 3, 6)).max_error < 1e-6

@@ -131,7 +131,7 @@ def model_metadata(model) -> dict[str, Any]:
 
 def save_model(model, path) -> None:
     if not model.built:
-        raise ConfigError("cannot save a model that is not built (fit it or call build first)")
+        model.build()  # raises a clear error when the input shape is unknown
     atomic_write_bytes(path, pack(model_tensors(model), model_metadata(model)))
 
 
@@ -147,41 +147,73 @@ def check_meta(meta: dict[str, Any], source: str, expected_format: str = FORMAT)
                              f"understands ({FORMAT_VERSION}); upgrade layerwise to read it")
 
 
-def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], source: str):
-    """Build a model from checked file parts: every expected tensor present with its shape, no extras."""
-    from .model import Sequential
-    check_meta(meta, source)
-    config = meta.get("config")
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{source}: metadata has no model config")
-    try:
-        model = Sequential.from_config(config)
-        model.build()
-    except (ConfigError, TypeError, ValueError, KeyError) as exc:
-        raise ModelFileError(f"{source}: invalid model config: {exc}") from None
-    expected = {}
-    for layer in model.layers:
-        for key, arr in layer.params.items():
-            expected[f"{layer.name}/{key}"] = (layer.params, key)
-        for key, arr in layer.state.items():
-            expected[f"{layer.name}/state/{key}"] = (layer.state, key)
+def expected_tensors(config: dict[str, Any], source: str) -> dict[str, tuple[int, ...]]:
+    """Tensor names and shapes an architecture needs, inferred without allocating anything."""
+    from .layers import from_config as layer_from_config
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list) or not config["layers"]:
+        raise ModelFileError(f"{source}: metadata has no model config with layers")
+    shape = config.get("input_shape")
+    if (not isinstance(shape, list) or not shape
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
+        raise ModelFileError(f"{source}: invalid input_shape {shape!r}")
+    shape = tuple(shape)
+    expected: dict[str, tuple[int, ...]] = {}
+    names = set()
+    for cfg in config["layers"]:
+        try:
+            layer = layer_from_config(cfg)
+            if layer.name is None or layer.name in names:
+                raise ConfigError(f"layer names must be present and unique, got {layer.name!r}")
+            names.add(layer.name)
+            for key, s in layer.param_shapes(shape).items():
+                expected[f"{layer.name}/{key}"] = tuple(s)
+            for key, s in layer.state_shapes(shape).items():
+                expected[f"{layer.name}/state/{key}"] = tuple(s)
+            shape = tuple(layer.compute_output_shape(shape))
+        except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ModelFileError(f"{source}: invalid model config: {exc}") from None
+    return expected
+
+
+def check_tensors(tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]], dtype,
+                  source: str) -> None:
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing:
         raise ModelFileError(f"{source}: missing tensors {missing}")
     if extra:
         raise ModelFileError(f"{source}: unexpected tensors {extra}")
-    for name, (store, key) in expected.items():
+    for name, shape in expected.items():
         arr = tensors[name]
-        if arr.shape != tuple(store[key].shape):
-            raise ModelFileError(f"{source}: tensor {name!r} has shape {arr.shape}, the architecture "
-                                 f"needs {tuple(store[key].shape)}")
-        if arr.dtype != store[key].dtype:
-            raise ModelFileError(f"{source}: tensor {name!r} has dtype {arr.dtype}, expected {store[key].dtype}")
+        if arr.shape != shape:
+            raise ModelFileError(f"{source}: tensor {name!r} has shape {arr.shape}, the architecture needs {shape}")
+        if arr.dtype != dtype:
+            raise ModelFileError(f"{source}: tensor {name!r} has dtype {arr.dtype}, expected {np.dtype(dtype)}")
         if not np.isfinite(arr).all():
             raise ModelFileError(f"{source}: tensor {name!r} holds NaN or inf")
-    for name, (store, key) in expected.items():
-        store[key][...] = model.xp.asarray(tensors[name])
+
+
+def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], source: str):
+    """Build a model from checked file parts: the architecture is checked against the tensors
+    (names, shapes, dtypes, finiteness) before any layer is built."""
+    from .model import Sequential
+    check_meta(meta, source)
+    config = meta.get("config")
+    expected = expected_tensors(config, source)
+    try:
+        dtype = np.dtype(config.get("dtype", "float32"))
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype {dtype}")
+    except TypeError as exc:
+        raise ModelFileError(f"{source}: invalid dtype in config ({exc})") from None
+    check_tensors(tensors, expected, dtype, source)
+    model = Sequential.from_config(config)
+    model.build()
+    for layer in model.layers:
+        for key in layer.params:
+            layer.params[key][...] = model.xp.asarray(tensors[f"{layer.name}/{key}"])
+        for key in layer.state:
+            layer.state[key][...] = model.xp.asarray(tensors[f"{layer.name}/state/{key}"])
     comp = meta.get("compile")
     if isinstance(comp, dict):
         try:

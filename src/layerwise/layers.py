@@ -48,6 +48,13 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    def param_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
+        """Shapes ``build`` would give ``params`` (no allocation: used to check files first)."""
+        return {}
+
+    def state_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
+        return {}
+
     def _add_param(self, key: str, host_value: np.ndarray) -> None:
         self.params[key] = self.xp.asarray(host_value, dtype=self.dtype)
         self.grads[key] = self.xp.zeros_like(self.params[key])
@@ -120,6 +127,12 @@ class Dense(Layer):
             raise DataError(f"Dense expects flat inputs (features,), got shape {tuple(input_shape)}; "
                             "add a Flatten layer first")
         return (self.units,)
+
+    def param_shapes(self, input_shape):
+        shapes = {"kernel": (int(input_shape[0]), self.units)}
+        if self.use_bias:
+            shapes["bias"] = (self.units,)
+        return shapes
 
     def build(self, input_shape, rng, dtype=np.float32, xp=np):
         super().build(input_shape, rng, dtype, xp)
@@ -195,6 +208,10 @@ class Activation(Layer):
     def backward(self, dy, need_input_grad=True):
         return self.activation.backward(dy, self._x, self._a)
 
+    def backward_from_z(self, delta, need_input_grad=True):
+        """δ = ∂L/∂x already (the loss fused this activation): pass it down."""
+        return delta
+
     def get_config(self):
         cfg = super().get_config()
         cfg["activation"] = self.activation.get_config()
@@ -267,6 +284,14 @@ class BatchNorm(Layer):
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self._cache = None
+
+    def param_shapes(self, input_shape):
+        c = int(input_shape[-1])
+        return {k: (c,) for k, on in (("gamma", self.scale), ("beta", self.center)) if on}
+
+    def state_shapes(self, input_shape):
+        c = int(input_shape[-1])
+        return {"moving_mean": (c,), "moving_variance": (c,)}
 
     def build(self, input_shape, rng, dtype=np.float32, xp=np):
         super().build(input_shape, rng, dtype, xp)
