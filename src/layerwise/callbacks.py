@@ -380,6 +380,12 @@ class CSVLogger(Callback):
         writer.writerows(self.rows)
         atomic_write_text(self.filename, buf.getvalue())
 
+    def state_dict(self):
+        return {"rows": [dict(r) for r in self.rows]}
+
+    def load_state_dict(self, state):
+        self.rows = [dict(r) for r in state["rows"]]
+
 
 class TerminateOnNaN(Callback):
     """Stop at the first step whose loss is NaN or inf, without applying that step's update,
@@ -403,6 +409,12 @@ class TerminateOnNaN(Callback):
             self.model.stop_training = True
             if self.raise_error:
                 raise TrainingError(f"non-finite loss at {report}")
+
+    def state_dict(self):
+        return {"message": self.message}
+
+    def load_state_dict(self, state):
+        self.message = state.get("message")
 
 
 CALLBACKS = {c.__name__: c for c in (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, CSVLogger,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import time
+from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
@@ -223,17 +224,29 @@ class Sequential:
 
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
             callbacks: list | None = None, validation_split: float = 0.0, validation_data=None,
-            shuffle: bool = True, initial_epoch: int = 0) -> "callbacks_mod.History":
+            shuffle: bool = True, initial_epoch: int = 0, checkpoint=None,
+            checkpoint_every: int | None = None, resume: bool = False) -> "callbacks_mod.History":
         """Train with mini-batches: ``batch_size=len(x)`` is batch gradient descent, 1 is online.
 
         Returns the History (per-epoch loss, metrics, val_* and lr). verbose: 0 silent,
         1 progress bar and a line per epoch, 2 a line per epoch.
+
+        ``checkpoint``: a path written (atomically) at the end of every epoch and, with
+        ``checkpoint_every=k``, after every k steps. ``resume=True`` continues from that file
+        when it exists — weights, optimizer, schedule step, RNG, callbacks and position — so
+        the run ends exactly (bit-identically on the CPU) where an uninterrupted one would.
+        Call it with the same data, arguments and callbacks as the interrupted run.
         """
         self._require_compiled()
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
+        if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or
+                                             not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1):
+            raise ConfigError(f"checkpoint_every must be a positive number of steps, got {checkpoint_every!r}")
+        if (resume or checkpoint_every) and checkpoint is None:
+            raise ConfigError("resume and checkpoint_every need checkpoint=PATH")
         if not 0.0 <= float(validation_split) < 1.0:
             raise ConfigError(f"validation_split must be in [0, 1), got {validation_split}")
         x, y, labels = self._prepare(x, y)
@@ -277,16 +290,31 @@ class Sequential:
         xbuf = xp.empty((bs,) + x.shape[1:], dtype=x.dtype)
         ybuf = xp.empty((bs,) + y.shape[1:], dtype=y.dtype)
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": bs}
+        start_epoch, resumed = initial_epoch, None
+        if resume and Path(checkpoint).exists():
+            from .checkpoint import load_checkpoint, restore
+            tensors, meta = load_checkpoint(checkpoint)
+            resumed = restore(self, cbs.callbacks, tensors, meta, str(checkpoint))
+            if resumed.get("n_train") != n or resumed.get("batch_size") != bs:
+                raise ConfigError(f"{checkpoint}: made with {resumed.get('n_train')} samples in batches of "
+                                  f"{resumed.get('batch_size')}; this fit has {n} in batches of {bs}")
+            start_epoch = int(resumed["epoch"])
+            self.stop_training = bool(resumed.get("stopped", False))
         cbs.on_train_begin({"params": params})
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(start_epoch, epochs):
             if self.stop_training:
                 break
             cbs.on_epoch_begin(epoch, {})
             t0 = time.perf_counter()
-            order = self.rng.permutation(n) if shuffle else np.arange(n)
+            first_step, loss_sum, correct, seen = 0, 0.0, 0, 0
+            if resumed is not None and resumed.get("order") is not None and epoch == start_epoch:
+                order = resumed["order"]  # resuming inside this epoch
+                first_step = int(resumed["step"])
+                loss_sum, correct, seen = resumed["loss_sum"], resumed["correct"], resumed["seen"]
+            else:
+                order = self.rng.permutation(n) if shuffle else np.arange(n)
             order_d = xp.asarray(order)
-            loss_sum, correct, seen = 0.0, 0, 0
-            for step in range(steps):
+            for step in range(first_step, steps):
                 idx = order_d[step * bs:(step + 1) * bs]
                 m = len(idx)
                 xb, yb = xbuf[:m], ybuf[:m]
@@ -301,6 +329,8 @@ class Sequential:
                 if labels is not None and self.metrics:
                     correct += int((predicted_labels(out) == labels[order[step * bs:step * bs + m]]).sum())
                 cbs.on_batch_end(step, {"loss": loss, "size": m})
+                if checkpoint_every and self.optimizer.iterations % checkpoint_every == 0 and step + 1 < steps:
+                    self._checkpoint(checkpoint, cbs, epoch, step + 1, n, bs, order, loss_sum, correct, seen)
                 if self.stop_training:
                     break
             logs: dict[str, float] = {"loss": loss_sum / max(seen, 1)}
@@ -314,8 +344,16 @@ class Sequential:
             cbs.on_epoch_end(epoch, logs)
             if self.nonfinite_report is not None and self.halt_on_nonfinite:
                 break
+            if checkpoint is not None:
+                self._checkpoint(checkpoint, cbs, epoch + 1, 0, n, bs, None, 0.0, 0, 0)
         cbs.on_train_end({})
         return history
+
+    def _checkpoint(self, path, cbs, epoch, step, n, bs, order, loss_sum, correct, seen) -> None:
+        from .checkpoint import save_checkpoint
+        fit_state = {"epoch": epoch, "step": step, "n_train": n, "batch_size": bs, "loss_sum": loss_sum,
+                     "correct": correct, "seen": seen, "stopped": bool(self.stop_training)}
+        save_checkpoint(path, self, cbs.callbacks, fit_state, order)
 
     # -- evaluate / predict --------------------------------------------------------------------
     def _batches(self, n: int, batch_size: int):

@@ -1,0 +1,107 @@
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+from layerwise.errors import ConfigError, ModelFileError
+
+from conftest import make_blobs
+
+JOB = Path(__file__).parent / "helpers" / "resume_job.py"
+
+
+def run_job(ckpt, out, resume):
+    subprocess.run([sys.executable, str(JOB), str(ckpt), str(out), "1" if resume else "0"], check=True, timeout=120)
+    return dict(np.load(out))
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path):
+    reference = run_job(tmp_path / "ref.ckpt", tmp_path / "ref.npz", resume=False)
+    rng = np.random.default_rng(0)
+    kills = 0
+    for trial in range(3):
+        ckpt, out = tmp_path / f"t{trial}.ckpt", tmp_path / f"t{trial}.npz"
+        proc = subprocess.Popen([sys.executable, str(JOB), str(ckpt), str(out), "0"])
+        deadline = time.time() + 60
+        while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        time.sleep(float(rng.uniform(0.0, 0.5)))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if proc.returncode == -signal.SIGKILL and not out.exists():
+            kills += 1
+        got = run_job(ckpt, out, resume=True)
+        assert set(got) == set(reference)
+        for key in reference:
+            np.testing.assert_array_equal(got[key], reference[key], err_msg=key)
+    assert kills >= 1  # at least one run really died mid-training
+
+
+def test_resume_in_process_mid_epoch_and_at_epoch_end(tmp_path):
+    x, y = make_blobs(n=200)
+
+    def make():
+        m = lw.Sequential([lw.Dense(16, "tanh"), lw.Dropout(0.3), lw.Dense(3, "softmax")], seed=1)
+        m.compile(lw.SGD(0.05, momentum=0.9), "categorical_crossentropy", metrics=["accuracy"])
+        return m
+
+    full = make()
+    full.fit(x, y, epochs=4, batch_size=16, verbose=0)
+
+    class StopAt(lw.callbacks.Callback):
+        def __init__(self, step):
+            super().__init__()
+            self.step = step
+
+        def on_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations == self.step:
+                raise KeyboardInterrupt
+
+    for stop in (20, 26):  # 13 steps per epoch: 26 is an epoch boundary, 20 is inside epoch 2
+        ckpt = tmp_path / f"c{stop}.ckpt"
+        first = make()
+        with pytest.raises(KeyboardInterrupt):
+            first.fit(x, y, epochs=4, batch_size=16, verbose=0, checkpoint=ckpt, checkpoint_every=2,
+                      callbacks=[StopAt(stop)])
+        second = make()
+        hist = second.fit(x, y, epochs=4, batch_size=16, verbose=0, checkpoint=ckpt, resume=True,
+                          callbacks=[StopAt(-1)])
+        for a, b in zip(second.get_weights(), full.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(hist.history["loss"], full.history.history["loss"])
+
+
+def test_resume_without_a_checkpoint_starts_fresh_and_mismatches_are_refused(tmp_path):
+    x, y = make_blobs(n=100)
+    ckpt = tmp_path / "c.ckpt"
+    m = lw.Sequential([lw.Dense(3, "softmax")], seed=0)
+    m.compile("adam", "categorical_crossentropy")
+    m.fit(x, y, epochs=2, verbose=0, checkpoint=ckpt, resume=True)  # no file yet: a fresh start
+    assert ckpt.exists()
+    other = lw.Sequential([lw.Dense(4, "relu"), lw.Dense(3, "softmax")], seed=0)
+    other.compile("adam", "categorical_crossentropy")
+    with pytest.raises(ConfigError, match="different architecture"):
+        other.fit(x, y, epochs=3, verbose=0, checkpoint=ckpt, resume=True)
+    sgd = lw.Sequential([lw.Dense(3, "softmax")], seed=0)
+    sgd.compile(lw.SGD(0.1, momentum=0.9), "categorical_crossentropy")
+    with pytest.raises(ConfigError, match="optimizer state"):
+        sgd.fit(x, y, epochs=3, verbose=0, checkpoint=ckpt, resume=True)
+    same = lw.Sequential([lw.Dense(3, "softmax")], seed=0)
+    same.compile("adam", "categorical_crossentropy")
+    with pytest.raises(ConfigError, match="callbacks"):
+        same.fit(x, y, epochs=3, verbose=0, checkpoint=ckpt, resume=True, callbacks=[lw.EarlyStopping("loss")])
+    with pytest.raises(ConfigError, match="batches of"):
+        same.fit(x, y, epochs=3, batch_size=7, verbose=0, checkpoint=ckpt, resume=True)
+    with pytest.raises(ConfigError, match="need checkpoint=PATH"):
+        same.fit(x, y, epochs=3, verbose=0, resume=True)
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(ModelFileError):
+        same.fit(x, y, epochs=3, verbose=0, checkpoint=ckpt, resume=True)
+    with pytest.raises(ModelFileError, match="not a layerwise-checkpoint"):
+        m.save(tmp_path / "model.lwm")
+        same.fit(x, y, epochs=3, verbose=0, checkpoint=tmp_path / "model.lwm", resume=True)
