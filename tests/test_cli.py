@@ -1,13 +1,26 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from layerwise.cli import main
+from layerwise.model import Sequential
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # run directories go to ./runs
+    return tmp_path
+
+
+def accuracy_of(out: str) -> float:
+    return float(out.split("test accuracy ")[1].split()[0])
 
 
 def test_train_digits_end_to_end(capsys):
     assert main(["train", "--epochs", "15", "--quiet"]) == 0
     out = capsys.readouterr().out
-    acc = float(out.split("test accuracy ")[1].split()[0])
-    assert acc >= 0.93
+    assert accuracy_of(out) >= 0.93
 
 
 def test_train_prints_epochs_and_saves(tmp_path, capsys):
@@ -26,3 +39,43 @@ def test_bad_layers_are_a_clear_error(capsys):
         main(["train", "--layers", "64,x,10"])
     with pytest.raises(SystemExit):
         main(["train", "--epochs", "-3"])
+
+
+def test_run_directory_contents(capsys, in_tmp):
+    assert main(["train", "--epochs", "2", "--quiet", "--name", "demo"]) == 0
+    (run,) = (in_tmp / "runs").iterdir()
+    assert run.name.endswith("-demo")
+    assert {p.name for p in run.iterdir()} == {"args.json", "checkpoint.lwc", "history.csv", "metrics.json",
+                                                "model.lwm"}
+    assert json.loads((run / "args.json").read_text())["epochs"] == 2
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert round(metrics["test_accuracy"], 4) == accuracy_of(capsys.readouterr().out)
+    assert len((run / "history.csv").read_text().strip().splitlines()) == 3
+
+
+def test_interrupted_run_resumes_to_the_same_result(capsys, in_tmp, monkeypatch):
+    args = ["train", "--epochs", "6", "--quiet", "--checkpoint-every", "10", "--dropout", "0.1"]
+    assert main(args + ["--runs-dir", "full"]) == 0
+    full = accuracy_of(capsys.readouterr().out)
+
+    real_step = Sequential.train_on_batch
+    calls = {"n": 0}
+
+    def interrupting(self, x, y):
+        calls["n"] += 1
+        if calls["n"] == 95:  # inside epoch 3 (41 steps per epoch)
+            raise KeyboardInterrupt
+        return real_step(self, x, y)
+
+    monkeypatch.setattr(Sequential, "train_on_batch", interrupting)
+    assert main(args + ["--runs-dir", "cut"]) == 130
+    (run,) = Path("cut").iterdir()
+    assert f"layerwise train --resume {run}" in capsys.readouterr().out
+    monkeypatch.setattr(Sequential, "train_on_batch", real_step)
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert accuracy_of(capsys.readouterr().out) == full
+
+
+def test_resume_of_something_that_is_not_a_run(capsys, in_tmp):
+    assert main(["train", "--resume", str(in_tmp)]) == 2
+    assert "not a run directory" in capsys.readouterr().err

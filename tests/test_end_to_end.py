@@ -18,15 +18,16 @@ needs_fashion = pytest.mark.skipif(ds_mod.locate("fashion-mnist") is None,
                                    reason="Fashion-MNIST files not found (apt-get install dataset-fashion-mnist)")
 
 
-def layerwise_cli(*args, timeout=600):
+def layerwise_cli(*args, timeout=600, cwd=None):
     exe = Path(sys.executable).with_name("layerwise")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "layerwise.cli"]
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, check=True).stdout
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, check=True,
+                          cwd=cwd).stdout
 
 
-def test_default_train_command_reaches_95_percent_on_digits():
+def test_default_train_command_reaches_95_percent_on_digits(tmp_path):
     t0 = time.perf_counter()
-    out = layerwise_cli("train")
+    out = layerwise_cli("train", cwd=tmp_path)
     seconds = time.perf_counter() - t0
     acc = float(out.split("test accuracy ")[1].split()[0])
     assert acc >= 0.95, out
@@ -39,8 +40,9 @@ def test_single_neuron_example_matches_the_hand_written_delta_rule(capsys):
 
 
 @needs_fashion
-def test_fashion_mnist_cli_five_epochs():
-    out = layerwise_cli("train", "--dataset", "fashion-mnist", "--layers", "784,100,10", "--epochs", "5", "--quiet")
+def test_fashion_mnist_cli_five_epochs(tmp_path):
+    out = layerwise_cli("train", "--dataset", "fashion-mnist", "--layers", "784,100,10", "--epochs", "5", "--quiet",
+                        cwd=tmp_path)
     assert float(out.split("test accuracy ")[1].split()[0]) >= 0.85, out
 
 

@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import sys
 import time
+from pathlib import Path
 
 from . import __version__
 
@@ -67,9 +70,30 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--validation-size", type=float, default=0.1,
                    help="held-out part of the training set (fraction, or a count if >= 1)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--save", default=None, help="write the trained model to this file")
+    t.add_argument("--save", default=None, help="also write the trained model to this file")
+    t.add_argument("--runs-dir", default="runs", help="where run directories are made (default ./runs)")
+    t.add_argument("--name", default=None, help="run name (default: the data set's name)")
+    t.add_argument("--checkpoint-every", type=_positive_int, default=None,
+                   help="also checkpoint every N steps (always at each epoch's end)")
+    t.add_argument("--resume", metavar="RUN_DIR", default=None,
+                   help="continue an interrupted run from its last checkpoint, with its saved arguments")
     t.add_argument("--quiet", action="store_true", help="print only the final result")
     return parser
+
+
+RUN_ARGS = ("dataset", "layers", "activation", "init", "optimizer", "lr", "epochs", "batch_size", "dropout",
+            "l2", "validation_size", "seed", "checkpoint_every")
+
+
+def make_run_dir(runs_dir: str, name: str) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir) / f"{stamp}-{name}"
+    path, i = base, 1
+    while path.exists():
+        i += 1
+        path = base.with_name(f"{base.name}-{i}")
+    path.mkdir(parents=True)
+    return path
 
 
 def build_model(sizes: list[int], activation: str, init: str | None, dropout: float, l2: float, seed: int):
@@ -88,10 +112,27 @@ def build_model(sizes: list[int], activation: str, init: str | None, dropout: fl
 
 def cmd_train(args) -> int:
     from rich.console import Console
-    from . import datasets, optimizers
+    from . import CSVLogger, datasets, optimizers
     from .errors import ConfigError
+    from .io import atomic_write_text
 
     console = Console(highlight=False)
+    if args.resume:
+        run_dir = Path(args.resume)
+        try:
+            saved = json.loads((run_dir / "args.json").read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{run_dir}: not a run directory (no args.json)") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{run_dir / 'args.json'}: corrupt ({exc})") from None
+        for key in RUN_ARGS:
+            if key in saved:
+                setattr(args, key, saved[key])
+        if not (run_dir / "checkpoint.lwc").exists():
+            console.print(f"{run_dir}: no checkpoint yet; starting the run from the beginning")
+    else:
+        run_dir = make_run_dir(args.runs_dir, args.name or Path(str(args.dataset)).stem)
+        atomic_write_text(run_dir / "args.json", json.dumps({k: getattr(args, k) for k in RUN_ARGS}, indent=2))
     t_load = time.perf_counter()
     val = args.validation_size
     val = int(val) if val >= 1 else val
@@ -110,12 +151,24 @@ def cmd_train(args) -> int:
                       f"{args.activation}, {args.optimizer} lr={lr}, batch {args.batch_size}", soft_wrap=True)
     t0 = time.perf_counter()
     validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
-    model.fit(ds.x_train, ds.y_train, batch_size=args.batch_size, epochs=args.epochs,
-              validation_data=validation, verbose=0 if args.quiet else 1)
+    try:
+        model.fit(ds.x_train, ds.y_train, batch_size=args.batch_size, epochs=args.epochs,
+                  validation_data=validation, verbose=0 if args.quiet else 1,
+                  callbacks=[CSVLogger(str(run_dir / "history.csv"))],
+                  checkpoint=run_dir / "checkpoint.lwc", checkpoint_every=args.checkpoint_every,
+                  resume=bool(args.resume))
+    except KeyboardInterrupt:
+        console.print(f"interrupted; resume with: layerwise train --resume {run_dir}")
+        return 130
     train_time = time.perf_counter() - t0
     result = model.evaluate(ds.x_test, ds.y_test)
     console.print(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
                   f"({len(ds.x_test)} samples; trained {args.epochs} epochs in {train_time:.2f}s)", soft_wrap=True)
+    model.save(run_dir / "model.lwm")
+    metrics = {"test_accuracy": result["accuracy"], "test_loss": result["loss"], "train_seconds": train_time,
+               "parameters": model.count_params(), "seed": args.seed}
+    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
+    console.print(f"run directory: {run_dir}", soft_wrap=True)
     if args.save:
         model.save(args.save)
         console.print(f"model saved to {args.save}")
