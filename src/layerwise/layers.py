@@ -69,6 +69,19 @@ class Layer:
     def __call__(self, x, training: bool = False):
         return self.forward(x, training=training)
 
+    # -- pickling (scikit-learn clones and pickles estimators): keep the array module by name
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["xp"] = self.xp.__name__
+        if "_device_rng" in state:
+            state["_device_rng"] = None  # re-seeded from the host generator on first use
+        return state
+
+    def __setstate__(self, state):
+        from .backend import get_array_module
+        state["xp"] = get_array_module("cupy" if state["xp"] == "cupy" else "numpy")
+        self.__dict__.update(state)
+
     # -- bookkeeping ----------------------------------------------------------------
     def count_params(self) -> int:
         return int(sum(int(np.prod(p.shape)) for p in self.params.values()))
@@ -236,16 +249,16 @@ class Dropout(Layer):
     def build(self, input_shape, rng, dtype=np.float32, xp=np):
         super().build(input_shape, rng, dtype, xp)
         self.rng = rng
-        self._device_rng = None
-        if xp is not np:  # on the GPU draw masks on the device, seeded from the host generator
-            self._device_rng = xp.random.default_rng(int(rng.integers(2**63)))
+        self._device_rng = None  # on the GPU masks are drawn on the device, seeded from rng on first use
 
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
         keep = 1.0 - self.rate
-        if self._device_rng is not None:
+        if self.xp is not np:
+            if self._device_rng is None:
+                self._device_rng = self.xp.random.default_rng(int(self.rng.integers(2**63)))
             u = self._device_rng.random(x.shape, dtype=self.dtype)
         else:
             u = self.rng.random(x.shape, dtype=self.dtype)

@@ -60,6 +60,15 @@ class Sequential:
         for layer in layers or []:
             self.add(layer)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["xp"] = self.xp.__name__
+        return state
+
+    def __setstate__(self, state):
+        state["xp"] = backend.get_array_module("cupy" if state["xp"] == "cupy" else "numpy")
+        self.__dict__.update(state)
+
     # -- structure --------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
