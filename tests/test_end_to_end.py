@@ -69,3 +69,9 @@ def test_book_network_on_fashion_mnist_returns_four_monitors():
         sys.path.pop(0)
     assert [len(m) for m in monitors] == [3, 3, 3, 3]
     assert max(monitors[1]) >= 7000  # of 10,000 test images
+
+
+def test_transfer_learning_example_runs(capsys):
+    runpy.run_path(str(ROOT / "examples" / "transfer_learning.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "first layer reused, frozen" in out and "SVM on the saved network's 32 hidden features" in out

@@ -8,7 +8,8 @@
 """
 __version__ = "0.1.0"
 
-from . import activations, backend, callbacks, initializers, losses, metrics, optimizers, regularizers, schedules
+from . import (activations, backend, callbacks, initializers, losses, metrics, optimizers, regularizers,
+               schedules)
 from .averaging import ExponentialMovingAverage
 from .backend import get_backend, set_backend, set_floatx
 from .callbacks import (CSVLogger, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
@@ -28,6 +29,16 @@ from .schedules import (Constant, CosineDecay, ExponentialDecay, LinearWarmup, P
                         StepDecay)
 
 BatchNormalization = BatchNorm
+
+
+def __getattr__(name):  # optional parts load on first use (ONNX export needs the onnx extra)
+    if name == "export":
+        import importlib
+        return importlib.import_module(".export", __name__)
+    if name == "sklearn":
+        import importlib
+        return importlib.import_module(".sklearn", __name__)
+    raise AttributeError(f"module 'layerwise' has no attribute {name!r}")
 
 __all__ = [
     "__version__", "activations", "backend", "callbacks", "initializers", "losses", "metrics",

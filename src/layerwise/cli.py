@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN_DIR", default=None,
                    help="continue an interrupted run from its last checkpoint, with its saved arguments")
     t.add_argument("--quiet", action="store_true", help="print only the final result")
+
+    e = sub.add_parser("export", help="export a model file to ONNX")
+    e.add_argument("model", help="a model file written by layerwise (model.lwm)")
+    e.add_argument("output", help="the .onnx file to write")
     return parser
 
 
@@ -175,12 +179,21 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import to_onnx
+    from .io import load_model
+    model = load_model(args.model)
+    to_onnx(model, args.output)
+    print(f"wrote {args.output} ({len(model.layers)} layers, {model.count_params():,} parameters)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import LayerwiseError
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"train": cmd_train}[args.command](args)
+        return {"train": cmd_train, "export": cmd_export}[args.command](args)
     except LayerwiseError as exc:
         print(f"layerwise: error: {exc}", file=sys.stderr)
         return 2

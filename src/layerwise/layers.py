@@ -285,6 +285,7 @@ class BatchNorm(Layer):
     Backward (training), n rows:  dx̂ = dy·γ;
                dx = (1/n)/√(σ²+ε) · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂));  dγ = Σ dy·x̂;  dβ = Σ dy.
     Defaults follow Keras and the notes (momentum 0.99); ``center``/``scale`` switch β/γ.
+    A frozen BatchNorm (``trainable=False``) always uses its moving statistics (Keras's rule).
     """
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
@@ -319,6 +320,7 @@ class BatchNorm(Layer):
     def forward(self, x, training=False):
         shape = x.shape
         x2 = x.reshape(-1, shape[-1])
+        training = training and self.trainable  # a frozen BatchNorm normalises with its moving statistics
         if training:
             mean = x2.mean(axis=0)
             xc = x2 - mean

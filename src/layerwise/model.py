@@ -100,6 +100,14 @@ class Sequential:
         for layer in self.layers:
             if not layer.built:
                 layer.build(shape, self.rng, self.dtype, self.xp)
+                pending = layer.__dict__.pop("_pending_weights", None)
+                if pending is not None:  # layers copied from another model (transfer learning)
+                    for store_name, key, value in pending:
+                        store = getattr(layer, store_name)
+                        if tuple(value.shape) != tuple(store[key].shape):
+                            raise ConfigError(f"copied layer {layer.name!r}: {key} has shape {value.shape} but "
+                                              f"here it needs {tuple(store[key].shape)} (input {shape})")
+                        store[key][...] = self.xp.asarray(value, dtype=self.dtype)
             elif tuple(layer.input_shape) != tuple(shape):
                 raise ConfigError(f"layer {layer.name!r} was built for inputs {layer.input_shape}, "
                                   f"but receives {shape}")
@@ -424,6 +432,44 @@ class Sequential:
 
     def predict_classes(self, x, batch_size: int = 1024) -> np.ndarray:
         return predicted_labels(self.predict(x, batch_size))
+
+    # -- transfer learning ----------------------------------------------------------------------
+    def copy_layers(self, upto: int, trainable: bool = False) -> list[Layer]:
+        """Fresh copies of the first ``upto`` layers with their trained weights (and BatchNorm
+        statistics), for a new model: ``Sequential([*base.copy_layers(2), Dense(5, "softmax")])``.
+        ``trainable=False`` freezes them (their weights stay exactly as copied; frozen BatchNorm
+        runs in inference mode, as in Keras)."""
+        if not self.built:
+            raise ConfigError("copy_layers needs a built (trained or loaded) model")
+        if isinstance(upto, bool) or not isinstance(upto, (int, np.integer)) or not 1 <= upto <= len(self.layers):
+            raise ConfigError(f"upto must be an integer in 1..{len(self.layers)}, got {upto!r}")
+        copies = []
+        for layer in self.layers[:upto]:
+            cfg = layer.get_config()
+            cfg["trainable"] = bool(trainable)
+            cfg.pop("input_shape", None)
+            new = layer_from_config(cfg)
+            new._pending_weights = [("params", k, backend.to_numpy(v).copy()) for k, v in layer.params.items()] + \
+                                   [("state", k, backend.to_numpy(v).copy()) for k, v in layer.state.items()]
+            copies.append(new)
+        return copies
+
+    def features(self, x, upto: int, batch_size: int = 1024) -> np.ndarray:
+        """The output of layer ``upto`` (1-based; inference mode) for inputs x: hidden features
+        to feed another learner, e.g. a scikit-learn SVM."""
+        if not self.built:
+            raise ConfigError("features needs a built (trained or loaded) model")
+        if isinstance(upto, bool) or not isinstance(upto, (int, np.integer)) or not 1 <= upto <= len(self.layers):
+            raise ConfigError(f"upto must be an integer in 1..{len(self.layers)}, got {upto!r}")
+        xa = as_features(x, "x", self.input_shape, self.dtype)
+        outs = []
+        with self._averaged():
+            for sl in self._batches(len(xa), batch_size):
+                h = self.xp.asarray(xa[sl])
+                for layer in self.layers[:upto]:
+                    h = layer.forward(h, training=False)
+                outs.append(backend.to_numpy(h))
+        return np.concatenate(outs, axis=0)
 
     # -- weights and config --------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
