@@ -105,3 +105,74 @@ def test_resume_without_a_checkpoint_starts_fresh_and_mismatches_are_refused(tmp
     with pytest.raises(ModelFileError, match="not a layerwise-checkpoint"):
         m.save(tmp_path / "model.lwm")
         same.fit(x, y, epochs=3, verbose=0, checkpoint=tmp_path / "model.lwm", resume=True)
+
+
+@pytest.fixture
+def checkpointed(tmp_path):
+    x, y = make_blobs(n=100)
+
+    def make():
+        m = lw.Sequential([lw.Dense(8, "relu"), lw.BatchNorm(), lw.Dense(3, "softmax")], seed=0)
+        m.compile(lw.Adam(1e-2), "categorical_crossentropy", ema=0.9)
+        return m
+
+    path = tmp_path / "c.ckpt"
+    make().fit(x, y, epochs=2, batch_size=16, verbose=0, checkpoint=path, checkpoint_every=3,
+               callbacks=[lw.EarlyStopping("loss", patience=5, restore_best_weights=True)])
+    return make, path, x, y
+
+
+def _expect_clean_refusal(make, path, x, y, error=ModelFileError, match=None):
+    model = make()
+    model.build((8,))
+    before = model.get_weights()
+    with pytest.raises(error, match=match):
+        model.fit(x, y, epochs=3, batch_size=16, verbose=0, checkpoint=path, resume=True,
+                  callbacks=[lw.EarlyStopping("loss", patience=5, restore_best_weights=True)])
+    for a, b in zip(before, model.get_weights()):  # never a half-loaded model
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.iterations == 0
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.01, 0.2, 0.5, 0.8, 0.99])
+def test_truncated_checkpoints(checkpointed, tmp_path, fraction):
+    make, path, x, y = checkpointed
+    raw = path.read_bytes()
+    bad = tmp_path / "t.ckpt"
+    bad.write_bytes(raw[:int(len(raw) * fraction)])
+    _expect_clean_refusal(make, bad, x, y)
+
+
+def test_random_bytes_checkpoint(checkpointed, tmp_path):
+    make, _, x, y = checkpointed
+    bad = tmp_path / "r.ckpt"
+    bad.write_bytes(np.random.default_rng(0).bytes(5000))
+    _expect_clean_refusal(make, bad, x, y)
+
+
+def _edit(path, tmp_path, meta_edit=None, tensor_edit=None):
+    from layerwise import io
+    tensors, meta = io.unpack(path.read_bytes())
+    if meta_edit:
+        meta_edit(meta)
+    if tensor_edit:
+        tensor_edit(tensors)
+    out = tmp_path / "edited.ckpt"
+    out.write_bytes(io.pack(tensors, meta))
+    return out
+
+
+@pytest.mark.parametrize("meta_edit, tensor_edit, error, match", [
+    (lambda m: m.update(rng={"bit_generator": "PCG64", "state": "garbage"}), None, ModelFileError, "random-generator"),
+    (lambda m: m["fit"].update(step=-1), None, ModelFileError, "training position"),
+    (lambda m: m["optimizer_state"].update(iterations="many"), None, ModelFileError, "step count"),
+    (lambda m: m.update(format_version=7), None, ModelFileError, "newer"),
+    (lambda m: m["callbacks"][1]["state"].update(wait="x"), None, ModelFileError, "EarlyStopping"),
+    (None, lambda t: t.update({"optimizer/m/0": np.zeros((2, 2), np.float32)}), ModelFileError, "optimizer/m/0"),
+    (None, lambda t: t.update({"ema/1": np.zeros(99, np.float32)}), ModelFileError, "ema/1"),
+    (None, lambda t: t.update({"fit/order": np.zeros(84, np.int64)}), ModelFileError, "permutation"),
+    (None, lambda t: t.pop("dense_1/kernel"), ModelFileError, "missing tensors"),
+])
+def test_edited_checkpoints(checkpointed, tmp_path, meta_edit, tensor_edit, error, match):
+    make, path, x, y = checkpointed
+    _expect_clean_refusal(make, _edit(path, tmp_path, meta_edit, tensor_edit), x, y, error, match)

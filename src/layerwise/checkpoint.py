@@ -111,44 +111,83 @@ def load_checkpoint(path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return tensors, meta
 
 
+def _check_fit_state(fit: Any, order, source: str) -> dict[str, Any]:
+    ints = ("epoch", "step", "n_train", "batch_size", "correct", "seen")
+    if not isinstance(fit, dict) or any(not isinstance(fit.get(k), int) or fit.get(k) < 0 for k in ints) \
+            or not isinstance(fit.get("loss_sum"), (int, float)):
+        raise ModelFileError(f"{source}: corrupt training position {fit!r}")
+    if order is not None:
+        n = fit["n_train"]
+        if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
+            raise ModelFileError(f"{source}: the saved sample order is not a permutation of {n} samples")
+    return dict(fit)
+
+
 def restore(model, callbacks: list, tensors: dict[str, np.ndarray], meta: dict[str, Any],
             source: str) -> dict[str, Any]:
-    """Put a checkpoint's state into a built, compiled model and its callbacks; returns the fit state."""
-    if json.dumps(meta["config"]["layers"], sort_keys=True) != json.dumps(model.get_config()["layers"], sort_keys=True):
+    """Put a checkpoint's state into a built, compiled model and its callbacks; returns the fit state.
+
+    Everything is checked before anything is changed, so a bad file never leaves a half-loaded model.
+    """
+    if json.dumps(meta["config"].get("layers"), sort_keys=True) != \
+            json.dumps(model.get_config()["layers"], sort_keys=True):
         raise ConfigError(f"{source}: the checkpoint is of a different architecture than this model")
     expected = io.expected_tensors(meta["config"], source)
-    io.check_tensors({k: v for k, v in tensors.items() if k in expected}, expected, model.dtype, source)
     opt_meta = meta["optimizer_state"]
-    if opt_meta.get("slots", {}) != {k: len(model._params) for k in model.optimizer.slot_names}:
-        raise ConfigError(f"{source}: the checkpoint's optimizer state ({opt_meta.get('slots')}) does not fit "
+    if not isinstance(opt_meta, dict) or \
+            opt_meta.get("slots") != {k: len(model._params) for k in model.optimizer.slot_names}:
+        raise ConfigError(f"{source}: the checkpoint's optimizer state "
+                          f"({opt_meta.get('slots') if isinstance(opt_meta, dict) else opt_meta}) does not fit "
                           f"this model's optimizer {model.optimizer.name!r}")
+    if not isinstance(opt_meta.get("iterations"), int) or opt_meta["iterations"] < 0 or \
+            not isinstance(opt_meta.get("lr_multiplier"), (int, float)) or not opt_meta["lr_multiplier"] > 0:
+        raise ModelFileError(f"{source}: corrupt optimizer step count or rate multiplier")
+    for slot in model.optimizer.slot_names:
+        for i, p in enumerate(model._params):
+            expected[f"optimizer/{slot}/{i}"] = tuple(p.shape)
+    ema = meta.get("ema")
+    if (ema is None) != (model.ema is None):
+        raise ConfigError(f"{source}: the checkpoint {'has' if ema else 'has no'} weight averages (ema) "
+                          f"but this model {'has none' if model.ema is None else 'has'}")
+    if ema is not None:
+        if not isinstance(ema, dict) or ema.get("n") != len(model._params) or \
+                not isinstance(ema.get("num_updates"), int):
+            raise ModelFileError(f"{source}: corrupt weight-average state {ema!r}")
+        for i, p in enumerate(model._params):
+            expected[f"ema/{i}"] = tuple(p.shape)
+    io.check_tensors({k: v for k, v in tensors.items() if k in expected}, expected, model.dtype, source)
+    probe = np.random.default_rng()
+    try:
+        probe.bit_generator.state = meta["rng"]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"{source}: corrupt random-generator state ({exc})") from None
+    fit = _check_fit_state(meta["fit"], tensors.get("fit/order"), source)
     cbs = stateful(callbacks)
-    names = [c["class"] for c in meta["callbacks"]]
+    cb_meta = meta["callbacks"]
+    names = [c.get("class") if isinstance(c, dict) else None for c in cb_meta] if isinstance(cb_meta, list) else None
     if names != [type(cb).__name__ for cb in cbs]:
         raise ConfigError(f"{source}: the checkpoint was made with callbacks {names}, this fit has "
                           f"{[type(cb).__name__ for cb in cbs]}; resume with the same callbacks")
+    for i, (cb, cmeta) in enumerate(zip(cbs, cb_meta)):
+        try:
+            cb.load_state_dict(_join_state(f"callbacks/{i}", cmeta["state"], tensors, source))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"{source}: corrupt state for callback {type(cb).__name__} ({exc})") from None
+
+    # everything checked: apply
     xp = model.xp
     for layer in model.layers:
         for key in layer.params:
             layer.params[key][...] = xp.asarray(tensors[f"{layer.name}/{key}"])
         for key in layer.state:
             layer.state[key][...] = xp.asarray(tensors[f"{layer.name}/state/{key}"])
-    try:
-        slots = {k: [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(n)]
-                 for k, n in opt_meta["slots"].items()}
-        model.optimizer.load_state_dict({"iterations": opt_meta["iterations"],
-                                         "lr_multiplier": opt_meta["lr_multiplier"], "slots": slots})
-        if meta.get("ema") is not None:
-            if model.ema is None:
-                raise ConfigError(f"{source}: the checkpoint has weight averages but the model has no ema")
-            model.ema.load_state_dict({"num_updates": meta["ema"]["num_updates"],
-                                       "shadows": [xp.asarray(tensors[f"ema/{i}"])
-                                                   for i in range(meta["ema"]["n"])]})
-        model.rng.bit_generator.state = meta["rng"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{source}: corrupt checkpoint state ({exc})") from None
-    for i, (cb, cmeta) in enumerate(zip(cbs, meta["callbacks"])):
-        cb.load_state_dict(_join_state(f"callbacks/{i}", cmeta["state"], tensors, source))
-    state = dict(meta["fit"])
-    state["order"] = tensors.get("fit/order")
-    return state
+    slots = {k: [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(len(model._params))]
+             for k in model.optimizer.slot_names}
+    model.optimizer.load_state_dict({"iterations": opt_meta["iterations"],
+                                     "lr_multiplier": float(opt_meta["lr_multiplier"]), "slots": slots})
+    if ema is not None:
+        model.ema.load_state_dict({"num_updates": ema["num_updates"],
+                                   "shadows": [xp.asarray(tensors[f"ema/{i}"]) for i in range(ema["n"])]})
+    model.rng.bit_generator.state = meta["rng"]
+    fit["order"] = tensors.get("fit/order")
+    return fit
