@@ -176,3 +176,31 @@ def _edit(path, tmp_path, meta_edit=None, tensor_edit=None):
 def test_edited_checkpoints(checkpointed, tmp_path, meta_edit, tensor_edit, error, match):
     make, path, x, y = checkpointed
     _expect_clean_refusal(make, _edit(path, tmp_path, meta_edit, tensor_edit), x, y, error, match)
+
+
+def test_ctrl_c_stops_at_the_end_of_the_batch_and_checkpoints(tmp_path):
+    import signal
+    x, y = make_blobs(n=200)
+
+    def make():
+        m = lw.Sequential([lw.Dense(16, "tanh"), lw.Dropout(0.3), lw.Dense(3, "softmax")], seed=1)
+        m.compile(lw.Adam(1e-2), "categorical_crossentropy")
+        return m
+
+    full = make()
+    full.fit(x, y, epochs=3, batch_size=16, verbose=0)
+
+    class CtrlC(lw.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations == 17:
+                signal.raise_signal(signal.SIGINT)
+
+    ckpt = tmp_path / "c.ckpt"
+    first = make()
+    with pytest.raises(KeyboardInterrupt, match="stopped after step 17; checkpoint saved to"):
+        first.fit(x, y, epochs=3, batch_size=16, verbose=0, checkpoint=ckpt, callbacks=[CtrlC()])
+    assert first.optimizer.iterations == 17
+    second = make()
+    second.fit(x, y, epochs=3, batch_size=16, verbose=0, checkpoint=ckpt, resume=True, callbacks=[CtrlC()])
+    for a, b in zip(second.get_weights(), full.get_weights()):
+        np.testing.assert_array_equal(a, b)

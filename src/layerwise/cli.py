@@ -2,14 +2,19 @@
 
     layerwise train                                   # digits, 64-100-10 ReLU MLP, SGD
     layerwise train --dataset fashion-mnist --layers 784,100,10 --epochs 5
+    layerwise train --config examples/configs/fashion.toml --epochs 3
+    layerwise train --resume runs/<dir>
+    layerwise evaluate MODEL [--dataset NAME]
+    layerwise predict MODEL INPUT [--format table|csv|json]
+    layerwise summary MODEL
+    layerwise report RUN_DIR
+    layerwise export MODEL model.onnx
 """
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import sys
-import time
 from pathlib import Path
 
 from . import __version__
@@ -45,137 +50,172 @@ def _positive_float(text: str) -> float:
     return value
 
 
+# flag → config path; a flag given on the command line overrides the config file
+OVERRIDES = {
+    "dataset": "data.dataset", "validation_size": "data.validation_size", "layers": "model.sizes",
+    "activation": "model.activation", "init": "model.initializer", "dropout": "model.dropout",
+    "batch_norm": "model.batch_norm", "l2": "model.l2", "optimizer": "compile.optimizer",
+    "lr": "compile.learning_rate", "momentum": "compile.momentum", "epochs": "fit.epochs",
+    "batch_size": "fit.batch_size", "checkpoint_every": "fit.checkpoint_every", "seed": "seed",
+    "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="layerwise", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="layerwise", description="Classic neural networks, layer by layer.")
     parser.add_argument("--version", action="version", version=f"layerwise {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train an MLP on a data set and report test accuracy")
-    t.add_argument("--dataset", default="digits",
-                   help="digits (default, embedded), mnist, fashion-mnist, or a .npz/.npy/.csv file")
-    t.add_argument("--layers", type=_sizes, default=None,
-                   help="layer sizes input,hidden...,output like the book's Network([784, 30, 10]) "
-                        "(default: features,100,classes)")
-    t.add_argument("--activation", default="relu", help="hidden activation (sigmoid, tanh, relu, "
-                   "leaky_relu, elu); default relu")
-    t.add_argument("--init", default=None, help="weight initializer (default: he_normal for ReLU-family "
-                   "activations, glorot_uniform otherwise)")
-    t.add_argument("--optimizer", default="sgd", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-    t.add_argument("--lr", type=_positive_float, default=None,
-                   help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, 0.001 otherwise)")
-    t.add_argument("--epochs", type=_positive_int, default=20)
-    t.add_argument("--batch-size", type=_positive_int, default=32)
-    t.add_argument("--dropout", type=float, default=0.0, help="dropout rate after each hidden layer")
-    t.add_argument("--l2", type=float, default=0.0, help="L2 penalty l·Σw² on each kernel")
-    t.add_argument("--validation-size", type=float, default=0.1,
-                   help="held-out part of the training set (fraction, or a count if >= 1)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--save", default=None, help="also write the trained model to this file")
-    t.add_argument("--runs-dir", default="runs", help="where run directories are made (default ./runs)")
-    t.add_argument("--name", default=None, help="run name (default: the data set's name)")
-    t.add_argument("--checkpoint-every", type=_positive_int, default=None,
-                   help="also checkpoint every N steps (always at each epoch's end)")
-    t.add_argument("--resume", metavar="RUN_DIR", default=None,
-                   help="continue an interrupted run from its last checkpoint, with its saved arguments")
-    t.add_argument("--quiet", action="store_true", help="print only the final result")
+    t = sub.add_parser("train", help="train an MLP and write a run directory with model, history, plots, report")
+    t.add_argument("--config", help="a TOML config file (flags below override its values)")
+    t.add_argument("--dataset", help="digits (default, embedded), mnist, fashion-mnist, or a .npz/.npy/.csv file")
+    t.add_argument("--layers", type=_sizes, help="layer sizes input,hidden...,output, like the book's "
+                   "Network([784, 30, 10]) (default: features,100,classes)")
+    t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu")
+    t.add_argument("--init", help="weight initializer (default: he_normal for ReLU-family, glorot_uniform otherwise)")
+    t.add_argument("--optimizer", help="sgd (default), momentum, nesterov, adagrad, rmsprop, adam, adamw")
+    t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, "
+                   "momentum and nesterov, 0.001 otherwise)")
+    t.add_argument("--momentum", type=float, help="momentum for --optimizer sgd")
+    t.add_argument("--epochs", type=_positive_int, help="default 20")
+    t.add_argument("--batch-size", type=_positive_int, help="default 32")
+    t.add_argument("--dropout", type=float, help="dropout rate after each hidden layer")
+    t.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after each hidden layer")
+    t.add_argument("--l2", type=float, help="L2 penalty l·Σw² on each kernel")
+    t.add_argument("--validation-size", type=float, help="held-out part of the training set (fraction, or a "
+                   "count if >= 1; default 0.1)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--name", help="run name (default: the data set's name)")
+    t.add_argument("--runs-dir", help="where run directories are made (default ./runs)")
+    t.add_argument("--checkpoint-every", type=_positive_int, help="also checkpoint every N steps")
+    t.add_argument("--diagnostics", action="store_true", default=None,
+                   help="record per-layer statistics and warn about unhealthy training")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    t.add_argument("--save", help="also write the trained model to this file")
+    out = t.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="print only the final result")
+    out.add_argument("--log-format", choices=["text", "jsonl"], default="text",
+                     help="jsonl: one JSON object per epoch and one for the result, for machines")
 
-    e = sub.add_parser("export", help="export a model file to ONNX")
-    e.add_argument("model", help="a model file written by layerwise (model.lwm)")
-    e.add_argument("output", help="the .onnx file to write")
+    e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
+    e.add_argument("model")
+    e.add_argument("--dataset", help="default: the data set the model was trained on")
+    e.add_argument("--split", choices=["test", "train"], default="test")
+
+    p = sub.add_parser("predict", help="labels and class probabilities for an array file or images")
+    p.add_argument("model")
+    p.add_argument("inputs", nargs="+", help=".npy, .npz (array 'x'), .csv (features) or PNG/JPEG images")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    s = sub.add_parser("summary", help="the layers and parameter counts of a saved model")
+    s.add_argument("model")
+
+    r = sub.add_parser("report", help="redraw the plots and report.html of a run directory")
+    r.add_argument("run_dir")
+
+    x = sub.add_parser("export", help="export a model file to ONNX")
+    x.add_argument("model", help="a model file written by layerwise (model.lwm)")
+    x.add_argument("output", help="the .onnx file to write")
     return parser
-
-
-RUN_ARGS = ("dataset", "layers", "activation", "init", "optimizer", "lr", "epochs", "batch_size", "dropout",
-            "l2", "validation_size", "seed", "checkpoint_every")
-
-
-def make_run_dir(runs_dir: str, name: str) -> Path:
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(runs_dir) / f"{stamp}-{name}"
-    path, i = base, 1
-    while path.exists():
-        i += 1
-        path = base.with_name(f"{base.name}-{i}")
-    path.mkdir(parents=True)
-    return path
-
-
-def build_model(sizes: list[int], activation: str, init: str | None, dropout: float, l2: float, seed: int):
-    from . import L2, Dense, Dropout, Sequential
-    relu_like = activation.lower() in ("relu", "leaky_relu", "elu")
-    init = init or ("he_normal" if relu_like else "glorot_uniform")
-    layers = []
-    for units in sizes[1:-1]:
-        layers.append(Dense(units, activation, kernel_initializer=init, kernel_regularizer=L2(l2) if l2 else None))
-        if dropout:
-            layers.append(Dropout(dropout))
-    layers.append(Dense(sizes[-1], "softmax", kernel_initializer="glorot_uniform",
-                        kernel_regularizer=L2(l2) if l2 else None))
-    return Sequential(layers, input_shape=(sizes[0],), seed=seed)
 
 
 def cmd_train(args) -> int:
     from rich.console import Console
-    from . import CSVLogger, datasets, optimizers
-    from .errors import ConfigError
-    from .io import atomic_write_text
-
-    console = Console(highlight=False)
+    from . import config as config_mod, runs
+    console = Console(highlight=False, stderr=args.log_format == "jsonl")
     if args.resume:
-        run_dir = Path(args.resume)
-        try:
-            saved = json.loads((run_dir / "args.json").read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{run_dir}: not a run directory (no args.json)") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{run_dir / 'args.json'}: corrupt ({exc})") from None
-        for key in RUN_ARGS:
-            if key in saved:
-                setattr(args, key, saved[key])
-        if not (run_dir / "checkpoint.lwc").exists():
-            console.print(f"{run_dir}: no checkpoint yet; starting the run from the beginning")
+        cfg = runs.load_run_config(args.resume)
+    elif args.config:
+        cfg = config_mod.load(args.config)
     else:
-        run_dir = make_run_dir(args.runs_dir, args.name or Path(str(args.dataset)).stem)
-        atomic_write_text(run_dir / "args.json", json.dumps({k: getattr(args, k) for k in RUN_ARGS}, indent=2))
-    t_load = time.perf_counter()
-    val = args.validation_size
-    val = int(val) if val >= 1 else val
-    ds = datasets.load(args.dataset, validation_size=val)
-    sizes = args.layers or [ds.n_features, 100, ds.n_classes]
-    if sizes[0] != ds.n_features:
-        raise ConfigError(f"--layers starts with {sizes[0]} inputs but {ds.name} has {ds.n_features} features")
-    if sizes[-1] != ds.n_classes:
-        raise ConfigError(f"--layers ends with {sizes[-1]} outputs but {ds.name} has {ds.n_classes} classes")
-    model = build_model(sizes, args.activation, args.init, args.dropout, args.l2, args.seed)
-    lr = args.lr or {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01}.get(args.optimizer.lower(), 1e-3)
-    model.compile(optimizers.get(args.optimizer, learning_rate=lr), "categorical_crossentropy",
-                  metrics=["accuracy"])
-    if not args.quiet:
-        console.print(f"{ds!r} loaded in {time.perf_counter() - t_load:.2f}s; network {sizes}, "
-                      f"{args.activation}, {args.optimizer} lr={lr}, batch {args.batch_size}", soft_wrap=True)
-    t0 = time.perf_counter()
-    validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
+        cfg = config_mod.validate({})
+    if not args.resume:
+        for flag, path in OVERRIDES.items():
+            value = getattr(args, flag)
+            if value is not None:
+                config_mod.set_path(cfg, path, value)
+    jsonl = args.log_format == "jsonl"
+    extra = [runs.JsonlLogger(sys.stdout)] if jsonl else []
+    log = (lambda msg: None) if (args.quiet or jsonl) else (lambda msg: console.print(msg, soft_wrap=True))
     try:
-        model.fit(ds.x_train, ds.y_train, batch_size=args.batch_size, epochs=args.epochs,
-                  validation_data=validation, verbose=0 if args.quiet else 1,
-                  callbacks=[CSVLogger(str(run_dir / "history.csv"))],
-                  checkpoint=run_dir / "checkpoint.lwc", checkpoint_every=args.checkpoint_every,
-                  resume=bool(args.resume))
-    except KeyboardInterrupt:
-        console.print(f"interrupted; resume with: layerwise train --resume {run_dir}")
+        result = runs.train(cfg, resume_dir=args.resume, verbose=0 if (args.quiet or jsonl) else 1,
+                            extra_callbacks=extra, log=log)
+    except runs.RunInterrupted as stop:
+        console.print(f"interrupted ({stop.detail or 'Ctrl-C'}); resume with: "
+                      f"layerwise train --resume {stop.run_dir}", soft_wrap=True)
         return 130
-    train_time = time.perf_counter() - t0
-    result = model.evaluate(ds.x_test, ds.y_test)
-    console.print(f"test accuracy {result['accuracy']:.4f}  test loss {result['loss']:.4f}  "
-                  f"({len(ds.x_test)} samples; trained {args.epochs} epochs in {train_time:.2f}s)", soft_wrap=True)
-    model.save(run_dir / "model.lwm")
-    metrics = {"test_accuracy": result["accuracy"], "test_loss": result["loss"], "train_seconds": train_time,
-               "parameters": model.count_params(), "seed": args.seed}
-    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
-    console.print(f"run directory: {run_dir}", soft_wrap=True)
+    m = result.metrics
+    if jsonl:
+        print(json.dumps({"event": "result", "run_dir": str(result.run_dir), **m}))
+    else:
+        console.print(f"test accuracy {m['test_accuracy']:.4f}  test loss {m['test_loss']:.4f}  "
+                      f"({m['epochs']} epochs, {m['seconds_per_epoch']:.3g}s per epoch)", soft_wrap=True)
+        if not args.quiet:
+            report = result.run_dir / "report.html"
+            console.print(f"run directory: {result.run_dir}" + (f"  (report: {report})" if report.exists() else ""),
+                          soft_wrap=True)
     if args.save:
-        model.save(args.save)
-        console.print(f"model saved to {args.save}")
+        result.model.save(args.save)
+    return 0
+
+
+def _dataset_for(model, name):
+    from .data import datasets
+    from .errors import ConfigError
+    name = name or (model.metadata or {}).get("dataset")
+    if not name:
+        raise ConfigError("the model file does not say which data set it was trained on: pass --dataset")
+    return datasets.load(name)
+
+
+def cmd_evaluate(args) -> int:
+    from .io import load_model
+    model = load_model(args.model)
+    ds = _dataset_for(model, args.dataset)
+    if model.loss is None:
+        model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    x, y = (ds.x_test, ds.y_test) if args.split == "test" else (ds.x_train, ds.y_train)
+    result = model.evaluate(x, y)
+    print("  ".join(f"{k} {v:.4f}" for k, v in result.items()) + f"  ({len(x)} {args.split} samples of {ds.name})")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .io import load_model
+    from .predict import read_inputs
+    model = load_model(args.model)
+    x, names = read_inputs(args.inputs, model)
+    proba = model.predict_proba(x) if model.n_outputs > 1 else model.predict(x)
+    classes = (model.metadata or {}).get("class_names") or [str(i) for i in range(proba.shape[1])]
+    labels = proba.argmax(axis=1)
+    rows = [{"input": n, "label": classes[k], "class": int(k),
+             "probabilities": [round(float(p), 6) for p in row]} for n, k, row in zip(names, labels, proba)]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.format == "csv":
+        import csv
+        w = csv.writer(sys.stdout)
+        w.writerow(["input", "label", "class", *[f"p_{c}" for c in classes]])
+        for r in rows:
+            w.writerow([r["input"], r["label"], r["class"], *r["probabilities"]])
+    else:
+        for r in rows:
+            top = sorted(range(len(classes)), key=lambda i: -r["probabilities"][i])[:3]
+            alts = ", ".join(f"{classes[i]} {r['probabilities'][i]:.3f}" for i in top)
+            print(f"{r['input']}: {r['label']}   ({alts})")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from .io import load_model
+    load_model(args.model).summary()
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import runs
+    path = runs.build_report(args.run_dir, cfg=runs.load_run_config(args.run_dir))
+    print(f"wrote {path}")
     return 0
 
 
@@ -188,12 +228,16 @@ def cmd_export(args) -> int:
     return 0
 
 
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
+            "report": cmd_report, "export": cmd_export}
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import LayerwiseError
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"train": cmd_train, "export": cmd_export}[args.command](args)
+        return COMMANDS[args.command](args)
     except LayerwiseError as exc:
         print(f"layerwise: error: {exc}", file=sys.stderr)
         return 2

@@ -122,7 +122,8 @@ def model_tensors(model) -> dict[str, np.ndarray]:
 def model_metadata(model) -> dict[str, Any]:
     from . import __version__
     meta: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                            "layerwise_version": __version__, "config": model.get_config()}
+                            "layerwise_version": __version__, "config": model.get_config(),
+                            "metadata": dict(getattr(model, "metadata", {}) or {})}
     if model.optimizer is not None and model.loss is not None:
         meta["compile"] = {"optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
                            "metrics": list(model.metrics)}
@@ -214,6 +215,8 @@ def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], sourc
             layer.params[key][...] = model.xp.asarray(tensors[f"{layer.name}/{key}"])
         for key in layer.state:
             layer.state[key][...] = model.xp.asarray(tensors[f"{layer.name}/state/{key}"])
+    if isinstance(meta.get("metadata"), dict):
+        model.metadata = meta["metadata"]
     comp = meta.get("compile")
     if isinstance(comp, dict):
         try:

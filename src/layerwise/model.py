@@ -32,6 +32,34 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
+class _StopOnInterrupt:
+    """During fit, Ctrl-C (SIGINT) asks training to stop at the end of the current batch, so the
+    weights are never left half-updated; fit then saves a checkpoint (if it has one) and raises
+    KeyboardInterrupt. A second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 class Sequential:
     """A linear stack of layers. ``seed`` seeds the one generator used for weight
     initialisation, shuffling and dropout: two CPU runs with the same seed are bit-identical.
@@ -57,6 +85,7 @@ class Sequential:
         self.halt_on_nonfinite = False
         self.nonfinite_report: str | None = None
         self._fused = False
+        self.metadata: dict[str, Any] = {}  # free-form JSON saved with the model (data set, image shape, ...)
         for layer in layers or []:
             self.add(layer)
 
@@ -318,6 +347,17 @@ class Sequential:
             start_epoch = int(resumed["epoch"])
             self.stop_training = bool(resumed.get("stopped", False))
         cbs.on_train_begin({"params": params})
+        try:
+            with _StopOnInterrupt() as interrupt:
+                self._fit_epochs(cbs, interrupt, start_epoch, epochs, resumed, n, bs, steps, shuffle, xd, yd, xbuf,
+                                 ybuf, labels, val, checkpoint, checkpoint_every)
+        finally:
+            cbs.on_train_end({})
+        return history
+
+    def _fit_epochs(self, cbs, interrupt, start_epoch, epochs, resumed, n, bs, steps, shuffle, xd, yd, xbuf, ybuf,
+                    labels, val, checkpoint, checkpoint_every) -> None:
+        xp = self.xp
         for epoch in range(start_epoch, epochs):
             if self.stop_training:
                 break
@@ -346,8 +386,12 @@ class Sequential:
                 if labels is not None and self.metrics:
                     correct += int((predicted_labels(out) == labels[order[step * bs:step * bs + m]]).sum())
                 cbs.on_batch_end(step, {"loss": loss, "size": m})
-                if checkpoint_every and self.optimizer.iterations % checkpoint_every == 0 and step + 1 < steps:
+                if checkpoint is not None and step + 1 < steps and (
+                        interrupt.requested or (checkpoint_every and self.optimizer.iterations % checkpoint_every == 0)):
                     self._checkpoint(checkpoint, cbs, epoch, step + 1, n, bs, order, loss_sum, correct, seen)
+                if interrupt.requested and step + 1 < steps:
+                    raise KeyboardInterrupt(f"stopped after step {self.optimizer.iterations}"
+                                            + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
                 if self.stop_training:
                     break
             logs: dict[str, float] = {"loss": loss_sum / max(seen, 1)}
@@ -363,8 +407,9 @@ class Sequential:
                 break
             if checkpoint is not None:
                 self._checkpoint(checkpoint, cbs, epoch + 1, 0, n, bs, None, 0.0, 0, 0)
-        cbs.on_train_end({})
-        return history
+            if interrupt.requested:
+                raise KeyboardInterrupt(f"stopped after epoch {epoch + 1}"
+                                        + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
 
     def _checkpoint(self, path, cbs, epoch, step, n, bs, order, loss_sum, correct, seen) -> None:
         from .checkpoint import save_checkpoint
