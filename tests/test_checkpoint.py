@@ -169,7 +169,7 @@ def _edit(path, tmp_path, meta_edit=None, tensor_edit=None):
     (lambda m: m.update(format_version=7), None, ModelFileError, "newer"),
     (lambda m: m["callbacks"][1]["state"].update(wait="x"), None, ModelFileError, "EarlyStopping"),
     (None, lambda t: t.update({"optimizer/m/0": np.zeros((2, 2), np.float32)}), ModelFileError, "optimizer/m/0"),
-    (None, lambda t: t.update({"ema/1": np.zeros(99, np.float32)}), ModelFileError, "ema/1"),
+    (None, lambda t: t.update({"ema/0": np.zeros(99, np.float32)}), ModelFileError, "ema/0"),
     (None, lambda t: t.update({"fit/order": np.zeros(84, np.int64)}), ModelFileError, "permutation"),
     (None, lambda t: t.pop("dense_1/kernel"), ModelFileError, "missing tensors"),
 ])

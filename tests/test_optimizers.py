@@ -239,3 +239,16 @@ def test_clipping_and_decay_feed_each_rule(case):
         plain.update([w_plain], [h])
         chained.update([w_chain], [copy.copy(g)])
         np.testing.assert_allclose(w_chain, w_plain, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), lambda: RMSProp(0.01), lambda: Adam(0.01)])
+def test_state_never_goes_subnormal_under_zero_gradients(make):
+    opt = make()
+    w = np.ones(4, dtype=np.float32)
+    opt.update([w], [np.ones(4, dtype=np.float32)])
+    for _ in range(2000):  # zero gradients: the state decays geometrically
+        opt.update([w], [np.zeros(4, dtype=np.float32)])
+    tiny = np.finfo(np.float32).tiny
+    for arrays in opt.slots.values():
+        for a in arrays:
+            assert not ((a != 0) & (np.abs(a) < tiny)).any()

@@ -55,6 +55,14 @@ class Layer:
     def state_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
         return {}
 
+    def _buffer(self, name: str, shape: tuple[int, ...]):
+        """A scratch array of ``shape`` kept between calls (grown when a larger batch arrives)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buf = buffers.get(name)
+        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:] or buf.dtype != self.dtype:
+            buf = buffers[name] = self.xp.empty(shape, dtype=self.dtype)
+        return buf[:shape[0]]
+
     def _add_param(self, key: str, host_value: np.ndarray) -> None:
         self.params[key] = self.xp.asarray(host_value, dtype=self.dtype)
         self.grads[key] = self.xp.zeros_like(self.params[key])
@@ -73,6 +81,7 @@ class Layer:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["xp"] = self.xp.__name__
+        state.pop("_buffers", None)
         if "_device_rng" in state:
             state["_device_rng"] = None  # re-seeded from the host generator on first use
         return state
@@ -133,7 +142,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = regularizers.get_constraint(kernel_constraint)
         self.bias_constraint = regularizers.get_constraint(bias_constraint)
-        self._x = self._z = self._a = None
+        self._x = self._a = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -155,16 +164,21 @@ class Dense(Layer):
             self._add_param("bias", self.bias_initializer((self.units,), rng, self.dtype))
 
     def forward(self, x, training=False):
-        z = x @ self.params["kernel"]
+        kernel = self.params["kernel"]
+        if training:  # into a buffer reused every step (no allocation in the training loop)
+            z = self._buffer("z", (x.shape[0], self.units))
+            self.xp.matmul(x, kernel, out=z)
+        else:
+            z = x @ kernel
         if self.use_bias:
             z += self.params["bias"]
-        a = self.activation.value(z)
-        self._x, self._z, self._a = x, z, a
+        a = self.activation.value(z, out=z)  # in place: backward needs only a
+        self._x, self._a = x, a
         return a
 
     def backward(self, dy, need_input_grad=True):
-        """dy = ∂L/∂a; returns ∂L/∂x (None when not needed)."""
-        return self.backward_from_z(self.activation.backward(dy, self._z, self._a), need_input_grad)
+        """dy = ∂L/∂a (overwritten: it becomes δ); returns ∂L/∂x (None when not needed)."""
+        return self.backward_from_z(self.activation.backward(dy, self._a, out=dy), need_input_grad)
 
     def backward_from_z(self, delta, need_input_grad=True):
         """Backward given δ = ∂L/∂z directly (used when the loss fuses the activation)."""
@@ -177,7 +191,11 @@ class Dense(Layer):
             delta.sum(axis=0, out=self.grads["bias"])
             if self.bias_regularizer is not None:
                 self.bias_regularizer.add_gradient(self.params["bias"], self.grads["bias"])
-        return delta @ kernel.T if need_input_grad else None
+        if not need_input_grad:
+            return None
+        dx = self._buffer("dx", (delta.shape[0], kernel.shape[0]))
+        xp.matmul(delta, kernel.T, out=dx)
+        return dx
 
     def regularization_loss(self) -> float:
         total = 0.0
@@ -212,14 +230,14 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
-        self._x = self._a = None
+        self._a = None
 
     def forward(self, x, training=False):
-        self._x, self._a = x, self.activation.value(x)
+        self._a = self.activation.value(x)  # not in place: x is the layer below's output
         return self._a
 
     def backward(self, dy, need_input_grad=True):
-        return self.activation.backward(dy, self._x, self._a)
+        return self.activation.backward(dy, self._a, out=dy)
 
     def backward_from_z(self, delta, need_input_grad=True):
         """δ = ∂L/∂x already (the loss fused this activation): pass it down."""

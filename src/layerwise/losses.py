@@ -237,6 +237,7 @@ class CustomLoss(Loss):
 
     def grad(self, y_pred, y_true):
         g = self.grad_fn(y_pred, y_true)
+        g = g.copy() if hasattr(g, "copy") else g  # the model may overwrite it in place
         if getattr(g, "shape", None) != y_pred.shape:
             raise ConfigError(f"custom loss {self.name!r}: grad_fn returned shape "
                               f"{getattr(g, 'shape', None)}, expected {y_pred.shape}")

@@ -92,11 +92,15 @@ class Sequential:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["xp"] = self.xp.__name__
+        state.pop("_flat_layout", None)  # layer ids change: re-flatten after unpickling
         return state
 
     def __setstate__(self, state):
         state["xp"] = backend.get_array_module("cupy" if state["xp"] == "cupy" else "numpy")
         self.__dict__.update(state)
+        if self.built:
+            self._flat_layout = None
+            self._collect_params()
 
     # -- structure --------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -146,10 +150,34 @@ class Sequential:
         self._collect_params()
 
     def _collect_params(self) -> None:
-        """Parallel lists of trainable parameter and gradient arrays (the optimizer's view)."""
-        self._param_refs = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
-        self._params = [layer.params[key] for layer, key in self._param_refs]
-        self._grads = [layer.grads[key] for layer, key in self._param_refs]
+        """Put every trainable parameter (and its gradient) into one contiguous buffer.
+
+        Each layer's ``params[key]``/``grads[key]`` become views into the flat arrays P and G, so
+        the optimizer, the weight average and checkpoints treat all weights as one array: one
+        update per step instead of one per tensor. ``_params``/``_grads`` are [P]/[G];
+        ``_tensor_grads`` keeps the per-tensor views (for per-tensor clipping).
+        """
+        refs = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+        layout = tuple((id(layer), key, tuple(layer.params[key].shape)) for layer, key in refs)
+        if getattr(self, "_flat_layout", None) != layout:
+            xp = self.xp
+            total = sum(int(np.prod(layer.params[key].shape)) for layer, key in refs)
+            flat_p = xp.empty(total, dtype=self.dtype)
+            flat_g = xp.zeros(total, dtype=self.dtype)
+            offset = 0
+            for layer, key in refs:
+                p = layer.params[key]
+                n = int(np.prod(p.shape))
+                flat_p[offset:offset + n] = p.reshape(-1)
+                layer.params[key] = flat_p[offset:offset + n].reshape(p.shape)
+                layer.grads[key] = flat_g[offset:offset + n].reshape(p.shape)
+                offset += n
+            self._flat_layout = layout
+            self._params, self._grads = [flat_p], [flat_g]
+            if self.optimizer is not None and self.optimizer.iterations == 0:
+                self.optimizer.slots = {k: [] for k in self.optimizer.slot_names}
+        self._param_refs = refs
+        self._tensor_grads = [layer.grads[key] for layer, key in refs]
         # the lowest layer whose input gradient is needed: nothing below a frozen prefix
         first = next((i for i, lay in enumerate(self.layers) if lay.trainable and lay.params), len(self.layers))
         self._first_trainable = first
@@ -234,7 +262,7 @@ class Sequential:
             self.backward(self.loss.grad_z(out, y), fused=True)
         else:
             self.backward(self.loss.grad(out, y))
-        self.optimizer.update(self._params, self._grads)
+        self.optimizer.update(self._params, self._grads, self._tensor_grads)
         if self._has_constraints:
             for layer in self.layers:
                 layer.apply_constraints()

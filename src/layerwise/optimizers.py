@@ -9,6 +9,12 @@ Every step runs the same chain (optax-style, in this order):
   5. the update rule below, with η = schedule(step) · lr_multiplier.
 ``lr_multiplier`` is what ReduceLROnPlateau changes, so plateaus compose with schedules.
 Adam-family arithmetic follows PyTorch (ε added to √v̂).
+
+State that decays geometrically (momentum, Adam's moments, RMSProp's average) under a zero
+gradient — weights fed by always-zero inputs, like the blank border pixels of MNIST — would
+sink into subnormal numbers, on which x86 arithmetic runs about a hundred times slower. Every
+``FLUSH_EVERY`` steps, state entries smaller than ``tiny · 2²⁴`` (≈ 2e-31 in float32) are set
+to zero: far below anything that can change a weight, and deterministic (resumes stay exact).
 """
 from __future__ import annotations
 
@@ -40,6 +46,15 @@ def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional
     return v
 
 
+FLUSH_EVERY = 8
+
+
+def flush_tiny(a) -> None:
+    """Set entries smaller than tiny·2²⁴ in magnitude to zero (in place), so they never go subnormal."""
+    limit = float(np.finfo(a.dtype).tiny) * 2.0 ** 24
+    np.copyto(a, 0, where=np.abs(a) < limit)
+
+
 class Optimizer:
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
@@ -64,13 +79,14 @@ class Optimizer:
         return self.learning_rate(self.iterations) * self.lr_multiplier
 
     # -- the chain --------------------------------------------------------------------
-    def transform_gradients(self, params: list, grads: list) -> list:
-        """Steps 1–4 of the chain (in place on the gradient arrays)."""
+    def transform_gradients(self, params: list, grads: list, tensors: list | None = None) -> list:
+        """Steps 1–4 of the chain (in place on the gradient arrays). ``tensors``: per-tensor views
+        of ``grads`` for the per-tensor clipnorm when ``grads`` holds one flat buffer."""
         if self.clipvalue is not None:
             for g in grads:
                 np.clip(g, -self.clipvalue, self.clipvalue, out=g)
         if self.clipnorm is not None:
-            for g in grads:
+            for g in (tensors if tensors is not None else grads):
                 norm = float(np.sqrt((g * g).sum()))
                 if norm > self.clipnorm:
                     g *= self.clipnorm / norm
@@ -80,22 +96,40 @@ class Optimizer:
                 for g in grads:
                     g *= self.global_clipnorm / norm
         if self.weight_decay and self.couples_weight_decay:
-            for p, g in zip(params, grads):
-                g += self.weight_decay * p
+            for i, (p, g) in enumerate(zip(params, grads)):
+                tmp = self._tmp(i, p)
+                np.multiply(p, self.weight_decay, out=tmp)
+                g += tmp
         return grads
+
+    def _tmp(self, i: int, p):
+        """Scratch space shaped like parameter i, reused every step (no allocation per update)."""
+        scratch = self.__dict__.setdefault("_scratch", {})
+        t = scratch.get(i)
+        if t is None or t.shape != p.shape or t.dtype != p.dtype or type(t) is not type(p):
+            t = scratch[i] = p * 0
+        return t
 
     couples_weight_decay = True
 
-    def update(self, params: list, grads: list) -> None:
-        """One optimisation step over parallel lists of parameter and gradient arrays."""
+    def update(self, params: list, grads: list, tensors: list | None = None) -> None:
+        """One optimisation step over parallel lists of parameter and gradient arrays (in place).
+
+        ``tensors`` (optional): per-tensor views when ``params``/``grads`` are flat buffers, for
+        the per-tensor clipnorm.
+        """
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
         self._ensure_slots(params)
-        grads = self.transform_gradients(params, grads)
+        grads = self.transform_gradients(params, grads, tensors)
         lr = self.lr
         self.iterations += 1
         for i, (p, g) in enumerate(zip(params, grads)):
-            self.apply(i, p, g, lr)
+            self.apply(p, g, {k: v[i] for k, v in self.slots.items()}, self._tmp(i, p), lr)
+        if self.iterations % FLUSH_EVERY == 0:
+            for arrays in self.slots.values():
+                for a in arrays:
+                    flush_tiny(a)
 
     def _ensure_slots(self, params) -> None:
         for key in self.slot_names:
@@ -109,7 +143,9 @@ class Optimizer:
     def _initial_slot(self, key, p):
         return p * 0
 
-    def apply(self, i: int, p, g, lr: float) -> None:
+    def apply(self, p, g, slots: dict, tmp, lr: float) -> None:
+        """The update rule on one array: ``slots`` holds this array's state (same shape),
+        ``tmp`` is scratch space of the same shape."""
         raise NotImplementedError
 
     # -- persistence ------------------------------------------------------------------
@@ -125,6 +161,11 @@ class Optimizer:
         """Everything needed to resume exactly: step count, lr multiplier and slot arrays."""
         return {"iterations": self.iterations, "lr_multiplier": self.lr_multiplier,
                 "slots": {k: [a.copy() for a in v] for k, v in self.slots.items()}}
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_scratch", None)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.iterations = int(state["iterations"])
@@ -158,16 +199,18 @@ class SGD(Optimizer):
         self.slot_names = ("velocity",) if self.momentum else ()
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, i, p, g, lr):
+    def apply(self, p, g, slots, tmp, lr):
+        np.multiply(g, lr, out=tmp)          # η·g
         if not self.momentum:
-            p -= lr * g
+            p -= tmp
             return
-        v = self.slots["velocity"][i]
+        v = slots["velocity"]
         v *= self.momentum
-        v -= lr * g
+        v -= tmp
         if self.nesterov:
-            p += self.momentum * v
-            p -= lr * g
+            p -= tmp
+            np.multiply(v, self.momentum, out=tmp)
+            p += tmp
         else:
             p += v
 
@@ -194,10 +237,15 @@ class AdaGrad(Optimizer):
         s += self.initial_accumulator_value
         return s
 
-    def apply(self, i, p, g, lr):
-        s = self.slots["accumulator"][i]
-        s += g * g
-        p -= lr * g / (np.sqrt(s) + self.epsilon)
+    def apply(self, p, g, slots, tmp, lr):
+        s = slots["accumulator"]
+        np.multiply(g, g, out=tmp)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr
+        p -= tmp
 
     def get_config(self):
         cfg = super().get_config()
@@ -216,11 +264,17 @@ class RMSProp(Optimizer):
         self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, i, p, g, lr):
-        s = self.slots["mean_square"][i]
+    def apply(self, p, g, slots, tmp, lr):
+        s = slots["mean_square"]
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.rho
         s *= self.rho
-        s += (1.0 - self.rho) * (g * g)
-        p -= lr * g / (np.sqrt(s) + self.epsilon)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr
+        p -= tmp
 
     def get_config(self):
         cfg = super().get_config()
@@ -246,18 +300,23 @@ class Adam(Optimizer):
         self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, i, p, g, lr):
+    def apply(self, p, g, slots, tmp, lr):
         t = self.iterations  # already incremented: 1 on the first step
-        m, v = self.slots["m"][i], self.slots["v"][i]
+        m, v = slots["m"], slots["v"]
         m *= self.beta_1
-        m += (1.0 - self.beta_1) * g
+        np.multiply(g, 1.0 - self.beta_1, out=tmp)
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta_2
         v *= self.beta_2
-        v += (1.0 - self.beta_2) * (g * g)
+        v += tmp
         step = lr / (1.0 - self.beta_1 ** t)
-        denom = np.sqrt(v)
-        denom *= 1.0 / math.sqrt(1.0 - self.beta_2 ** t)
-        denom += self.epsilon
-        p -= step * (m / denom)
+        np.sqrt(v, out=tmp)                  # the denominator √v/√(1 − β₂ᵗ) + ε
+        tmp *= 1.0 / math.sqrt(1.0 - self.beta_2 ** t)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= step
+        p -= tmp
 
     def get_config(self):
         cfg = super().get_config()
@@ -274,10 +333,10 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.01, **kwargs):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
-    def apply(self, i, p, g, lr):
+    def apply(self, p, g, slots, tmp, lr):
         if self.weight_decay:
             p *= 1.0 - lr * self.weight_decay
-        super().apply(i, p, g, lr)
+        super().apply(p, g, slots, tmp, lr)
 
 
 _TABLE = {c.name: c for c in (SGD, AdaGrad, RMSProp, Adam, AdamW)}

@@ -44,9 +44,15 @@ def as_features(x, name: str = "x", sample_shape: tuple[int, ...] | None = None,
             raise DataError(f"{name} has {arr.shape[1]} features but the model expects {sample_shape[0]}")
         raise DataError(f"{name} has samples of shape {tuple(arr.shape[1:])} but the model expects "
                         f"{tuple(sample_shape)}")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        idx = _first_nonfinite(arr)
-        raise DataError(f"{name} contains {arr[idx]} at index {idx}; remove or impute non-finite values")
+    if arr.dtype.kind == "f":
+        # in blocks of rows: no full-size boolean temporary, and memmaps are streamed, not loaded
+        step = max(1, (1 << 22) // max(1, int(np.prod(arr.shape[1:]))))
+        for start in range(0, arr.shape[0], step):
+            block = arr[start:start + step]
+            if not np.isfinite(block).all():
+                idx = _first_nonfinite(block)
+                idx = (idx[0] + start,) + idx[1:]
+                raise DataError(f"{name} contains {arr[idx]} at index {idx}; remove or impute non-finite values")
     return arr.astype(dtype, copy=False)
 
 

@@ -208,7 +208,9 @@ def _load_idx_set(name: str, download_missing: bool = True) -> Dataset:
             where = ", ".join(str(d) for d in search_dirs(name))
             raise DataError(f"{name}: IDX files not found in {where}; set LAYERWISE_DATA to their folder")
         paths = download(name)
-    arrays = {k: read_idx(p) for k, p in paths.items()}
+    # images straight into float32 in [0, 1], block by block (no full-size byte copy beside them)
+    arrays = {k: read_idx(p, out_dtype=np.float32, scale=1 / 255) if k.endswith("images") else read_idx(p)
+              for k, p in paths.items()}
     for part in ("train", "test"):
         xi, yl = arrays[f"{part}_images"], arrays[f"{part}_labels"]
         if xi.ndim != 3 or yl.ndim != 1 or len(xi) != len(yl):
@@ -223,7 +225,7 @@ def _load_idx_set(name: str, download_missing: bool = True) -> Dataset:
                         f"{arrays['test_images'].shape[1:]}")
 
     def scale(a):
-        return (a.reshape(len(a), -1).astype(np.float32) / np.float32(255.0))
+        return a.reshape(len(a), -1)
 
     return Dataset(name, scale(arrays["train_images"]), arrays["train_labels"].astype(np.int64),
                    scale(arrays["test_images"]), arrays["test_labels"].astype(np.int64),

@@ -28,8 +28,12 @@ def _open(path: Path):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
-    """Read an IDX (or .gz IDX) file into a native-endian array; DataError names the file on any fault."""
+def read_idx(path, max_bytes: int = MAX_BYTES, out_dtype=None, scale: float | None = None) -> np.ndarray:
+    """Read an IDX (or .gz IDX) file into a native-endian array; DataError names the file on any fault.
+
+    With ``out_dtype`` (and optionally ``scale``) the data is converted block by block into an
+    array of that dtype, multiplied by ``scale``: the file's bytes are never held whole beside it.
+    """
     path = Path(path)
     try:
         with _open(path) as fh:
@@ -52,17 +56,39 @@ def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
             if n_bytes > max_bytes:
                 raise DataError(f"{path}: header claims shape {dims} ({n_bytes} bytes), more than the "
                                 f"{max_bytes}-byte limit; refusing to allocate")
-            data = fh.read(n_bytes)
-            if len(data) < n_bytes:
+            if out_dtype is not None:
+                out = np.empty(int(np.prod(dims, dtype=np.int64)), dtype=out_dtype)
+                block = (1 << 20) // dtype.itemsize * dtype.itemsize
+                done = 0
+                while done < n_bytes:
+                    chunk = fh.read(min(block, n_bytes - done))
+                    if not chunk:
+                        break
+                    part = np.frombuffer(chunk, dtype=dtype)
+                    out[done // dtype.itemsize:(done + len(chunk)) // dtype.itemsize] = part
+                    done += len(chunk)
+                got = done
+            else:
+                data = fh.read(n_bytes)
+                got = len(data)
+            if got < n_bytes:
                 raise DataError(f"{path}: truncated IDX file: header says {dims} ({n_bytes} bytes of data) "
-                                f"but only {len(data)} are present")
+                                f"but only {got} are present")
             if fh.read(1):
                 raise DataError(f"{path}: IDX file has data beyond the {dims} its header declares")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise DataError(f"{path}: corrupt IDX/gzip file ({exc})") from None
-    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    if out_dtype is not None:
+        out = out.reshape(dims)
+        if scale is not None:
+            out *= np.asarray(scale, dtype=out.dtype)
+        return out
+    arr = np.frombuffer(data, dtype=dtype).reshape(dims)
+    if dtype.itemsize == 1:
+        return arr  # bytes: no byte order to fix, no copy (read-only view of the file's data)
+    return arr.astype(dtype.newbyteorder("="))
 
 
 def write_idx(path, array, compress: bool | None = None) -> None:

@@ -1,0 +1,149 @@
+"""The benchmark tasks and one training run of one framework on one task (run in a fresh process).
+
+    python -m benchmarks.tasks TASK FRAMEWORK EPOCHS [key=value ...]   → one JSON line on stdout
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+TASKS = {
+    "1": {"title": "Fashion-MNIST 784-256-128-10 ReLU, softmax CE, Adam 1e-3, batch 128",
+          "sizes": [784, 256, 128, 10], "activation": "relu", "loss": "ce", "optimizer": "adam", "lr": 1e-3,
+          "batch": 128, "epochs": 10},
+    "2": {"title": "Book network 784-30-10 sigmoid, quadratic cost, SGD eta=3.0, batch 10",
+          "sizes": [784, 30, 10], "activation": "sigmoid", "loss": "quadratic", "optimizer": "sgd", "lr": 3.0,
+          "batch": 10, "epochs": 10},
+    "3": {"title": "Wide 784-1024-1024-10 ReLU, softmax CE, Adam 1e-3, batch 512",
+          "sizes": [784, 1024, 1024, 10], "activation": "relu", "loss": "ce", "optimizer": "adam", "lr": 1e-3,
+          "batch": 512, "epochs": 5},
+}
+
+
+def flops_per_sample(sizes: list[int]) -> float:
+    """Matrix-multiply FLOPs of one training step per sample: forward x·W, backward xᵀ·δ and δ·Wᵀ
+    (no δ·Wᵀ for the first layer)."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    fwd = sum(2 * a * b for a, b in pairs)
+    return 2 * fwd + sum(2 * a * b for a, b in pairs[1:])
+
+
+def load_data(n_train: int | None = None):
+    from layerwise import datasets
+    ds = datasets.load("fashion-mnist")
+    x, y = ds.x_train, ds.y_train
+    if n_train:
+        reps = -(-n_train // len(x))
+        x, y = np.concatenate([x] * reps)[:n_train], np.concatenate([y] * reps)[:n_train]
+    return x, y, ds.x_test, ds.y_test
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch):
+    import layerwise as lw
+    layers = [lw.Dense(n, task["activation"], kernel_initializer="he_normal" if task["activation"] == "relu"
+                       else "scaled_normal") for n in sizes[1:-1]]
+    layers.append(lw.Dense(sizes[-1], "softmax" if task["loss"] == "ce" else "sigmoid"))
+    model = lw.Sequential(layers, input_shape=(sizes[0],), seed=0)
+    opt = lw.Adam(task["lr"]) if task["optimizer"] == "adam" else lw.SGD(task["lr"])
+    model.compile(opt, "categorical_crossentropy" if task["loss"] == "ce" else "quadratic", metrics=["accuracy"])
+    times = []
+
+    class Timer(lw.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t0)
+
+    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()])
+    return times, model.evaluate(xt, yt)["accuracy"]
+
+
+def run_torch(task, x, y, xt, yt, epochs, sizes, batch):
+    import torch
+    torch.manual_seed(0)
+    act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[task["activation"]]
+    mods = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        mods += [torch.nn.Linear(a, b), act()]
+    mods.append(torch.nn.Linear(sizes[-2], sizes[-1]))
+    if task["loss"] != "ce":
+        mods.append(torch.nn.Sigmoid())
+    net = torch.nn.Sequential(*mods)
+    opt = torch.optim.Adam(net.parameters(), lr=task["lr"]) if task["optimizer"] == "adam" else \
+        torch.optim.SGD(net.parameters(), lr=task["lr"])
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    Y1 = torch.nn.functional.one_hot(Y, sizes[-1]).float()
+    ce = torch.nn.CrossEntropyLoss()
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(X))
+        for i in range(0, len(X), batch):
+            idx = perm[i:i + batch]
+            out = net(X[idx])
+            if task["loss"] == "ce":
+                loss = ce(out, Y[idx])
+            else:  # the book's quadratic cost ½‖a − y‖² averaged over the batch
+                loss = 0.5 * ((out - Y1[idx]) ** 2).sum() / len(idx)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    with torch.no_grad():
+        acc = (net(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean()
+    return times, float(acc)
+
+
+def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    if task["loss"] != "ce":
+        raise SystemExit("scikit-learn's MLPClassifier has no quadratic cost")
+    clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation="relu" if task["activation"] == "relu"
+                        else "logistic", solver=task["optimizer"], learning_rate_init=task["lr"], batch_size=batch,
+                        max_iter=epochs, tol=0.0, n_iter_no_change=10**6, alpha=0.0, random_state=0)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x, y)
+    total = time.perf_counter() - t0
+    return [total / epochs] * epochs, float(clf.score(xt, yt))
+
+
+RUNNERS = {"layerwise": run_layerwise, "pytorch": run_torch, "sklearn": run_sklearn}
+
+
+def main(argv):
+    task_id, framework, epochs = argv[0], argv[1], int(argv[2])
+    opts = dict(a.split("=", 1) for a in argv[3:])
+    task = TASKS[task_id]
+    sizes = [int(s) for s in opts["sizes"].split(",")] if "sizes" in opts else task["sizes"]
+    batch = int(opts.get("batch", task["batch"]))
+    threads = opts.get("threads")
+    if framework == "pytorch":
+        import torch
+        if threads:
+            torch.set_num_threads(int(threads))
+    x, y, xt, yt = load_data(int(opts["n_train"]) if "n_train" in opts else None)
+    rss_data = peak_rss_mb()
+    times, acc = RUNNERS[framework](task, x, y, xt, yt, epochs, sizes, batch)
+    steady = times[1:] if len(times) > 1 else times
+    sec = float(np.median(steady))
+    print(json.dumps({"task": task_id, "framework": framework, "epochs": epochs, "sizes": sizes, "batch": batch,
+                      "epoch_seconds": times, "seconds_per_epoch": sec, "samples_per_second": len(x) / sec,
+                      "test_accuracy": acc, "peak_rss_mb": peak_rss_mb(), "rss_after_data_mb": rss_data,
+                      "gflops": flops_per_sample(sizes) * len(x) / sec / 1e9}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
