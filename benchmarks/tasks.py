@@ -43,7 +43,12 @@ def load_data(n_train: int | None = None):
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory (VmHWM; ru_maxrss would count the parent's before exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024.0
+    except (OSError, StopIteration):  # pragma: no cover - not Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch):

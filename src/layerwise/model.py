@@ -25,7 +25,11 @@ from . import callbacks as callbacks_mod
 from .errors import ConfigError, DataError, TrainingError
 from .layers import Activation, Dense, Layer, from_config as layer_from_config
 from .metrics import METRICS, predicted_labels
-from .validation import as_features, as_targets
+from .validation import FileRows, as_features, as_targets, mapped_file
+
+
+def validation_mapped(x) -> bool:
+    return mapped_file(x) is not None
 
 
 def _snake(name: str) -> str:
@@ -360,6 +364,7 @@ class Sequential:
         bs = min(int(batch_size), n)
         steps = math.ceil(n / bs)
         xd, yd = xp.asarray(x), xp.asarray(y)
+        reader = FileRows.of(x) if (xp is np and validation_mapped(x)) else None
         # preallocated batch buffers: gathering a batch writes into them, no new arrays per step
         xbuf = xp.empty((bs,) + x.shape[1:], dtype=x.dtype)
         ybuf = xp.empty((bs,) + y.shape[1:], dtype=y.dtype)
@@ -378,13 +383,15 @@ class Sequential:
         try:
             with _StopOnInterrupt() as interrupt:
                 self._fit_epochs(cbs, interrupt, start_epoch, epochs, resumed, n, bs, steps, shuffle, xd, yd, xbuf,
-                                 ybuf, labels, val, checkpoint, checkpoint_every)
+                                 ybuf, labels, val, checkpoint, checkpoint_every, reader)
         finally:
+            if reader is not None:
+                reader.close()
             cbs.on_train_end({})
         return history
 
     def _fit_epochs(self, cbs, interrupt, start_epoch, epochs, resumed, n, bs, steps, shuffle, xd, yd, xbuf, ybuf,
-                    labels, val, checkpoint, checkpoint_every) -> None:
+                    labels, val, checkpoint, checkpoint_every, reader=None) -> None:
         xp = self.xp
         for epoch in range(start_epoch, epochs):
             if self.stop_training:
@@ -403,7 +410,10 @@ class Sequential:
                 idx = order_d[step * bs:(step + 1) * bs]
                 m = len(idx)
                 xb, yb = xbuf[:m], ybuf[:m]
-                xp.take(xd, idx, axis=0, out=xb)
+                if reader is not None:  # a memory-mapped data set: plain reads, bounded memory
+                    reader.gather(idx, xb)
+                else:
+                    xp.take(xd, idx, axis=0, out=xb)
                 xp.take(yd, idx, axis=0, out=yb)
                 loss, out = self.train_on_batch(xb, yb)
                 if self.nonfinite_report is not None and self.halt_on_nonfinite:

@@ -8,6 +8,65 @@ import numpy as np
 from .errors import DataError
 
 
+def mapped_file(a):
+    """The mmap behind an array (a numpy.memmap or a view of one), or None."""
+    import mmap
+    while a is not None:
+        if isinstance(a, mmap.mmap):
+            return a
+        m = getattr(a, "_mmap", None)
+        if m is not None:
+            return m
+        a = getattr(a, "base", None)
+    return None
+
+
+class FileRows:
+    """Reads rows of a C-contiguous array that lives in a file (a numpy.memmap or a view of one)
+    with plain file reads, so batches drawn from a data set larger than RAM never map the file
+    into this process's memory."""
+
+    def __init__(self, filename, row0_offset: int, row_bytes: int):
+        import os
+        self.fd = os.open(filename, os.O_RDONLY)
+        self.row0, self.row_bytes = row0_offset, row_bytes
+
+    @classmethod
+    def of(cls, a) -> "FileRows | None":
+        base = a
+        while base is not None and not isinstance(base, np.memmap):
+            base = getattr(base, "base", None)
+        if base is None or getattr(base, "filename", None) is None or not a.flags["C_CONTIGUOUS"]:
+            return None
+        start = a.__array_interface__["data"][0] - base.__array_interface__["data"][0] + base.offset
+        return cls(base.filename, start, a.strides[0])
+
+    def gather(self, rows, out) -> None:
+        """out[j] = a[rows[j]] for every j."""
+        import os
+        for j, r in enumerate(np.asarray(rows).tolist()):
+            view = memoryview(out[j]).cast("B")
+            got = os.preadv(self.fd, [view], self.row0 + r * self.row_bytes)
+            if got != self.row_bytes:
+                raise DataError(f"short read from the data file at row {r} (file truncated while training?)")
+
+    def close(self) -> None:
+        import os
+        os.close(self.fd)
+
+
+def release_pages(a) -> None:
+    """Drop a memory-mapped array's pages from this process's resident set (they stay in the
+    OS page cache): streaming over a file larger than RAM then keeps memory use bounded."""
+    import mmap
+    m = mapped_file(a)
+    if m is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            m.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
+
+
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...]:
     bad = np.argwhere(~np.isfinite(a))[0]
     return tuple(int(i) for i in bad)
@@ -44,12 +103,19 @@ def as_features(x, name: str = "x", sample_shape: tuple[int, ...] | None = None,
             raise DataError(f"{name} has {arr.shape[1]} features but the model expects {sample_shape[0]}")
         raise DataError(f"{name} has samples of shape {tuple(arr.shape[1:])} but the model expects "
                         f"{tuple(sample_shape)}")
+    mapped = mapped_file(arr) is not None
+    if mapped and arr.dtype != np.dtype(dtype):
+        raise DataError(f"{name} is memory-mapped with dtype {arr.dtype}; store it as {np.dtype(dtype)} so "
+                        "training can stream it without loading a converted copy into memory")
     if arr.dtype.kind == "f":
         # in blocks of rows: no full-size boolean temporary, and memmaps are streamed, not loaded
         step = max(1, (1 << 22) // max(1, int(np.prod(arr.shape[1:]))))
         for start in range(0, arr.shape[0], step):
             block = arr[start:start + step]
-            if not np.isfinite(block).all():
+            finite = bool(np.isfinite(block).all())
+            if mapped:
+                release_pages(arr)
+            if not finite:
                 idx = _first_nonfinite(block)
                 idx = (idx[0] + start,) + idx[1:]
                 raise DataError(f"{name} contains {arr[idx]} at index {idx}; remove or impute non-finite values")
