@@ -32,6 +32,22 @@ def flops_per_sample(sizes: list[int]) -> float:
     return 2 * fwd + sum(2 * a * b for a, b in pairs[1:])
 
 
+def memmap_data(path: str, rows: int):
+    """A float32 data set of ``rows`` × 784 in a (sparse) file, opened as a memmap; labels in memory."""
+    import os
+    header_len = 128
+    size = header_len + rows * 784 * 4
+    if not os.path.exists(path) or os.path.getsize(path) != size:
+        with open(path, "wb") as fh:  # an .npy header, then a hole: a sparse file of any size
+            header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 784), }" % rows
+            header = header.ljust(header_len - 10 - 1) + "\n"
+            fh.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+            fh.truncate(size)
+    x = np.load(path, mmap_mode="r")
+    y = (np.arange(rows) % 10).astype(np.int64)
+    return x, y
+
+
 def load_data(n_train: int | None = None):
     from layerwise import datasets
     ds = datasets.load("fashion-mnist")
@@ -139,7 +155,11 @@ def main(argv):
         import torch
         if threads:
             torch.set_num_threads(int(threads))
-    x, y, xt, yt = load_data(int(opts["n_train"]) if "n_train" in opts else None)
+    if "memmap_rows" in opts:
+        x, y = memmap_data(opts.get("memmap_path", "/tmp/layerwise-bench.npy"), int(opts["memmap_rows"]))
+        xt, yt = np.zeros((10, 784), np.float32), np.zeros(10, np.int64)
+    else:
+        x, y, xt, yt = load_data(int(opts["n_train"]) if "n_train" in opts else None)
     rss_data = peak_rss_mb()
     times, acc = RUNNERS[framework](task, x, y, xt, yt, epochs, sizes, batch)
     steady = times[1:] if len(times) > 1 else times

@@ -252,3 +252,19 @@ def test_state_never_goes_subnormal_under_zero_gradients(make):
     for arrays in opt.slots.values():
         for a in arrays:
             assert not ((a != 0) & (np.abs(a) < tiny)).any()
+
+
+@pytest.mark.parametrize("case", sorted(OURS))
+def test_blocked_update_of_large_arrays_is_bit_identical(case, monkeypatch):
+    from layerwise import optimizers as O
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=5 * O.BLOCK + 123).astype(np.float32)
+    grads = [rng.normal(size=w0.size).astype(np.float32) for _ in range(3)]
+    results = []
+    for block in (O.BLOCK, 10**9):  # blocked, then whole-array
+        monkeypatch.setattr(O, "BLOCK", block)
+        opt, w = OURS[case](), w0.copy()
+        for g in grads:
+            opt.update([w], [g.copy()])
+        results.append(w)
+    np.testing.assert_array_equal(results[0], results[1])

@@ -130,9 +130,11 @@ class ProgressBar(Callback):
     def on_batch_end(self, batch, logs=None):
         if self._progress is not None:
             logs = logs or {}
-            self._loss_sum += logs.get("loss", 0.0) * logs.get("size", 1)
-            self._seen += logs.get("size", 1)
-            self._progress.update(self._task, advance=1, loss=f"loss {self._loss_sum / self._seen:.4f}")
+            if "loss" in logs:  # GPU steps report no per-step loss (that would need a host round trip)
+                self._loss_sum += logs["loss"] * logs.get("size", 1)
+                self._seen += logs.get("size", 1)
+            text = f"loss {self._loss_sum / self._seen:.4f}" if self._seen else ""
+            self._progress.update(self._task, advance=1, loss=text)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._progress is not None:

@@ -46,6 +46,10 @@ class Loss:
     fused_activation: str | None = None  # output activation whose δ this loss computes directly
 
     def value(self, y_pred, y_true) -> float:
+        return float(self.value_array(y_pred, y_true))
+
+    def value_array(self, y_pred, y_true):
+        """The loss as a 0-d array on the data's device (no host round trip)."""
         raise NotImplementedError
 
     def grad(self, y_pred, y_true):
@@ -70,9 +74,9 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def value(self, y_pred, y_true):
+    def value_array(self, y_pred, y_true):
         d = y_pred - y_true
-        return float((d * d).mean())
+        return (d * d).mean()
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
@@ -85,9 +89,9 @@ class QuadraticCost(Loss):
 
     name = "quadratic"
 
-    def value(self, y_pred, y_true):
+    def value_array(self, y_pred, y_true):
         d = y_pred - y_true
-        return float(0.5 * (d * d).sum() / y_pred.shape[0])
+        return 0.5 * (d * d).sum() / y_pred.shape[0]
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
@@ -115,14 +119,14 @@ class BinaryCrossentropy(Loss):
     def _norm(self, y_pred) -> float:
         return float(y_pred.shape[0]) if self.sum_over_outputs else float(y_pred.size)
 
-    def value(self, y_pred, y_true):
+    def value_array(self, y_pred, y_true):
         if self.from_logits:
             z = y_pred
             per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
         else:
             a = np.clip(y_pred, CLIP, 1.0 - CLIP)
             per = -(y_true * np.log(a) + (1.0 - y_true) * np.log1p(-a))
-        return float(per.sum() / self._norm(y_pred))
+        return per.sum() / self._norm(y_pred)
 
     def grad(self, y_pred, y_true):
         if self.from_logits:
@@ -163,15 +167,15 @@ class CategoricalCrossentropy(Loss):
             return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
         return np.log(np.clip(y_pred, CLIP, 1.0))
 
-    def value(self, y_pred, y_true):
+    def value_array(self, y_pred, y_true):
         n = y_pred.shape[0]
         if is_sparse(y_true):
             if self.from_logits:
                 logp = self._log_probs(y_pred)[_rows(y_pred), y_true]
             else:
                 logp = np.log(np.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
-            return float(-logp.sum() / n)
-        return float(-(y_true * self._log_probs(y_pred)).sum() / n)
+            return -logp.sum() / n
+        return -(y_true * self._log_probs(y_pred)).sum() / n
 
     def grad(self, y_pred, y_true):
         n = y_pred.shape[0]
@@ -232,8 +236,8 @@ class CustomLoss(Loss):
             raise ConfigError("CustomLoss needs two callables: value_fn and grad_fn")
         self.value_fn, self.grad_fn, self.name = value_fn, grad_fn, name
 
-    def value(self, y_pred, y_true):
-        return float(self.value_fn(y_pred, y_true))
+    def value_array(self, y_pred, y_true):
+        return self.value_fn(y_pred, y_true)
 
     def grad(self, y_pred, y_true):
         g = self.grad_fn(y_pred, y_true)

@@ -96,7 +96,8 @@ class Sequential:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["xp"] = self.xp.__name__
-        state.pop("_flat_layout", None)  # layer ids change: re-flatten after unpickling
+        state.pop("_flat_layout", None)
+        state.pop("_stepper", None)  # layer ids change: re-flatten after unpickling
         return state
 
     def __setstate__(self, state):
@@ -365,6 +366,10 @@ class Sequential:
         steps = math.ceil(n / bs)
         xd, yd = xp.asarray(x), xp.asarray(y)
         reader = FileRows.of(x) if (xp is np and validation_mapped(x)) else None
+        self._stepper = None
+        if xp is not np:
+            from .gpu import DeviceStepper
+            self._stepper = DeviceStepper(self, xd, yd, bs, steps)
         # preallocated batch buffers: gathering a batch writes into them, no new arrays per step
         xbuf = xp.empty((bs,) + x.shape[1:], dtype=x.dtype)
         ybuf = xp.empty((bs,) + y.shape[1:], dtype=y.dtype)
@@ -405,33 +410,51 @@ class Sequential:
                 loss_sum, correct, seen = resumed["loss_sum"], resumed["correct"], resumed["seen"]
             else:
                 order = self.rng.permutation(n) if shuffle else np.arange(n)
-            order_d = xp.asarray(order)
+            stepper = self._stepper
+            if stepper is not None:  # GPU: no host round trip per step (see gpu.py)
+                stepper.begin_epoch(order, first_step, loss_sum, correct)
+            else:
+                order_d = xp.asarray(order)
             for step in range(first_step, steps):
-                idx = order_d[step * bs:(step + 1) * bs]
-                m = len(idx)
-                xb, yb = xbuf[:m], ybuf[:m]
-                if reader is not None:  # a memory-mapped data set: plain reads, bounded memory
-                    reader.gather(idx, xb)
+                if stepper is not None:
+                    m = stepper.step(step)
+                    seen += m
+                    cbs.on_batch_end(step, {"size": m})
+                    if self.nonfinite_report is not None and self.halt_on_nonfinite:
+                        break
                 else:
-                    xp.take(xd, idx, axis=0, out=xb)
-                xp.take(yd, idx, axis=0, out=yb)
-                loss, out = self.train_on_batch(xb, yb)
-                if self.nonfinite_report is not None and self.halt_on_nonfinite:
+                    idx = order_d[step * bs:(step + 1) * bs]
+                    m = len(idx)
+                    xb, yb = xbuf[:m], ybuf[:m]
+                    if reader is not None:  # a memory-mapped data set: plain reads, bounded memory
+                        reader.gather(idx, xb)
+                    else:
+                        xp.take(xd, idx, axis=0, out=xb)
+                    xp.take(yd, idx, axis=0, out=yb)
+                    loss, out = self.train_on_batch(xb, yb)
+                    if self.nonfinite_report is not None and self.halt_on_nonfinite:
+                        cbs.on_batch_end(step, {"loss": loss, "size": m})
+                        break
+                    loss_sum += loss * m
+                    seen += m
+                    if labels is not None and self.metrics:
+                        correct += int((predicted_labels(out) == labels[order[step * bs:step * bs + m]]).sum())
                     cbs.on_batch_end(step, {"loss": loss, "size": m})
-                    break
-                loss_sum += loss * m
-                seen += m
-                if labels is not None and self.metrics:
-                    correct += int((predicted_labels(out) == labels[order[step * bs:step * bs + m]]).sum())
-                cbs.on_batch_end(step, {"loss": loss, "size": m})
                 if checkpoint is not None and step + 1 < steps and (
                         interrupt.requested or (checkpoint_every and self.optimizer.iterations % checkpoint_every == 0)):
+                    if stepper is not None:
+                        loss_sum, correct = stepper.sums()
                     self._checkpoint(checkpoint, cbs, epoch, step + 1, n, bs, order, loss_sum, correct, seen)
                 if interrupt.requested and step + 1 < steps:
                     raise KeyboardInterrupt(f"stopped after step {self.optimizer.iterations}"
                                             + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
                 if self.stop_training:
                     break
+            if stepper is not None:
+                loss_sum, correct = stepper.sums()
+                if not math.isfinite(loss_sum) and self.nonfinite_report is None:
+                    self.nonfinite_report = (f"epoch {epoch + 1}: the loss became non-finite (on the GPU it is "
+                                             "checked once per epoch; use TerminateOnNaN to check every step)")
             logs: dict[str, float] = {"loss": loss_sum / max(seen, 1)}
             if "accuracy" in self.metrics and labels is not None:
                 logs["accuracy"] = correct / max(seen, 1)

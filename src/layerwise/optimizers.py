@@ -47,6 +47,7 @@ def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional
 
 
 FLUSH_EVERY = 8
+BLOCK = 1 << 15  # elements per block of an update rule on the CPU: its arrays stay in the L2 cache
 
 
 def flush_tiny(a) -> None:
@@ -112,7 +113,7 @@ class Optimizer:
 
     couples_weight_decay = True
 
-    def update(self, params: list, grads: list, tensors: list | None = None) -> None:
+    def update(self, params: list, grads: list, tensors: list | None = None, scalars: dict | None = None) -> None:
         """One optimisation step over parallel lists of parameter and gradient arrays (in place).
 
         ``tensors`` (optional): per-tensor views when ``params``/``grads`` are flat buffers, for
@@ -124,9 +125,20 @@ class Optimizer:
         grads = self.transform_gradients(params, grads, tensors)
         lr = self.lr
         self.iterations += 1
+        sc = scalars if scalars is not None else self.step_scalars(lr)
         for i, (p, g) in enumerate(zip(params, grads)):
-            self.apply(p, g, {k: v[i] for k, v in self.slots.items()}, self._tmp(i, p), lr)
-        if self.iterations % FLUSH_EVERY == 0:
+            slots, tmp = {k: v[i] for k, v in self.slots.items()}, self._tmp(i, p)
+            if not isinstance(p, np.ndarray) or p.ndim != 1 or p.size <= 2 * BLOCK:
+                if not isinstance(p, np.ndarray) and self._fused_apply(p, g, slots, sc):
+                    continue
+                self.apply(p, g, slots, tmp, sc)
+                continue
+            # a large flat array, block by block: every pass of the rule over a block runs while the
+            # block is in cache, instead of each pass streaming the whole array from memory
+            for a in range(0, p.size, BLOCK):
+                b = a + BLOCK
+                self.apply(p[a:b], g[a:b], {k: v[a:b] for k, v in slots.items()}, tmp[a:b], sc)
+        if self.iterations % FLUSH_EVERY == 0 and isinstance(params[0], np.ndarray):
             for arrays in self.slots.values():
                 for a in arrays:
                     flush_tiny(a)
@@ -143,10 +155,19 @@ class Optimizer:
     def _initial_slot(self, key, p):
         return p * 0
 
-    def apply(self, p, g, slots: dict, tmp, lr: float) -> None:
+    def step_scalars(self, lr: float) -> dict[str, float]:
+        """The step's scalar factors (after ``iterations`` has counted this step). A captured CUDA
+        graph reads them from device memory, refreshed before each replay."""
+        return {"lr": lr}
+
+    def apply(self, p, g, slots: dict, tmp, sc: dict) -> None:
         """The update rule on one array: ``slots`` holds this array's state (same shape),
-        ``tmp`` is scratch space of the same shape."""
+        ``tmp`` is scratch space of the same shape, ``sc`` the step's scalars."""
         raise NotImplementedError
+
+    def _fused_apply(self, p, g, slots, sc) -> bool:
+        """On a GPU, the rule as one fused kernel where one is written (returns False otherwise)."""
+        return False
 
     # -- persistence ------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -199,8 +220,8 @@ class SGD(Optimizer):
         self.slot_names = ("velocity",) if self.momentum else ()
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, p, g, slots, tmp, lr):
-        np.multiply(g, lr, out=tmp)          # η·g
+    def apply(self, p, g, slots, tmp, sc):
+        np.multiply(g, sc["lr"], out=tmp)    # η·g
         if not self.momentum:
             p -= tmp
             return
@@ -237,14 +258,14 @@ class AdaGrad(Optimizer):
         s += self.initial_accumulator_value
         return s
 
-    def apply(self, p, g, slots, tmp, lr):
+    def apply(self, p, g, slots, tmp, sc):
         s = slots["accumulator"]
         np.multiply(g, g, out=tmp)
         s += tmp
         np.sqrt(s, out=tmp)
         tmp += self.epsilon
         np.divide(g, tmp, out=tmp)
-        tmp *= lr
+        tmp *= sc["lr"]
         p -= tmp
 
     def get_config(self):
@@ -264,7 +285,7 @@ class RMSProp(Optimizer):
         self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, p, g, slots, tmp, lr):
+    def apply(self, p, g, slots, tmp, sc):
         s = slots["mean_square"]
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - self.rho
@@ -273,7 +294,7 @@ class RMSProp(Optimizer):
         np.sqrt(s, out=tmp)
         tmp += self.epsilon
         np.divide(g, tmp, out=tmp)
-        tmp *= lr
+        tmp *= sc["lr"]
         p -= tmp
 
     def get_config(self):
@@ -300,8 +321,19 @@ class Adam(Optimizer):
         self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, p, g, slots, tmp, lr):
+    def step_scalars(self, lr):
         t = self.iterations  # already incremented: 1 on the first step
+        return {"lr": lr, "step": lr / (1.0 - self.beta_1 ** t), "c2": 1.0 / math.sqrt(1.0 - self.beta_2 ** t)}
+
+    def _fused_apply(self, p, g, slots, sc) -> bool:
+        if type(self).apply is not Adam.apply:
+            return False
+        from .gpu import adam_kernel
+        adam_kernel()(g, p.dtype.type(self.beta_1), p.dtype.type(self.beta_2), p.dtype.type(self.epsilon),
+                      p.dtype.type(sc["step"]), p.dtype.type(sc["c2"]), p, slots["m"], slots["v"])
+        return True
+
+    def apply(self, p, g, slots, tmp, sc):
         m, v = slots["m"], slots["v"]
         m *= self.beta_1
         np.multiply(g, 1.0 - self.beta_1, out=tmp)
@@ -310,12 +342,11 @@ class Adam(Optimizer):
         tmp *= 1.0 - self.beta_2
         v *= self.beta_2
         v += tmp
-        step = lr / (1.0 - self.beta_1 ** t)
         np.sqrt(v, out=tmp)                  # the denominator √v/√(1 − β₂ᵗ) + ε
-        tmp *= 1.0 / math.sqrt(1.0 - self.beta_2 ** t)
+        tmp *= sc["c2"]
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
-        tmp *= step
+        tmp *= sc["step"]                    # η/(1 − β₁ᵗ)
         p -= tmp
 
     def get_config(self):
@@ -333,10 +364,15 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.01, **kwargs):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
-    def apply(self, p, g, slots, tmp, lr):
+    def step_scalars(self, lr):
+        sc = super().step_scalars(lr)
+        sc["decay"] = 1.0 - lr * self.weight_decay
+        return sc
+
+    def apply(self, p, g, slots, tmp, sc):
         if self.weight_decay:
-            p *= 1.0 - lr * self.weight_decay
-        super().apply(p, g, slots, tmp, lr)
+            p *= sc["decay"]
+        super().apply(p, g, slots, tmp, sc)
 
 
 _TABLE = {c.name: c for c in (SGD, AdaGrad, RMSProp, Adam, AdamW)}

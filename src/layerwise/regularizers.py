@@ -47,11 +47,15 @@ class L1L2(Regularizer):
         self.l2 = _nonneg("l2", l2)
 
     def penalty(self, w) -> float:
+        return float(self.penalty_array(w))
+
+    def penalty_array(self, w):
+        """The penalty as a 0-d array on w's device."""
         total = 0.0
         if self.l1:
-            total += self.l1 * float(abs(w).sum())
+            total = total + self.l1 * abs(w).sum()
         if self.l2:
-            total += self.l2 * float((w * w).sum())
+            total = total + self.l2 * (w * w).sum()
         return total
 
     def gradient(self, w):
