@@ -100,8 +100,8 @@ def run_scaling(peak: float) -> dict:
             row[f] = res and res["seconds_per_epoch"] * 3
         print(f"  width {width}: {row}")
         out["width"].append(row)
-    for n in (60_000, 120_000, 240_000):
-        res = measure("1", "layerwise", 1, n_train=n, sizes="784,32,10")
+    for n in (60_000, 240_000, 960_000):
+        res = measure("1", "layerwise", 1, synthetic_rows=n, sizes="784,32,10")
         row = {"samples": n, "data_mb": n * 784 * 4 / 2**20, "peak_rss_mb": res and res["peak_rss_mb"],
                "storage": "memory"}
         print(f"  data {row}")

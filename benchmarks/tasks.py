@@ -155,7 +155,15 @@ def main(argv):
         import torch
         if threads:
             torch.set_num_threads(int(threads))
-    if "memmap_rows" in opts:
+    if "synthetic_rows" in opts:  # in memory, made block by block: no second copy of the data
+        rows = int(opts["synthetic_rows"])
+        x = np.empty((rows, 784), dtype=np.float32)
+        rng = np.random.default_rng(0)
+        for s in range(0, rows, 10_000):
+            rng.random(out=x[s:s + 10_000], dtype=np.float32)
+        y = (np.arange(rows) % 10).astype(np.int64)
+        xt, yt = x[:10], y[:10]
+    elif "memmap_rows" in opts:
         x, y = memmap_data(opts.get("memmap_path", "/tmp/layerwise-bench.npy"), int(opts["memmap_rows"]))
         xt, yt = np.zeros((10, 784), np.float32), np.zeros(10, np.int64)
     else:

@@ -258,7 +258,7 @@ def test_state_never_goes_subnormal_under_zero_gradients(make):
 def test_blocked_update_of_large_arrays_is_bit_identical(case, monkeypatch):
     from layerwise import optimizers as O
     rng = np.random.default_rng(3)
-    w0 = rng.normal(size=5 * O.BLOCK + 123).astype(np.float32)
+    w0 = rng.normal(size=9 * O.BLOCK + 123).astype(np.float32)
     grads = [rng.normal(size=w0.size).astype(np.float32) for _ in range(3)]
     results = []
     for block in (O.BLOCK, 10**9):  # blocked, then whole-array

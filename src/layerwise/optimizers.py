@@ -47,7 +47,7 @@ def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional
 
 
 FLUSH_EVERY = 8
-BLOCK = 1 << 15  # elements per block of an update rule on the CPU: its arrays stay in the L2 cache
+BLOCK = 1 << 16  # elements per block of an update rule on the CPU: its arrays stay in the L2 cache
 
 
 def flush_tiny(a) -> None:
@@ -128,7 +128,7 @@ class Optimizer:
         sc = scalars if scalars is not None else self.step_scalars(lr)
         for i, (p, g) in enumerate(zip(params, grads)):
             slots, tmp = {k: v[i] for k, v in self.slots.items()}, self._tmp(i, p)
-            if not isinstance(p, np.ndarray) or p.ndim != 1 or p.size <= 2 * BLOCK:
+            if not isinstance(p, np.ndarray) or p.ndim != 1 or p.size <= 8 * BLOCK:
                 if not isinstance(p, np.ndarray) and self._fused_apply(p, g, slots, sc):
                     continue
                 self.apply(p, g, slots, tmp, sc)

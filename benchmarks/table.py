@@ -1,0 +1,50 @@
+"""Print the README's performance tables from benchmarks/results/*.json.
+
+    python -m benchmarks.table
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main() -> None:
+    rows = ["| task | tool | s/epoch | samples/s | test acc. | peak RSS | % of sgemm peak | layerwise speed-up |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for t in ("1", "2", "3"):
+        path = RESULTS / f"task{t}.json"
+        if not path.exists():
+            continue
+        d = json.loads(path.read_text())
+        speed = d["results"].get("layerwise", {}).get("speedup", {})
+        for name, r in d["results"].items():
+            up = "—" if name == "layerwise" else f"{speed.get(name, float('nan')):.2f}×"
+            rows.append(f"| {t} | {name} | {r['seconds_per_epoch']:.3f} | {r['samples_per_second']:,.0f} | "
+                        f"{r['test_accuracy']:.4f} | {r['peak_rss_mb']:.0f} MB | {r['percent_of_sgemm_peak']:.1f} | {up} |")
+    print("\n".join(rows))
+    scaling = RESULTS / "taskscaling.json"
+    if scaling.exists():
+        d = json.loads(scaling.read_text())
+        print("\n| batch size | layerwise s/epoch | PyTorch s/epoch |\n|---:|---:|---:|")
+        for r in d["batch"]:
+            print(f"| {r['batch']} | {r['layerwise']:.3f} | {r['pytorch']:.3f} |")
+        print("\n| width (784-w-w-10) | layerwise s/epoch | PyTorch s/epoch |\n|---:|---:|---:|")
+        for r in d["width"]:
+            print(f"| {r['width']} | {r['layerwise']:.3f} | {r['pytorch']:.3f} |")
+        print("\n| samples | data | storage | peak RSS |\n|---:|---:|---|---:|")
+        for r in d["data_size"]:
+            print(f"| {r['samples']:,} | {r['data_mb']:,.0f} MB | {r['storage']} | {r['peak_rss_mb']:,.0f} MB |")
+    gpu = RESULTS / "gpu_h100.json"
+    if gpu.exists():
+        d = json.loads(gpu.read_text())
+        print(f"\n| GPU ({d['device']}, fp32 peak {d['fp32_peak_tflops']:.0f} TFLOP/s) | task | s/epoch | % of fp32 peak |"
+              "\n|---|---|---:|---:|")
+        for t, res in d["tasks"].items():
+            for name, r in res.items():
+                print(f"| {name} | {t} | {r['seconds_per_epoch']:.3f} | {r['percent_of_fp32_peak']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
