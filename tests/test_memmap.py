@@ -28,11 +28,14 @@ def test_memmap_training_equals_in_memory(tmp_path):
             np.testing.assert_array_equal(a, b)
 
 
-def test_memmap_of_another_dtype_is_refused(tmp_path):
+def test_memmap_of_another_dtype_is_converted_when_small_and_refused_when_large(tmp_path, monkeypatch):
+    from layerwise import validation
     path = tmp_path / "x64.npy"
     np.save(path, np.zeros((10, 3)))
     m = lw.Sequential([lw.Dense(2, "softmax")], seed=0)
     m.compile("sgd", "categorical_crossentropy")
+    m.fit(np.load(path, mmap_mode="r"), np.zeros(10, dtype=int), verbose=0)  # converted: small
+    monkeypatch.setattr(validation, "CONVERT_LIMIT", 16)
     with np.testing.assert_raises_regex(DataError, "memory-mapped with dtype float64; store it as float32"):
         m.fit(np.load(path, mmap_mode="r"), np.zeros(10, dtype=int), verbose=0)
 

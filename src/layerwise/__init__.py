@@ -15,6 +15,7 @@ from .backend import get_backend, set_backend, set_floatx
 from .callbacks import (CSVLogger, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
                         ProgressBar, ReduceLROnPlateau, TerminateOnNaN)
 from .data import datasets
+from .diagnostics import Diagnostics
 from .errors import (BackendError, ConfigError, DataError, LayerwiseError, ModelFileError,
                      TrainingError)
 from .gradcheck import gradcheck
@@ -49,6 +50,6 @@ __all__ = [
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",
     "ExponentialMovingAverage", "History", "ProgressBar", "EarlyStopping", "ReduceLROnPlateau",
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN",
-    "gradcheck", "load", "set_backend", "get_backend", "set_floatx",
+    "Diagnostics", "gradcheck", "load", "set_backend", "get_backend", "set_floatx",
     "LayerwiseError", "DataError", "ConfigError", "BackendError", "ModelFileError", "TrainingError",
 ]

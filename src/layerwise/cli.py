@@ -97,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--log-format", choices=["text", "jsonl"], default="text",
                      help="jsonl: one JSON object per epoch and one for the result, for machines")
 
+    f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one (about half the threshold)")
+    for action in t._actions:  # the same model and data options as train
+        if action.dest in ("config", "dataset", "layers", "activation", "init", "optimizer", "momentum",
+                           "batch_size", "dropout", "batch_norm", "l2", "validation_size", "seed"):
+            f._add_action(action)
+    f.add_argument("--start", type=_positive_float, default=1e-5, help="first rate (default 1e-5)")
+    f.add_argument("--end", type=_positive_float, default=10.0, help="last rate (default 10)")
+    f.add_argument("--steps", type=_positive_int, default=100, help="rates tried, one mini-batch each")
+    f.add_argument("--output", default="lr_find.png", help="the plot of loss against rate")
+
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
     e.add_argument("model")
     e.add_argument("--dataset", help="default: the data set the model was trained on")
@@ -156,6 +166,30 @@ def cmd_train(args) -> int:
                           soft_wrap=True)
     if args.save:
         result.model.save(args.save)
+    return 0
+
+
+def cmd_lr_find(args) -> int:
+    from . import config as config_mod, runs
+    cfg = config_mod.load(args.config) if args.config else config_mod.validate({})
+    for flag, path in OVERRIDES.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            config_mod.set_path(cfg, path, value)
+    ds = runs.load_dataset(cfg)
+    cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
+    model = config_mod.build_model(cfg)
+    comp = cfg["compile"]
+    model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"])
+    model.build((ds.n_features,))
+    result = model.find_lr(ds.x_train, ds.y_train, start_lr=args.start, end_lr=args.end, steps=args.steps,
+                           batch_size=cfg["fit"]["batch_size"])
+    print(f"threshold {result.threshold:.3g} (the loss stops falling there)  suggested rate {result.suggestion:.3g}"
+          f"  steepest descent at {result.steepest:.3g}  ({len(result.lrs)} rates tried, {comp['optimizer']})")
+    try:
+        print(f"plot: {result.plot(args.output)}")
+    except ImportError:
+        pass
     return 0
 
 
@@ -228,7 +262,7 @@ def cmd_export(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
+COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
             "report": cmd_report, "export": cmd_export}
 
 

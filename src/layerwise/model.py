@@ -539,6 +539,12 @@ class Sequential:
     def predict_classes(self, x, batch_size: int = 1024) -> np.ndarray:
         return predicted_labels(self.predict(x, batch_size))
 
+    def find_lr(self, x, y, **kwargs):
+        """The learning-rate finder (see diagnostics.find_lr): sweep the rate, return the threshold,
+        about half of it as the suggestion, and the steepest point; the model is left unchanged."""
+        from .diagnostics import find_lr
+        return find_lr(self, x, y, **kwargs)
+
     # -- transfer learning ----------------------------------------------------------------------
     def copy_layers(self, upto: int, trainable: bool = False) -> list[Layer]:
         """Fresh copies of the first ``upto`` layers with their trained weights (and BatchNorm

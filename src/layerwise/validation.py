@@ -21,6 +21,9 @@ def mapped_file(a):
     return None
 
 
+CONVERT_LIMIT = 1 << 30  # bytes: a memory-mapped array of another dtype is converted only below this
+
+
 class FileRows:
     """Reads rows of a C-contiguous array that lives in a file (a numpy.memmap or a view of one)
     with plain file reads, so batches drawn from a data set larger than RAM never map the file
@@ -105,8 +108,10 @@ def as_features(x, name: str = "x", sample_shape: tuple[int, ...] | None = None,
                         f"{tuple(sample_shape)}")
     mapped = mapped_file(arr) is not None
     if mapped and arr.dtype != np.dtype(dtype):
-        raise DataError(f"{name} is memory-mapped with dtype {arr.dtype}; store it as {np.dtype(dtype)} so "
-                        "training can stream it without loading a converted copy into memory")
+        if arr.size * np.dtype(dtype).itemsize > CONVERT_LIMIT:
+            raise DataError(f"{name} is memory-mapped with dtype {arr.dtype}; store it as {np.dtype(dtype)} so "
+                            "training can stream it without loading a converted copy into memory")
+        mapped = False  # small enough: it is converted into memory like any other array
     if arr.dtype.kind == "f":
         # in blocks of rows: no full-size boolean temporary, and memmaps are streamed, not loaded
         step = max(1, (1 << 22) // max(1, int(np.prod(arr.shape[1:]))))
