@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tasks import TASKS, flops_per_sample
+from .tasks import TASKS
 
 RESULTS = Path(__file__).parent / "results"
 FRAMEWORKS = ["layerwise", "pytorch", "sklearn"]

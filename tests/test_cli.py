@@ -1,4 +1,3 @@
-import json
 import signal
 from pathlib import Path
 

@@ -2,7 +2,6 @@
 
 Tests on Fashion-MNIST skip when its files are not installed (Debian: dataset-fashion-mnist).
 """
-import os
 import runpy
 import subprocess
 import sys

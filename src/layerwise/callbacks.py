@@ -7,7 +7,6 @@ Per-step numerics (regularisers, clipping, max-norm, EMA) live in the update cha
 from __future__ import annotations
 
 import csv
-import io
 import math
 import sys
 from typing import Any, Callable
@@ -371,16 +370,9 @@ class CSVLogger(Callback):
             self.rows = []
 
     def on_epoch_end(self, epoch, logs=None):
-        from .io import atomic_write_text
+        from .io import atomic_write_csv
         self.rows.append({"epoch": epoch, **{k: f"{v:.8g}" for k, v in (logs or {}).items()}})
-        keys: list[str] = []
-        for row in self.rows:
-            keys.extend(k for k in row if k not in keys)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(self.rows)
-        atomic_write_text(self.filename, buf.getvalue())
+        atomic_write_csv(self.filename, self.rows)
 
     def state_dict(self):
         return {"rows": [dict(r) for r in self.rows]}

@@ -19,7 +19,6 @@ Exact (bit-identical) resumption holds on the CPU backend.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,14 +95,7 @@ def save_checkpoint(path, model, callbacks: list, fit_state: dict[str, Any], ord
 
 
 def load_checkpoint(path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such checkpoint") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, not a checkpoint") from None
-    tensors, meta = io.unpack(data, str(path))
+    tensors, meta = io.unpack(io.read_bytes(path, "checkpoint"), str(path))
     io.check_meta(meta, str(path), expected_format=FORMAT)
     for key in ("optimizer_state", "rng", "fit", "callbacks", "config"):
         if key not in meta:

@@ -25,8 +25,6 @@ cached activations; with every=20 that is about 0.1 extra passes per step.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -240,16 +238,9 @@ class Diagnostics(Callback):
                 pass
 
     def _write(self) -> None:
-        from .io import atomic_write_text
+        from .io import atomic_write_csv, atomic_write_text
         run_dir = Path(self.run_dir)
-        keys: list[str] = []
-        for r in self.records:
-            keys.extend(k for k in r if k not in keys)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(self.records)
-        atomic_write_text(run_dir / "diagnostics.csv", buf.getvalue())
+        atomic_write_csv(run_dir / "diagnostics.csv", self.records)
         atomic_write_text(run_dir / "warnings.json", json.dumps([w.as_dict() for w in self.warnings], indent=2))
 
 

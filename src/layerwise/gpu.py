@@ -74,16 +74,7 @@ class DeviceStepper:
         if model.halt_on_nonfinite and not bool(cp.isfinite(loss)):  # TerminateOnNaN asked for per-step checks
             model.nonfinite_report = model._locate_nonfinite(out, float(loss))
             return m
-        if model._fused:
-            model.backward(model.loss.grad_z(out, yb), fused=True)
-        else:
-            model.backward(model.loss.grad(out, yb))
-        model.optimizer.update(model._params, model._grads, model._tensor_grads)
-        if model._has_constraints:
-            for layer in model.layers:
-                layer.apply_constraints()
-        if model.ema is not None:
-            model.ema.update(model._params)
+        model.backward_and_update(out, yb)
         return m
 
     def sums(self) -> tuple[float, int]:

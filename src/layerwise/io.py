@@ -57,6 +57,31 @@ def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def atomic_write_csv(path, rows: list[dict[str, Any]]) -> None:
+    """Rows of dicts as CSV (columns in order of first appearance), written atomically."""
+    import csv
+    import io as _io
+    keys: list[str] = []
+    for row in rows:
+        keys.extend(k for k in row if k not in keys)
+    buf = _io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def read_bytes(path, what: str = "model file") -> bytes:
+    """A file's bytes, with missing files and folders reported as ModelFileError."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory, not a {what}") from None
+
+
 # -- safetensors container --------------------------------------------------------------------
 def pack(tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
     from safetensors.numpy import save
@@ -228,12 +253,5 @@ def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], sourc
 
 def load_model(path):
     """Load a model saved with ``model.save``; raises ModelFileError for anything malformed."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, not a model file") from None
-    tensors, meta = unpack(data, str(path))
+    tensors, meta = unpack(read_bytes(path, "model file"), str(path))
     return model_from_parts(tensors, meta, str(path))

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import averaging, backend, losses as losses_mod, optimizers as optimizers_mod
 from . import callbacks as callbacks_mod
-from .errors import ConfigError, DataError, TrainingError
+from .errors import ConfigError, DataError
 from .layers import Activation, Dense, Layer, from_config as layer_from_config
 from .metrics import METRICS, predicted_labels
 from .validation import FileRows, as_features, as_targets, mapped_file
@@ -263,6 +263,12 @@ class Sequential:
             self.nonfinite_report = self._locate_nonfinite(out, loss)
             if self.halt_on_nonfinite:
                 return loss, out  # leave the weights as they were before this step
+        self.backward_and_update(out, y)
+        return loss, out
+
+    def backward_and_update(self, out, y) -> None:
+        """The rest of a step after the forward pass: backpropagate the loss (fused with the output
+        activation where possible), update (clip → decay → rule), apply constraints, average."""
         if self._fused:
             self.backward(self.loss.grad_z(out, y), fused=True)
         else:
@@ -273,7 +279,6 @@ class Sequential:
                 layer.apply_constraints()
         if self.ema is not None:
             self.ema.update(self._params)
-        return loss, out
 
     def _locate_nonfinite(self, out, loss) -> str:
         """Where the first NaN/inf is: a parameter, a layer's output, or the loss itself."""

@@ -139,30 +139,27 @@ _REG = {c.name: c for c in (L1, L2, L1L2)}
 _CON = {c.name: c for c in (MaxNorm,)}
 
 
-def get(identifier) -> Regularizer | None:
-    """A regulariser from None, an object, a name ("l2"), or a config dict."""
-    if identifier is None or isinstance(identifier, Regularizer):
+def _lookup(identifier, table: dict, base: type, what: str):
+    """None, an object of ``base``, a name, or a config dict → an object (or None)."""
+    if identifier is None or isinstance(identifier, base):
         return identifier
     if isinstance(identifier, str):
         identifier = {"name": identifier}
     if isinstance(identifier, dict):
         cfg = dict(identifier)
         name = cfg.pop("name", None)
-        if name not in _REG:
-            raise ConfigError(f"unknown regularizer {name!r}; valid: {', '.join(sorted(_REG))}")
-        return _REG[name](**cfg)
-    raise ConfigError(f"regularizer must be a name, dict or Regularizer, got {identifier!r}")
+        if name not in table:
+            raise ConfigError(f"unknown {what} {name!r}; valid: {', '.join(sorted(table))}")
+        try:
+            return table[name](**cfg)
+        except TypeError as exc:
+            raise ConfigError(f"bad arguments for {what} {name!r}: {exc}") from None
+    raise ConfigError(f"{what} must be a name, dict or {base.__name__}, got {identifier!r}")
+
+
+def get(identifier) -> Regularizer | None:
+    return _lookup(identifier, _REG, Regularizer, "regularizer")
 
 
 def get_constraint(identifier) -> Constraint | None:
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        identifier = {"name": identifier}
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        name = cfg.pop("name", None)
-        if name not in _CON:
-            raise ConfigError(f"unknown constraint {name!r}; valid: {', '.join(sorted(_CON))}")
-        return _CON[name](**cfg)
-    raise ConfigError(f"constraint must be a name, dict or Constraint, got {identifier!r}")
+    return _lookup(identifier, _CON, Constraint, "constraint")
