@@ -106,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--steps", type=_positive_int, default=100, help="rates tried, one mini-batch each")
     f.add_argument("--output", default="lr_find.png", help="the plot of loss against rate")
 
+    u = sub.add_parser("tune", help="hyperparameter search over the config's [tune] table (Optuna)")
+    u.add_argument("config")
+    u.add_argument("--trials", type=_positive_int, help="trials to finish (random/tpe; default tune.trials)")
+    u.add_argument("--timeout", type=_positive_float, help="stop starting trials after this many seconds")
+    u.add_argument("--workers", type=_positive_int, default=1, help="parallel worker processes on this machine")
+    u.add_argument("--storage", help="Optuna storage URL (default: sqlite in the study directory); "
+                   "postgresql://user@host/db lets workers on other machines join")
+    u.add_argument("--study", help="study name (default: the config's name)")
+    u.add_argument("--study-dir", help="where trials and the summary go (default studies/<study>)")
+    u.add_argument("--worker-only", action="store_true", help="only run trials (a worker joining a study)")
+
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
     e.add_argument("model")
     e.add_argument("--dataset", help="default: the data set the model was trained on")
@@ -192,6 +203,16 @@ def cmd_lr_find(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    from .tune import tune
+    summary = tune(args.config, study_name=args.study, storage=args.storage, workers=args.workers,
+                   trials=args.trials, timeout=args.timeout, study_dir=args.study_dir, worker_only=args.worker_only)
+    if summary:
+        print(f"{summary['complete']} trials complete, {summary['pruned']} pruned, {summary['failed']} failed "
+              f"in {summary['wall_seconds']:.1f}s")
+    return 0
+
+
 def _dataset_for(model, name):
     from .data import datasets
     from .errors import ConfigError
@@ -261,7 +282,7 @@ def cmd_export(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
+COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "tune": cmd_tune, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
             "report": cmd_report, "export": cmd_export}
 
 
