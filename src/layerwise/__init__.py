@@ -13,10 +13,10 @@ from . import (activations, backend, callbacks, initializers, losses, metrics, o
 from .averaging import ExponentialMovingAverage
 from .backend import get_backend, set_backend, set_floatx
 from .callbacks import (CSVLogger, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
-                        ProgressBar, ReduceLROnPlateau, TerminateOnNaN)
+                        ProgressBar, ReduceLROnPlateau, RollbackOnNaN, TerminateOnNaN)
 from .data import datasets
 from .diagnostics import Diagnostics
-from .errors import (BackendError, ConfigError, DataError, LayerwiseError, ModelFileError,
+from .errors import (BackendError, ConfigError, DataError, FileWriteError, LayerwiseError, ModelFileError,
                      TrainingError)
 from .gradcheck import gradcheck
 from .io import load_model as load
@@ -49,7 +49,7 @@ __all__ = [
     "CustomLoss", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "L1", "L2", "L1L2", "MaxNorm",
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",
     "ExponentialMovingAverage", "History", "ProgressBar", "EarlyStopping", "ReduceLROnPlateau",
-    "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN",
+    "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",
     "Diagnostics", "gradcheck", "load", "set_backend", "get_backend", "set_floatx",
     "LayerwiseError", "DataError", "ConfigError", "BackendError", "ModelFileError", "TrainingError",
 ]

@@ -411,5 +411,63 @@ class TerminateOnNaN(Callback):
         self.message = state.get("message")
 
 
+class RollbackOnNaN(Callback):
+    """Opt-in recovery from numerical blow-ups: when a step's loss is NaN/inf (the step is not
+    applied), put back the weights, optimizer state and BatchNorm statistics of the last good
+    epoch end — the state the epoch-end checkpoint holds — halve the learning rate, and go on.
+    After ``max_rollbacks`` rollbacks a further blow-up stops training as TerminateOnNaN would.
+    """
+
+    def __init__(self, factor: float = 0.5, max_rollbacks: int = 5, verbose: bool = True):
+        super().__init__()
+        if not 0.0 < float(factor) < 1.0:
+            raise ConfigError(f"factor must be in (0, 1), got {factor}")
+        self.factor, self.max_rollbacks, self.verbose = float(factor), int(max_rollbacks), verbose
+        self.rollbacks: list[str] = []
+        self._good = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        model.halt_on_nonfinite = True
+
+    def _snapshot(self):
+        m = self.model
+        return (m.get_weights(), [{k: v.copy() for k, v in l.state.items()} for l in m.layers],
+                m.optimizer.state_dict())
+
+    def on_train_begin(self, logs=None):
+        self._good = self._snapshot()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.nonfinite_report is None and math.isfinite(float((logs or {}).get("loss", 0.0))):
+            self._good = self._snapshot()
+
+    def on_batch_end(self, batch, logs=None):
+        m = self.model
+        if m.nonfinite_report is None or len(self.rollbacks) >= self.max_rollbacks:
+            return
+        weights, states, opt_state = self._good
+        m.set_weights(weights)
+        for layer, st in zip(m.layers, states):
+            for k, v in st.items():
+                layer.state[k][...] = v
+        iterations, multiplier = m.optimizer.iterations, m.optimizer.lr_multiplier
+        m.optimizer.load_state_dict(opt_state)
+        m.optimizer.iterations = iterations  # schedules keep counting steps
+        m.optimizer.lr_multiplier = multiplier * self.factor
+        note = f"{m.nonfinite_report}; rolled back to the last good epoch end, learning rate now {m.optimizer.lr:.3g}"
+        self.rollbacks.append(note)
+        if self.verbose:
+            from rich.console import Console
+            Console(stderr=True, highlight=False).print(f"[yellow]recovered[/]: {note}", soft_wrap=True)
+        m.nonfinite_report = None
+
+    def state_dict(self):
+        return {"rollbacks": list(self.rollbacks)}
+
+    def load_state_dict(self, state):
+        self.rollbacks = list(state.get("rollbacks", []))
+
+
 CALLBACKS = {c.__name__: c for c in (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, CSVLogger,
-                                     TerminateOnNaN, ProgressBar)}
+                                     TerminateOnNaN, RollbackOnNaN, ProgressBar)}

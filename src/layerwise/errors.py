@@ -28,3 +28,7 @@ class ModelFileError(LayerwiseError, ValueError):
 
 class TrainingError(LayerwiseError, RuntimeError):
     """Training cannot go on (for example the loss became NaN)."""
+
+
+class FileWriteError(LayerwiseError, OSError):
+    """A file could not be written (disk full, permissions); the previous version is kept."""

@@ -439,7 +439,9 @@ class Sequential:
                     loss, out = self.train_on_batch(xb, yb)
                     if self.nonfinite_report is not None and self.halt_on_nonfinite:
                         cbs.on_batch_end(step, {"loss": loss, "size": m})
-                        break
+                        if self.nonfinite_report is not None:  # not recovered by a callback: stop
+                            break
+                        continue
                     loss_sum += loss * m
                     seen += m
                     if labels is not None and self.metrics:

@@ -282,8 +282,8 @@ def load(filename) -> Network:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise ModelFileError(f"{path}: expected a JSON object with sizes, weights, biases, cost")
     missing = [k for k in ("sizes", "weights", "biases", "cost") if k not in data]
@@ -299,12 +299,12 @@ def load(filename) -> Network:
     if not isinstance(weights, list) or not isinstance(biases, list) or \
             len(weights) != len(sizes) - 1 or len(biases) != len(sizes) - 1:
         raise ModelFileError(f"{path}: need {len(sizes) - 1} weight matrices and bias vectors")
-    net = Network(sizes, cost=COSTS[data["cost"]])
+    arrays = []
     for i, (w, b, n_in, n_out) in enumerate(zip(weights, biases, sizes[:-1], sizes[1:])):
         try:
             w_arr = np.array(w, dtype=np.float64)
             b_arr = np.array(b, dtype=np.float64)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise ModelFileError(f"{path}: weights[{i}] or biases[{i}] is not a numeric array") from None
         if w_arr.shape != (n_out, n_in):
             raise ModelFileError(f"{path}: weights[{i}] has shape {w_arr.shape}, sizes need {(n_out, n_in)}")
@@ -312,6 +312,10 @@ def load(filename) -> Network:
             raise ModelFileError(f"{path}: biases[{i}] has shape {b_arr.shape}, sizes need {(n_out, 1)}")
         if not (np.isfinite(w_arr).all() and np.isfinite(b_arr).all()):
             raise ModelFileError(f"{path}: weights[{i}] or biases[{i}] holds NaN or inf")
+        arrays.append((w_arr, b_arr))
+    # every array checked against sizes (and so bounded by the file's own size) before allocating a network
+    net = Network(sizes, cost=COSTS[data["cost"]])
+    for i, (w_arr, b_arr) in enumerate(arrays):
         net.weights[i][...] = w_arr
         net.biases[i][...] = b_arr
     return net
