@@ -7,7 +7,10 @@
 
 For each array θ (parameter, input, or prediction), the numerical gradient is
 (f(θ + ε) − f(θ − ε)) / 2ε element by element, and the error is the relative distance
-‖g_backprop − g_numeric‖ / (‖g_backprop‖ + ‖g_numeric‖) (0 when both vanish).
+‖g_backprop − g_numeric‖ / max(‖g_backprop‖ + ‖g_numeric‖, 1e-4). The floor keeps gradients that
+are zero up to rounding (‖g‖ ~ 1e-16, whose finite-difference estimate is ~1e-11 of noise) from
+reading as 100% wrong; gradients larger than 1e-4 are compared relatively, and below it an
+absolute error above 1e-10 still fails a 1e-6 tolerance.
 For a layer, f = Σ forward(x) ⊙ R with a fixed random R, so every output is exercised.
 Randomness (dropout masks) is replayed identically for every evaluation.
 """
@@ -21,6 +24,9 @@ from .activations import ActivationFunction
 from .errors import ConfigError
 from .layers import Layer
 from .losses import Loss
+
+
+ABS_FLOOR = 1e-4
 
 
 @dataclass
@@ -38,8 +44,8 @@ class GradcheckResult:
 
 def relative_error(analytic, numeric) -> float:
     a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
-    denom = np.linalg.norm(a) + np.linalg.norm(n)
-    return 0.0 if denom == 0 else float(np.linalg.norm(a - n) / denom)
+    denom = max(float(np.linalg.norm(a) + np.linalg.norm(n)), ABS_FLOOR)
+    return float(np.linalg.norm(a - n) / denom)
 
 
 def numeric_gradient(f, theta: np.ndarray, eps: float) -> np.ndarray:
