@@ -141,6 +141,8 @@ def test_huge_size_fields_are_refused_before_allocating(samples, tmp_path, field
         read_idx(tmp_path / "h.idx")
 
 
-def test_report_counts():
-    """Prints how many inputs each reader got (for the README's reliability table)."""
-    print("fuzz inputs per reader:", json.dumps(COUNTS))
+@pytest.fixture(scope="module", autouse=True)
+def report_counts():
+    """After the module: how many inputs each reader got (for the README's reliability table; use -s)."""
+    yield
+    print("\nfuzz inputs per reader:", json.dumps(COUNTS))

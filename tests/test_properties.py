@@ -1,6 +1,5 @@
 """Property-based tests (hypothesis) of the numerical core."""
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import layerwise as lw

@@ -52,4 +52,5 @@ __all__ = [
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",
     "Diagnostics", "gradcheck", "load", "set_backend", "get_backend", "set_floatx",
     "LayerwiseError", "DataError", "ConfigError", "BackendError", "ModelFileError", "TrainingError",
+    "FileWriteError",
 ]

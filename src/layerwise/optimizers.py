@@ -56,6 +56,15 @@ def flush_tiny(a) -> None:
     np.copyto(a, 0, where=np.abs(a) < limit)
 
 
+def _scaled_step(p, g, s, tmp, epsilon: float, lr: float) -> None:
+    """w ← w − η·g/(√s + ε), in place (AdaGrad's and RMSProp's common last step)."""
+    np.sqrt(s, out=tmp)
+    tmp += epsilon
+    np.divide(g, tmp, out=tmp)
+    tmp *= lr
+    p -= tmp
+
+
 class Optimizer:
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
@@ -262,11 +271,7 @@ class AdaGrad(Optimizer):
         s = slots["accumulator"]
         np.multiply(g, g, out=tmp)
         s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= sc["lr"]
-        p -= tmp
+        _scaled_step(p, g, s, tmp, self.epsilon, sc["lr"])
 
     def get_config(self):
         cfg = super().get_config()
@@ -291,11 +296,7 @@ class RMSProp(Optimizer):
         tmp *= 1.0 - self.rho
         s *= self.rho
         s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= sc["lr"]
-        p -= tmp
+        _scaled_step(p, g, s, tmp, self.epsilon, sc["lr"])
 
     def get_config(self):
         cfg = super().get_config()

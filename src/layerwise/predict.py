@@ -53,18 +53,8 @@ def read_array(path: Path) -> np.ndarray:
                     raise DataError(f"{path}: the .npz file holds no arrays")
                 a = z[key]
         elif suffix == ".csv":
-            rows = [line for line in path.read_text().splitlines() if line.strip()]
-            try:
-                [float(c) for c in rows[0].split(",")]
-            except ValueError:
-                rows = rows[1:]
-            widths = {len(r.split(",")) for r in rows}
-            if len(widths) > 1:
-                raise DataError(f"{path}: rows have different numbers of columns {sorted(widths)} (ragged CSV)")
-            try:
-                a = np.array([[float(c) for c in r.split(",")] for r in rows])
-            except ValueError as exc:
-                raise DataError(f"{path}: non-numeric value ({exc})") from None
+            from .data.datasets import read_csv_table
+            a = read_csv_table(path)
         else:
             raise DataError(f"{path}: unsupported input type {suffix!r}; use .npy, .npz, .csv or an image")
     except DataError:

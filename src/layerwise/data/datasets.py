@@ -233,7 +233,9 @@ def _load_idx_set(name: str, download_missing: bool = True) -> Dataset:
 
 
 # -- user files ---------------------------------------------------------------------------------
-def _read_csv(path: Path, label_column: int) -> tuple[np.ndarray, np.ndarray]:
+def read_csv_table(path: Path) -> np.ndarray:
+    """A numeric CSV file (an optional header line) as a float64 table; ragged rows and
+    non-numbers are DataErrors naming the row and column."""
     rows: list[list[str]] = []
     with open(path, newline="") as fh:
         for row in csv.reader(fh):
@@ -264,7 +266,11 @@ def _read_csv(path: Path, label_column: int) -> tuple[np.ndarray, np.ndarray]:
                 table[i, j] = float(cell)
             except ValueError:
                 raise DataError(f"{path}: row {i + 1}, column {j + 1}: {cell!r} is not a number") from None
-    return _features_labels(table, label_column, path)
+    return table
+
+
+def _read_csv(path: Path, label_column: int) -> tuple[np.ndarray, np.ndarray]:
+    return _features_labels(read_csv_table(path), label_column, path)
 
 
 def _features_labels(table: np.ndarray, label_column: int, path) -> tuple[np.ndarray, np.ndarray]:
