@@ -6,39 +6,40 @@
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     model.fit(ds.x_train, ds.y_train, epochs=20)
 """
-__version__ = "0.1.0"
+from ._version import __version__
+from . import _aliases
 
-from . import (activations, backend, callbacks, initializers, losses, metrics, optimizers, regularizers,
-               schedules)
-from .averaging import ExponentialMovingAverage
-from .backend import get_backend, set_backend, set_floatx
-from .callbacks import (CSVLogger, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint,
-                        ProgressBar, ReduceLROnPlateau, RollbackOnNaN, TerminateOnNaN)
-from .data import datasets
-from .diagnostics import Diagnostics
-from .errors import (BackendError, ConfigError, DataError, FileWriteError, LayerwiseError, ModelFileError,
-                     TrainingError)
-from .gradcheck import gradcheck
-from .io import load_model as load
-from .layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer
-from .losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, LogLikelihood,
-                     MeanSquaredError, QuadraticCost)
-from .model import Sequential
-from .optimizers import SGD, AdaGrad, Adam, AdamW, RMSProp
-from .regularizers import L1, L2, L1L2, MaxNorm
-from .schedules import (Constant, CosineDecay, ExponentialDecay, LinearWarmup, PiecewiseConstant,
-                        StepDecay)
+_aliases.install()  # old module paths (layerwise.optimizers, layerwise.callbacks, ...) keep working
+
+from .core import activations, backend, initializers, losses, metrics, regularizers  # noqa: E402
+from .optim import optimizers, schedules  # noqa: E402
+from .training import callbacks  # noqa: E402
+from .optim.ema import ExponentialMovingAverage  # noqa: E402
+from .core.backend import get_backend, set_backend, set_floatx  # noqa: E402
+from .training.callbacks import (CSVLogger, EarlyStopping, History, LearningRateScheduler,  # noqa: E402
+                                 ModelCheckpoint, ProgressBar, ReduceLROnPlateau, RollbackOnNaN, TerminateOnNaN)
+from .data import datasets  # noqa: E402
+from .inspect.diagnostics import Diagnostics  # noqa: E402
+from .errors import (BackendError, ConfigError, DataError, FileWriteError, LayerwiseError,  # noqa: E402
+                     ModelFileError, TrainingError)
+from .inspect.gradcheck import gradcheck  # noqa: E402
+from .formats.model_file import load_model as load  # noqa: E402
+from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  # noqa: E402
+from .core.losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, LogLikelihood,  # noqa: E402
+                          MeanSquaredError, QuadraticCost)
+from .model import Sequential  # noqa: E402
+from .optim.optimizers import SGD, AdaGrad, Adam, AdamW, RMSProp  # noqa: E402
+from .core.regularizers import L1, L2, L1L2, MaxNorm  # noqa: E402
+from .optim.schedules import (Constant, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
+                              PiecewiseConstant, StepDecay)
 
 BatchNormalization = BatchNorm
 
 
 def __getattr__(name):  # optional parts load on first use (ONNX export needs the onnx extra)
-    if name == "export":
-        import importlib
-        return importlib.import_module(".export", __name__)
-    if name == "sklearn":
-        import importlib
-        return importlib.import_module(".sklearn", __name__)
+    import importlib
+    if name in ("export", "sklearn", "io") or name in _aliases.OLD_PATHS:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'layerwise' has no attribute {name!r}")
 
 __all__ = [

@@ -20,12 +20,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import averaging, backend, losses as losses_mod, optimizers as optimizers_mod
-from . import callbacks as callbacks_mod
+from .core import backend, losses as losses_mod
+from .training import callbacks as callbacks_mod
 from .errors import ConfigError, DataError
-from .layers import Activation, Dense, Layer, from_config as layer_from_config
-from .metrics import METRICS, predicted_labels
-from .validation import FileRows, as_features, as_targets, mapped_file
+from .core.layers import Activation, Dense, Layer, from_config as layer_from_config
+from .core.metrics import METRICS, predicted_labels
+from .data.inputs import FileRows, as_features, as_targets, mapped_file
+from .optim import ema as averaging, optimizers as optimizers_mod
 
 
 def validation_mapped(x) -> bool:
@@ -373,7 +374,7 @@ class Sequential:
         reader = FileRows.of(x) if (xp is np and validation_mapped(x)) else None
         self._stepper = None
         if xp is not np:
-            from .gpu import DeviceStepper
+            from .training.device import DeviceStepper
             self._stepper = DeviceStepper(self, xd, yd, bs, steps)
         # preallocated batch buffers: gathering a batch writes into them, no new arrays per step
         xbuf = xp.empty((bs,) + x.shape[1:], dtype=x.dtype)
@@ -381,7 +382,7 @@ class Sequential:
         params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": bs}
         start_epoch, resumed = initial_epoch, None
         if resume and Path(checkpoint).exists():
-            from .checkpoint import load_checkpoint, restore
+            from .training.checkpoint import load_checkpoint, restore
             tensors, meta = load_checkpoint(checkpoint)
             resumed = restore(self, cbs.callbacks, tensors, meta, str(checkpoint))
             if resumed.get("n_train") != n or resumed.get("batch_size") != bs:
@@ -480,7 +481,7 @@ class Sequential:
                                         + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
 
     def _checkpoint(self, path, cbs, epoch, step, n, bs, order, loss_sum, correct, seen) -> None:
-        from .checkpoint import save_checkpoint
+        from .training.checkpoint import save_checkpoint
         fit_state = {"epoch": epoch, "step": step, "n_train": n, "batch_size": bs, "loss_sum": loss_sum,
                      "correct": correct, "seen": seen, "stopped": bool(self.stop_training)}
         save_checkpoint(path, self, cbs.callbacks, fit_state, order)
@@ -549,7 +550,7 @@ class Sequential:
     def find_lr(self, x, y, **kwargs):
         """The learning-rate finder (see diagnostics.find_lr): sweep the rate, return the threshold,
         about half of it as the suggestion, and the steepest point; the model is left unchanged."""
-        from .diagnostics import find_lr
+        from .inspect.diagnostics import find_lr
         return find_lr(self, x, y, **kwargs)
 
     # -- transfer learning ----------------------------------------------------------------------
@@ -618,7 +619,7 @@ class Sequential:
 
     def save(self, path) -> None:
         """Write the model (architecture + weights) to a safetensors file, atomically."""
-        from .io import save_model
+        from .formats.model_file import save_model
         save_model(self, path)
 
     # -- summary ------------------------------------------------------------------------------

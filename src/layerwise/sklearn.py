@@ -24,12 +24,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from . import optimizers
-from .callbacks import Callback, EarlyStopping
-from .layers import BatchNorm, Dense, Dropout
+from .optim import optimizers
+from .training.callbacks import Callback, EarlyStopping
+from .core.layers import BatchNorm, Dense, Dropout
 from .model import Sequential
-from .regularizers import L2
-
+from .core.regularizers import L2
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - older scikit-learn

@@ -24,15 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import losses
-from ..callbacks import Callback
+from ..core import losses
+from ..training.callbacks import Callback
 from ..errors import ConfigError, DataError, ModelFileError
-from ..layers import Dense
+from ..core.layers import Dense
 from ..model import Sequential
-from ..optimizers import SGD
-from ..regularizers import L2
-
-
+from ..optim.optimizers import SGD
+from ..core.regularizers import L2
 def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
@@ -267,7 +265,7 @@ class Network:
     # -- files ---------------------------------------------------------------------------------------
     def save(self, filename) -> None:
         """The book's JSON file: sizes, weights, biases and the cost's name (written atomically)."""
-        from ..io import atomic_write_text
+        from ..formats.atomic import atomic_write_text
         data = {"sizes": self.sizes,
                 "weights": [w.astype(np.float64).tolist() for w in self.weights],
                 "biases": [b.astype(np.float64).tolist() for b in self.biases],

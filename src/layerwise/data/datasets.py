@@ -26,7 +26,6 @@ import numpy as np
 
 from ..errors import DataError
 from .idx import read_idx
-
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -165,7 +164,7 @@ def sha256_of(path: Path) -> str:
 
 def download(name: str, mirrors: list[str] | None = None, timeout: float = 30.0) -> dict[str, Path]:
     """Fetch the four files into the cache, verifying SHA-256; each is written atomically."""
-    from ..io import atomic_write_bytes
+    from ..formats.atomic import atomic_write_bytes
     source = SOURCES[name]
     mirrors = mirrors or source["mirrors"]
     target = cache_dir(name)
@@ -290,7 +289,7 @@ def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 
     Features are used as given (cast to float32); labels must be integers 0..k-1.
     Without an explicit test split, ``test_size`` of the rows (shuffled with ``seed``) are held out.
     """
-    from ..validation import as_features, as_labels
+    from .inputs import as_features, as_labels
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such data file")

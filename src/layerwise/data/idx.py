@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-
 TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
          0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 CODES = {np.dtype(v).newbyteorder("="): k for k, v in TYPES.items()}
@@ -93,7 +92,7 @@ def read_idx(path, max_bytes: int = MAX_BYTES, out_dtype=None, scale: float | No
 
 def write_idx(path, array, compress: bool | None = None) -> None:
     """Write an array as IDX (gzip when the name ends in .gz)."""
-    from ..io import atomic_write_bytes
+    from ..formats.atomic import atomic_write_bytes
     arr = np.asarray(array)
     key = arr.dtype.newbyteorder("=")
     if key not in CODES:

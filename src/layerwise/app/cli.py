@@ -1,0 +1,302 @@
+"""The ``layerwise`` command.
+
+    layerwise train                                   # digits, 64-100-10 ReLU MLP, SGD
+    layerwise train --dataset fashion-mnist --layers 784,100,10 --epochs 5
+    layerwise train --config examples/configs/fashion.toml --epochs 3
+    layerwise train --resume runs/<dir>
+    layerwise evaluate MODEL [--dataset NAME]
+    layerwise predict MODEL INPUT [--format table|csv|json]
+    layerwise summary MODEL
+    layerwise report RUN_DIR
+    layerwise export MODEL model.onnx
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .._version import __version__
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--layers wants comma-separated integers, got {text!r}") from None
+    if len(sizes) < 2 or any(s <= 0 for s in sizes):
+        raise argparse.ArgumentTypeError(f"--layers wants at least input,output sizes > 0, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+# flag → config path; a flag given on the command line overrides the config file
+OVERRIDES = {
+    "dataset": "data.dataset", "validation_size": "data.validation_size", "layers": "model.sizes",
+    "activation": "model.activation", "init": "model.initializer", "dropout": "model.dropout",
+    "batch_norm": "model.batch_norm", "l2": "model.l2", "optimizer": "compile.optimizer",
+    "lr": "compile.learning_rate", "momentum": "compile.momentum", "epochs": "fit.epochs",
+    "batch_size": "fit.batch_size", "checkpoint_every": "fit.checkpoint_every", "seed": "seed",
+    "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="layerwise", description="Classic neural networks, layer by layer.")
+    parser.add_argument("--version", action="version", version=f"layerwise {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train an MLP and write a run directory with model, history, plots, report")
+    t.add_argument("--config", help="a TOML config file (flags below override its values)")
+    t.add_argument("--dataset", help="digits (default, embedded), mnist, fashion-mnist, or a .npz/.npy/.csv file")
+    t.add_argument("--layers", type=_sizes, help="layer sizes input,hidden...,output, like the book's "
+                   "Network([784, 30, 10]) (default: features,100,classes)")
+    t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu")
+    t.add_argument("--init", help="weight initializer (default: he_normal for ReLU-family, glorot_uniform otherwise)")
+    t.add_argument("--optimizer", help="sgd (default), momentum, nesterov, adagrad, rmsprop, adam, adamw")
+    t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, "
+                   "momentum and nesterov, 0.001 otherwise)")
+    t.add_argument("--momentum", type=float, help="momentum for --optimizer sgd")
+    t.add_argument("--epochs", type=_positive_int, help="default 20")
+    t.add_argument("--batch-size", type=_positive_int, help="default 32")
+    t.add_argument("--dropout", type=float, help="dropout rate after each hidden layer")
+    t.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after each hidden layer")
+    t.add_argument("--l2", type=float, help="L2 penalty l·Σw² on each kernel")
+    t.add_argument("--validation-size", type=float, help="held-out part of the training set (fraction, or a "
+                   "count if >= 1; default 0.1)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--name", help="run name (default: the data set's name)")
+    t.add_argument("--runs-dir", help="where run directories are made (default ./runs)")
+    t.add_argument("--checkpoint-every", type=_positive_int, help="also checkpoint every N steps")
+    t.add_argument("--diagnostics", action="store_true", default=None,
+                   help="record per-layer statistics and warn about unhealthy training")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    t.add_argument("--save", help="also write the trained model to this file")
+    out = t.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="print only the final result")
+    out.add_argument("--log-format", choices=["text", "jsonl"], default="text",
+                     help="jsonl: one JSON object per epoch and one for the result, for machines")
+
+    f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one (about half the threshold)")
+    for action in t._actions:  # the same model and data options as train
+        if action.dest in ("config", "dataset", "layers", "activation", "init", "optimizer", "momentum",
+                           "batch_size", "dropout", "batch_norm", "l2", "validation_size", "seed"):
+            f._add_action(action)
+    f.add_argument("--start", type=_positive_float, default=1e-5, help="first rate (default 1e-5)")
+    f.add_argument("--end", type=_positive_float, default=10.0, help="last rate (default 10)")
+    f.add_argument("--steps", type=_positive_int, default=100, help="rates tried, one mini-batch each")
+    f.add_argument("--output", default="lr_find.png", help="the plot of loss against rate")
+
+    u = sub.add_parser("tune", help="hyperparameter search over the config's [tune] table (Optuna)")
+    u.add_argument("config")
+    u.add_argument("--trials", type=_positive_int, help="trials to finish (random/tpe; default tune.trials)")
+    u.add_argument("--timeout", type=_positive_float, help="stop starting trials after this many seconds")
+    u.add_argument("--workers", type=_positive_int, default=1, help="parallel worker processes on this machine")
+    u.add_argument("--storage", help="Optuna storage URL (default: sqlite in the study directory); "
+                   "postgresql://user@host/db lets workers on other machines join")
+    u.add_argument("--study", help="study name (default: the config's name)")
+    u.add_argument("--study-dir", help="where trials and the summary go (default studies/<study>)")
+    u.add_argument("--worker-only", action="store_true", help="only run trials (a worker joining a study)")
+
+    e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
+    e.add_argument("model")
+    e.add_argument("--dataset", help="default: the data set the model was trained on")
+    e.add_argument("--split", choices=["test", "train"], default="test")
+
+    p = sub.add_parser("predict", help="labels and class probabilities for an array file or images")
+    p.add_argument("model")
+    p.add_argument("inputs", nargs="+", help=".npy, .npz (array 'x'), .csv (features) or PNG/JPEG images")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    s = sub.add_parser("summary", help="the layers and parameter counts of a saved model")
+    s.add_argument("model")
+
+    r = sub.add_parser("report", help="redraw the plots and report.html of a run directory")
+    r.add_argument("run_dir")
+
+    x = sub.add_parser("export", help="export a model file to ONNX")
+    x.add_argument("model", help="a model file written by layerwise (model.lwm)")
+    x.add_argument("output", help="the .onnx file to write")
+    return parser
+
+
+def cmd_train(args) -> int:
+    from rich.console import Console
+    from . import config as config_mod, runs
+    console = Console(highlight=False, stderr=args.log_format == "jsonl")
+    if args.resume:
+        cfg = runs.load_run_config(args.resume)
+    elif args.config:
+        cfg = config_mod.load(args.config)
+    else:
+        cfg = config_mod.validate({})
+    if not args.resume:
+        for flag, path in OVERRIDES.items():
+            value = getattr(args, flag)
+            if value is not None:
+                config_mod.set_path(cfg, path, value)
+    jsonl = args.log_format == "jsonl"
+    extra = [runs.JsonlLogger(sys.stdout)] if jsonl else []
+    log = (lambda msg: None) if (args.quiet or jsonl) else (lambda msg: console.print(msg, soft_wrap=True))
+    try:
+        result = runs.train(cfg, resume_dir=args.resume, verbose=0 if (args.quiet or jsonl) else 1,
+                            extra_callbacks=extra, log=log)
+    except runs.RunInterrupted as stop:
+        console.print(f"interrupted ({stop.detail or 'Ctrl-C'}); resume with: "
+                      f"layerwise train --resume {stop.run_dir}", soft_wrap=True)
+        return 130
+    m = result.metrics
+    if jsonl:
+        print(json.dumps({"event": "result", "run_dir": str(result.run_dir), **m}))
+    else:
+        console.print(f"test accuracy {m['test_accuracy']:.4f}  test loss {m['test_loss']:.4f}  "
+                      f"({m['epochs']} epochs, {m['seconds_per_epoch']:.3g}s per epoch)", soft_wrap=True)
+        if not args.quiet:
+            report = result.run_dir / "report.html"
+            console.print(f"run directory: {result.run_dir}" + (f"  (report: {report})" if report.exists() else ""),
+                          soft_wrap=True)
+    if args.save:
+        result.model.save(args.save)
+    return 0
+
+
+def cmd_lr_find(args) -> int:
+    from . import config as config_mod, runs
+    cfg = config_mod.load(args.config) if args.config else config_mod.validate({})
+    for flag, path in OVERRIDES.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            config_mod.set_path(cfg, path, value)
+    ds = runs.load_dataset(cfg)
+    cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
+    model = config_mod.build_model(cfg)
+    comp = cfg["compile"]
+    model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"])
+    model.build((ds.n_features,))
+    result = model.find_lr(ds.x_train, ds.y_train, start_lr=args.start, end_lr=args.end, steps=args.steps,
+                           batch_size=cfg["fit"]["batch_size"])
+    print(f"threshold {result.threshold:.3g} (the loss stops falling there)  suggested rate {result.suggestion:.3g}"
+          f"  steepest descent at {result.steepest:.3g}  ({len(result.lrs)} rates tried, {comp['optimizer']})")
+    try:
+        print(f"plot: {result.plot(args.output)}")
+    except ImportError:
+        pass
+    return 0
+
+
+def cmd_tune(args) -> int:
+    from .tune import tune
+    summary = tune(args.config, study_name=args.study, storage=args.storage, workers=args.workers,
+                   trials=args.trials, timeout=args.timeout, study_dir=args.study_dir, worker_only=args.worker_only)
+    if summary:
+        print(f"{summary['complete']} trials complete, {summary['pruned']} pruned, {summary['failed']} failed "
+              f"in {summary['wall_seconds']:.1f}s")
+    return 0
+
+
+def _dataset_for(model, name):
+    from ..data import datasets
+    from ..errors import ConfigError
+    name = name or (model.metadata or {}).get("dataset")
+    if not name:
+        raise ConfigError("the model file does not say which data set it was trained on: pass --dataset")
+    return datasets.load(name)
+
+
+def cmd_evaluate(args) -> int:
+    from ..formats.model_file import load_model
+    model = load_model(args.model)
+    ds = _dataset_for(model, args.dataset)
+    if model.loss is None:
+        model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    x, y = (ds.x_test, ds.y_test) if args.split == "test" else (ds.x_train, ds.y_train)
+    result = model.evaluate(x, y)
+    print("  ".join(f"{k} {v:.4f}" for k, v in result.items()) + f"  ({len(x)} {args.split} samples of {ds.name})")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ..formats.model_file import load_model
+    from .predict import read_inputs
+    model = load_model(args.model)
+    x, names = read_inputs(args.inputs, model)
+    proba = model.predict_proba(x) if model.n_outputs > 1 else model.predict(x)
+    classes = (model.metadata or {}).get("class_names") or [str(i) for i in range(proba.shape[1])]
+    labels = proba.argmax(axis=1)
+    rows = [{"input": n, "label": classes[k], "class": int(k),
+             "probabilities": [round(float(p), 6) for p in row]} for n, k, row in zip(names, labels, proba)]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.format == "csv":
+        import csv
+        w = csv.writer(sys.stdout)
+        w.writerow(["input", "label", "class", *[f"p_{c}" for c in classes]])
+        for r in rows:
+            w.writerow([r["input"], r["label"], r["class"], *r["probabilities"]])
+    else:
+        for r in rows:
+            top = sorted(range(len(classes)), key=lambda i: -r["probabilities"][i])[:3]
+            alts = ", ".join(f"{classes[i]} {r['probabilities'][i]:.3f}" for i in top)
+            print(f"{r['input']}: {r['label']}   ({alts})")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from ..formats.model_file import load_model
+    load_model(args.model).summary()
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import runs
+    path = runs.build_report(args.run_dir, cfg=runs.load_run_config(args.run_dir))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ..formats.onnx import to_onnx
+    from ..formats.model_file import load_model
+    model = load_model(args.model)
+    to_onnx(model, args.output)
+    print(f"wrote {args.output} ({len(model.layers)} layers, {model.count_params():,} parameters)")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "tune": cmd_tune, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
+            "report": cmd_report, "export": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..errors import LayerwiseError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LayerwiseError as exc:
+        print(f"layerwise: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("layerwise: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Training runs: a validated config in, a run directory out.
+
+    runs/<timestamp>-<name>/
+        config.toml     the resolved config; `layerwise train --config` on it re-runs the run exactly
+        model.lwm       the trained model
+        checkpoint.lwc  the last checkpoint (`layerwise train --resume RUN_DIR` continues from it)
+        history.csv     per-epoch metrics
+        metrics.json    final metrics, time per epoch, parameter count, versions, seed
+        plots/*.png     learning curves, learning rate, confusion matrix, first-layer weights, errors
+        report.html     one self-contained page with all of the above
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._version import __version__
+
+from . import config as config_mod
+from ..training.callbacks import Callback, CSVLogger
+from ..errors import ConfigError
+from ..formats.atomic import atomic_write_text
+@dataclass
+class RunResult:
+    run_dir: Path
+    metrics: dict[str, Any]
+    model: Any
+    history: dict[str, list[float]]
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C); ``run_dir`` holds the checkpoint to resume from."""
+
+    def __init__(self, run_dir: Path, detail: str = ""):
+        super().__init__(detail)
+        self.run_dir, self.detail = run_dir, detail
+
+
+class JsonlLogger(Callback):
+    """One JSON object per epoch on a stream (``--log-format jsonl``)."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.stream.write(json.dumps({"event": "epoch", "epoch": epoch + 1, **(logs or {})}) + "\n")
+        self.stream.flush()
+
+
+def make_run_dir(runs_dir, name: str) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir) / f"{stamp}-{name}"
+    path, i = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            i += 1
+            path = base.with_name(f"{base.name}-{i}")
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+    return {"layerwise": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "python": platform.python_version()}
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    history: dict[str, list[float]] = {}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            for k, v in row.items():
+                if k != "epoch" and v not in ("", None):
+                    history.setdefault(k, []).append(float(v))
+    return history
+
+
+def load_dataset(cfg: dict[str, Any]):
+    from ..data import datasets
+    val = cfg["data"]["validation_size"]
+    val = int(val) if val >= 1 else val
+    return datasets.load(cfg["data"]["dataset"], validation_size=val)
+
+
+def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callbacks=(), log=print,
+          run_dir=None) -> RunResult:
+    """Train what ``cfg`` (validated by config.validate) describes, in a new run directory
+    (or continue the run in ``resume_dir``)."""
+    ds = load_dataset(cfg)
+    cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
+    if resume_dir is not None:
+        run_dir = Path(resume_dir)
+    else:
+        run_dir = Path(run_dir) if run_dir is not None else make_run_dir(cfg["run"]["runs_dir"], cfg["name"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))
+    model = config_mod.build_model(cfg)
+    model.metadata = {"dataset": str(cfg["data"]["dataset"]), "class_names": list(ds.class_names),
+                      "image_shape": list(ds.image_shape) if ds.image_shape else None}
+    comp = cfg["compile"]
+    model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"],
+                  ema=comp["ema"] or None)
+    model.build((ds.n_features,))
+    callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv")), *extra_callbacks]
+    if cfg["run"].get("diagnostics"):
+        from ..inspect.diagnostics import Diagnostics
+        callbacks.append(Diagnostics(run_dir=run_dir))
+    log(f"{ds!r}; run directory {run_dir}")
+    validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
+    t0 = time.perf_counter()
+    try:
+        model.fit(ds.x_train, ds.y_train, batch_size=cfg["fit"]["batch_size"], epochs=cfg["fit"]["epochs"],
+                  shuffle=cfg["fit"]["shuffle"], validation_data=validation, verbose=verbose, callbacks=callbacks,
+                  checkpoint=run_dir / "checkpoint.lwc", checkpoint_every=cfg["fit"]["checkpoint_every"] or None,
+                  resume=resume_dir is not None)
+    except KeyboardInterrupt as exc:
+        raise RunInterrupted(run_dir, str(exc)) from None
+    seconds = time.perf_counter() - t0
+    history = model.history.history
+    result = model.evaluate(ds.x_test, ds.y_test)
+    metrics: dict[str, Any] = {"test_" + k: v for k, v in result.items()}
+    for key in ("val_accuracy", "val_loss"):
+        if key in history:
+            metrics[f"best_{key}"] = max(history[key]) if "accuracy" in key else min(history[key])
+    times = history.get("time", [])
+    metrics.update(epochs=len(times), seconds_per_epoch=(float(np.mean(times)) if times else 0.0),
+                   epoch_seconds=times, train_seconds=seconds, parameters=model.count_params(),
+                   seed=cfg["seed"], versions=versions())
+    if getattr(model, "nonfinite_report", None):
+        metrics["stopped"] = f"non-finite loss at {model.nonfinite_report}"
+    model.save(run_dir / "model.lwm")
+    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
+    if cfg["run"]["plots"] or cfg["run"]["report"]:
+        try:
+            build_report(run_dir, model=model, dataset=ds, cfg=cfg, history=history, metrics=metrics)
+        except ImportError as exc:  # matplotlib missing: the run itself is complete
+            log(f"no plots or report: {exc}")
+    return RunResult(run_dir, metrics, model, history)
+
+
+def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metrics=None) -> Path:
+    """Draw the plots and write report.html for a run directory (reading what is not given)."""
+    from ..formats.model_file import load_model
+    from .report import make_plots, write_report
+    run_dir = Path(run_dir)
+    if cfg is None:
+        cfg = config_mod.load(run_dir / "config.toml")
+    if model is None:
+        model = load_model(run_dir / "model.lwm")
+    if history is None:
+        history = read_history(run_dir / "history.csv")
+    if metrics is None:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+    if dataset is None:
+        dataset = load_dataset(cfg)
+    plots = make_plots(run_dir, history, model, dataset.x_test, dataset.y_test, dataset.image_shape,
+                       dataset.class_names)
+    warnings = []
+    warn_path = run_dir / "warnings.json"
+    if warn_path.exists():
+        warnings = [w["message"] for w in json.loads(warn_path.read_text())]
+    lines: list[str] = []
+    model.summary(print_fn=lines.append)
+    shown = {k: v for k, v in metrics.items() if k != "epoch_seconds"}
+    return write_report(run_dir, f"{cfg['name']} — layerwise run", shown, plots, "\n".join(lines),
+                        (run_dir / "config.toml").read_text() if (run_dir / "config.toml").exists()
+                        else config_mod.dumps(cfg), warnings)
+
+
+def load_run_config(run_dir) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.toml").is_file():
+        raise ConfigError(f"{run_dir}: not a run directory (no config.toml)")
+    return config_mod.load(run_dir / "config.toml")

@@ -1,0 +1,205 @@
+"""Activation functions: a = f(z) and the backward pass dz = dy ⊙ f'(z).
+
+Each activation is a small object with ``value(z, out=None)`` and ``backward(dy, a, out=None)``.
+Every f here has a derivative that can be written from its output a = f(z) alone
+(σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0], elu' = a + α for a ≤ 0, ...), so a layer
+may compute a in place over z and keep only a for backward. ``out=z`` / ``out=dy`` make the
+computation in place (no temporaries in the training step). Softmax is not element-wise;
+its backward is a Jacobian-vector product. Arrays may be NumPy or CuPy (ufuncs dispatch).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np  # ufuncs and np.where dispatch to CuPy for CuPy arrays
+
+from ..errors import ConfigError
+class ActivationFunction:
+    """f applied element-wise (or row-wise, softmax) to pre-activations z (n, units)."""
+
+    name = "activation"
+    elementwise = True
+
+    def __call__(self, z):
+        return self.value(z)
+
+    def value(self, z, out=None):
+        """a = f(z); ``out=z`` computes in place."""
+        raise NotImplementedError
+
+    def backward(self, dy, a, out=None):
+        """dL/dz = dL/da ⊙ f'(z), from a = f(z) (BP1/BP2's ⊙ σ'(z) factor); ``out=dy`` in place."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+def _into(out, like):
+    return out if out is not None else np.empty_like(like)
+
+
+class Linear(ActivationFunction):
+    """f(z) = z."""
+
+    name = "linear"
+
+    def value(self, z, out=None):
+        if out is None or out is z:
+            return z
+        out[...] = z
+        return out
+
+    def backward(self, dy, a, out=None):
+        if out is None or out is dy:
+            return dy
+        out[...] = dy
+        return out
+
+
+class Sigmoid(ActivationFunction):
+    """σ(z) = 1 / (1 + e^{-z}), σ' = a(1 − a).
+
+    Computed as ½(1 + tanh(z/2)), which never overflows for large |z|.
+    """
+
+    name = "sigmoid"
+
+    def value(self, z, out=None):
+        out = np.multiply(z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out += 1.0
+        out *= 0.5
+        return out
+
+    def backward(self, dy, a, out=None):
+        out = np.multiply(dy, a, out=out)     # dy·a
+        out -= a * out                        # dy·a − a·(dy·a) = dy·a(1 − a)
+        return out
+
+
+class Tanh(ActivationFunction):
+    """tanh(z) = (1 − e^{−2z}) / (1 + e^{−2z}), tanh' = 1 − a²."""
+
+    name = "tanh"
+
+    def value(self, z, out=None):
+        return np.tanh(z, out=out)
+
+    def backward(self, dy, a, out=None):
+        sq = a * a
+        np.subtract(1.0, sq, out=sq)
+        return np.multiply(dy, sq, out=out)
+
+
+class ReLU(ActivationFunction):
+    """relu(z) = max(z, 0), relu' = 1[z > 0] = 1[a > 0]."""
+
+    name = "relu"
+
+    def value(self, z, out=None):
+        return np.maximum(z, 0, out=out)
+
+    def backward(self, dy, a, out=None):
+        return np.multiply(dy, a > 0, out=out)
+
+
+class LeakyReLU(ActivationFunction):
+    """leaky_relu(z) = z if z > 0 else α·z; derivative 1 or α (notes: α = 0.01).
+
+    a > 0 exactly when z > 0 (α ≥ 0), so the derivative comes from a.
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01):
+        alpha = float(alpha)
+        if not alpha >= 0:
+            raise ConfigError(f"leaky_relu alpha must be >= 0, got {alpha}")
+        self.alpha = alpha
+
+    def value(self, z, out=None):
+        out = _into(out, z)
+        np.multiply(z, np.where(z > 0, 1.0, self.alpha).astype(z.dtype, copy=False), out=out)
+        return out
+
+    def backward(self, dy, a, out=None):
+        return np.multiply(dy, np.where(a > 0, 1.0, self.alpha).astype(dy.dtype, copy=False), out=out)
+
+    def get_config(self):
+        return {"name": self.name, "alpha": self.alpha}
+
+
+class ELU(ActivationFunction):
+    """elu(z) = z if z > 0 else α(e^z − 1); derivative 1, or α·e^z = a + α where z ≤ 0 (notes: α = 1)."""
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0):
+        alpha = float(alpha)
+        if not alpha > 0:
+            raise ConfigError(f"elu alpha must be > 0, got {alpha}")
+        self.alpha = alpha
+
+    def value(self, z, out=None):
+        neg = np.expm1(np.minimum(z, 0))  # min() keeps exp from overflowing
+        neg *= self.alpha
+        out = _into(out, z)
+        np.copyto(out, np.where(z > 0, z, neg))
+        return out
+
+    def backward(self, dy, a, out=None):
+        slope = np.where(a > 0, 1.0, a + self.alpha).astype(dy.dtype, copy=False)
+        return np.multiply(dy, slope, out=out)
+
+    def get_config(self):
+        return {"name": self.name, "alpha": self.alpha}
+
+
+class Softmax(ActivationFunction):
+    """softmax(z)_i = e^{z_i − max z} / Σ_j e^{z_j − max z} over the last axis (stable).
+
+    Backward (Jacobian-vector product): dz = a ⊙ (dy − Σ_j dy_j a_j).
+    With categorical cross-entropy the model fuses both into dz = (a − y)/n.
+    """
+
+    name = "softmax"
+    elementwise = False
+
+    def value(self, z, out=None):
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    def backward(self, dy, a, out=None):
+        s = (dy * a).sum(axis=-1, keepdims=True)
+        out = np.subtract(dy, s, out=out)
+        out *= a
+        return out
+
+
+_TABLE = {cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax)}
+_ALIASES = {None: "linear", "identity": "linear", "leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu"}
+
+
+def get(identifier: str | ActivationFunction | None, **kwargs) -> ActivationFunction:
+    """An activation by name ("relu", "leaky_relu", ...) or passed through if already one."""
+    if isinstance(identifier, ActivationFunction):
+        return identifier
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        return get(cfg.pop("name"), **cfg)
+    key = identifier.lower() if isinstance(identifier, str) else identifier
+    key = _ALIASES.get(key, key)
+    if key not in _TABLE:
+        raise ConfigError(f"unknown activation {identifier!r}; valid: {', '.join(sorted(_TABLE))}")
+    return _TABLE[key](**kwargs)
+
+
+def names() -> list[str]:
+    return sorted(_TABLE)

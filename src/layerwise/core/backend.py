@@ -1,0 +1,88 @@
+"""Array backend: the array module ``xp`` (NumPy or CuPy), the default float dtype,
+and the seeded random generator threaded through initialisation, shuffling and dropout.
+
+The only global mutable state in layerwise is the default backend and dtype here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendError, ConfigError
+BACKENDS = ("numpy", "cupy")
+_state = {"backend": "numpy", "floatx": np.dtype(np.float32)}
+
+
+def get_array_module(name: str | None = None):
+    """The array module for backend ``name`` ("numpy" or "cupy"; default: the current one).
+
+    Raises BackendError with the reason when CuPy or a CUDA GPU is missing.
+    """
+    name = _state["backend"] if name is None else name
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        try:
+            import cupy
+        except ImportError as exc:  # pragma: no cover - depends on the machine
+            raise BackendError(
+                "backend 'cupy' needs CuPy: pip install 'layerwise[gpu]' "
+                "(or the cupy-cudaXX wheel matching your CUDA)") from exc
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            raise BackendError(f"backend 'cupy': no usable CUDA GPU ({exc})") from exc
+        if count < 1:  # pragma: no cover
+            raise BackendError("backend 'cupy': CuPy is installed but no CUDA GPU was found")
+        return cupy
+    raise ConfigError(f"unknown backend {name!r}; valid backends: {', '.join(BACKENDS)}")
+
+
+def set_backend(name: str) -> None:
+    """Set the default backend for models built from now on."""
+    get_array_module(name)  # validates, and fails early if CuPy/GPU is missing
+    _state["backend"] = name
+
+
+def get_backend() -> str:
+    return _state["backend"]
+
+
+def floatx() -> np.dtype:
+    """The default float dtype (float32 unless changed with :func:`set_floatx`)."""
+    return _state["floatx"]
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ConfigError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def set_floatx(dtype: Any) -> None:
+    _state["floatx"] = check_dtype(dtype)
+
+
+def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A numpy Generator from a seed (None: fresh entropy); a Generator passes through."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def array_module_of(x) -> Any:
+    """numpy or cupy, whichever owns the array ``x``."""
+    mod = type(x).__module__
+    if mod.startswith("cupy"):
+        import cupy
+        return cupy
+    return np
+
+
+def to_numpy(x) -> np.ndarray:
+    """A NumPy array from a NumPy or CuPy array (copying from the device if needed)."""
+    if hasattr(x, "get") and type(x).__module__.startswith("cupy"):
+        return x.get()
+    return np.asarray(x)

@@ -1,0 +1,154 @@
+"""Weight initialisers: ``init(shape, rng, dtype) -> ndarray`` (NumPy, on the host).
+
+For a Dense kernel of shape (n_in, n_out): fan_in = n_in, fan_out = n_out.
+
+| name            | distribution                                   |
+|-----------------|------------------------------------------------|
+| normal          | N(0, σ²), σ = 1 by default (the notes' "large" init) |
+| scaled_normal   | N(0, 1/n_in): std 1/√n_in (the notes' default)  |
+| glorot_uniform  | U(-l, l), l = √(6/(fan_in + fan_out))  (Xavier) |
+| glorot_normal   | N(0, 2/(fan_in + fan_out))                      |
+| he_uniform      | U(-l, l), l = √(6/fan_in)  (Kaiming)            |
+| he_normal       | N(0, 2/fan_in)                                  |
+| lecun_normal    | N(0, 1/fan_in)                                  |
+| zeros, ones, constant(value)                                     |
+
+Normal variants are plain (untruncated) normals, as in the notes and PyTorch.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    name = "initializer"
+
+    def __call__(self, shape, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+        return np.asarray(self.sample(tuple(shape), rng), dtype=dtype)
+
+    def sample(self, shape, rng):
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class Zeros(Initializer):
+    name = "zeros"
+
+    def sample(self, shape, rng):
+        return np.zeros(shape)
+
+
+class Ones(Initializer):
+    name = "ones"
+
+    def sample(self, shape, rng):
+        return np.ones(shape)
+
+
+class Constant(Initializer):
+    name = "constant"
+
+    def __init__(self, value: float = 0.0):
+        self.value = float(value)
+
+    def sample(self, shape, rng):
+        return np.full(shape, self.value)
+
+    def get_config(self):
+        return {"name": self.name, "value": self.value}
+
+
+class Normal(Initializer):
+    """N(mean, stddev²); stddev = 1 is the notes' "large weight initializer"."""
+
+    name = "normal"
+
+    def __init__(self, mean: float = 0.0, stddev: float = 1.0):
+        if not stddev >= 0:
+            raise ConfigError(f"stddev must be >= 0, got {stddev}")
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def sample(self, shape, rng):
+        return rng.normal(self.mean, self.stddev, size=shape)
+
+    def get_config(self):
+        return {"name": self.name, "mean": self.mean, "stddev": self.stddev}
+
+
+class _VarianceScaling(Initializer):
+    scale = 1.0
+    mode = "fan_in"  # or "fan_avg"
+    distribution = "normal"
+
+    def sample(self, shape, rng):
+        fan_in, fan_out = _fans(shape)
+        fan = fan_in if self.mode == "fan_in" else (fan_in + fan_out) / 2.0
+        var = self.scale / max(1.0, fan)
+        if self.distribution == "normal":
+            return rng.normal(0.0, math.sqrt(var), size=shape)
+        limit = math.sqrt(3.0 * var)
+        return rng.uniform(-limit, limit, size=shape)
+
+
+class ScaledNormal(_VarianceScaling):
+    """N(0, 1/n_in): weights with std 1/√n_in (Nielsen's default_weight_initializer)."""
+
+    name = "scaled_normal"
+
+
+class LecunNormal(_VarianceScaling):
+    name = "lecun_normal"
+
+
+class GlorotUniform(_VarianceScaling):
+    name = "glorot_uniform"
+    mode, distribution = "fan_avg", "uniform"
+
+
+class GlorotNormal(_VarianceScaling):
+    name = "glorot_normal"
+    mode = "fan_avg"
+
+
+class HeNormal(_VarianceScaling):
+    name = "he_normal"
+    scale = 2.0
+
+
+class HeUniform(_VarianceScaling):
+    name = "he_uniform"
+    scale, distribution = 2.0, "uniform"
+
+
+_TABLE = {c.name: c for c in (Zeros, Ones, Constant, Normal, ScaledNormal, LecunNormal,
+                              GlorotUniform, GlorotNormal, HeNormal, HeUniform)}
+_ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
+            "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
+            "large": "normal", "default": "scaled_normal", "random_normal": "normal"}
+
+
+def get(identifier: str | dict | Initializer) -> Initializer:
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        return get(cfg.pop("name")).__class__(**cfg)
+    if not isinstance(identifier, str):
+        raise ConfigError(f"initializer must be a name or an Initializer, got {identifier!r}")
+    key = _ALIASES.get(identifier.lower(), identifier.lower())
+    if key not in _TABLE:
+        raise ConfigError(f"unknown initializer {identifier!r}; valid: "
+                          f"{', '.join(sorted(_TABLE) + sorted(_ALIASES))}")
+    return _TABLE[key]()

@@ -1,0 +1,416 @@
+"""Layers. Shapes exclude the batch axis; arrays are (n, features), rows = samples.
+
+Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys),
+``build(input_shape, rng, dtype, xp)``, ``forward(x, training)``, ``backward(dy) -> dx``
+and ``get_config()``. ``forward`` caches what ``backward`` needs; ``backward`` fills
+``grads`` and returns dL/dx. Non-trainable arrays (BatchNorm's moving averages) live in
+``state``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import activations, initializers, regularizers
+from ..errors import ConfigError, DataError
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Layer:
+    """Base class. Subclasses set ``params`` in ``build`` and implement forward/backward."""
+
+    def __init__(self, name: str | None = None, trainable: bool = True,
+                 input_shape: tuple[int, ...] | None = None):
+        self.name = name
+        self.trainable = bool(trainable)
+        self.params: dict[str, Any] = {}
+        self.grads: dict[str, Any] = {}
+        self.state: dict[str, Any] = {}
+        self.built = False
+        self.input_shape: tuple[int, ...] | None = tuple(input_shape) if input_shape else None
+        self.output_shape: tuple[int, ...] | None = None
+        self.xp = np
+        self.dtype = np.dtype(np.float32)
+
+    # -- building -------------------------------------------------------------------
+    def build(self, input_shape, rng: np.random.Generator, dtype=np.float32, xp=np) -> None:
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.xp, self.dtype = xp, np.dtype(dtype)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def param_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
+        """Shapes ``build`` would give ``params`` (no allocation: used to check files first)."""
+        return {}
+
+    def state_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def _buffer(self, name: str, shape: tuple[int, ...]):
+        """A scratch array of ``shape`` kept between calls (grown when a larger batch arrives)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buf = buffers.get(name)
+        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:] or buf.dtype != self.dtype:
+            buf = buffers[name] = self.xp.empty(shape, dtype=self.dtype)
+        return buf[:shape[0]]
+
+    def _add_param(self, key: str, host_value: np.ndarray) -> None:
+        self.params[key] = self.xp.asarray(host_value, dtype=self.dtype)
+        self.grads[key] = self.xp.zeros_like(self.params[key])
+
+    # -- computing ------------------------------------------------------------------
+    def forward(self, x, training: bool = False):
+        raise NotImplementedError
+
+    def backward(self, dy, need_input_grad: bool = True):
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False):
+        return self.forward(x, training=training)
+
+    # -- pickling (scikit-learn clones and pickles estimators): keep the array module by name
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["xp"] = self.xp.__name__
+        state.pop("_buffers", None)
+        if "_device_rng" in state:
+            state["_device_rng"] = None  # re-seeded from the host generator on first use
+        return state
+
+    def __setstate__(self, state):
+        from .backend import get_array_module
+        state["xp"] = get_array_module("cupy" if state["xp"] == "cupy" else "numpy")
+        self.__dict__.update(state)
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def count_params(self) -> int:
+        return int(sum(int(np.prod(p.shape)) for p in self.params.values()))
+
+    def regularization_loss(self) -> float:
+        return 0.0
+
+    def apply_constraints(self) -> None:
+        pass
+
+    def get_config(self) -> dict[str, Any]:
+        cfg = {"class_name": type(self).__name__, "name": self.name}
+        if not self.trainable:
+            cfg["trainable"] = False
+        if self.input_shape is not None:
+            cfg["input_shape"] = list(self.input_shape)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Layer":
+        cfg = {k: v for k, v in config.items() if k != "class_name"}
+        return cls(**cfg)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Dense(Layer):
+    """Fully connected layer: a = f(z), z = x·W + b; W (n_in, units), b (units,).
+
+    Backward, with δ = ∂L/∂z (the book's error), for a batch x (n, n_in):
+      δ = ∂L/∂a ⊙ f'(z)                (BP1 at the output, BP2 inside)
+      ∂L/∂b = Σ_rows δ                 (BP3)
+      ∂L/∂W = xᵀ·δ                     (BP4)
+      ∂L/∂x = δ·Wᵀ                     (passed to the layer below)
+    """
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int("units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = regularizers.get_constraint(kernel_constraint)
+        self.bias_constraint = regularizers.get_constraint(bias_constraint)
+        self._x = self._a = None
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise DataError(f"Dense expects flat inputs (features,), got shape {tuple(input_shape)}; "
+                            "add a Flatten layer first")
+        return (self.units,)
+
+    def param_shapes(self, input_shape):
+        shapes = {"kernel": (int(input_shape[0]), self.units)}
+        if self.use_bias:
+            shapes["bias"] = (self.units,)
+        return shapes
+
+    def build(self, input_shape, rng, dtype=np.float32, xp=np):
+        super().build(input_shape, rng, dtype, xp)
+        n_in = self.input_shape[0]
+        self._add_param("kernel", self.kernel_initializer((n_in, self.units), rng, self.dtype))
+        if self.use_bias:
+            self._add_param("bias", self.bias_initializer((self.units,), rng, self.dtype))
+
+    def forward(self, x, training=False):
+        kernel = self.params["kernel"]
+        if training:  # into a buffer reused every step (no allocation in the training loop)
+            z = self._buffer("z", (x.shape[0], self.units))
+            self.xp.matmul(x, kernel, out=z)
+        else:
+            z = x @ kernel
+        if self.use_bias:
+            z += self.params["bias"]
+        a = self.activation.value(z, out=z)  # in place: backward needs only a
+        self._x, self._a = x, a
+        return a
+
+    def backward(self, dy, need_input_grad=True):
+        """dy = ∂L/∂a (overwritten: it becomes δ); returns ∂L/∂x (None when not needed)."""
+        return self.backward_from_z(self.activation.backward(dy, self._a, out=dy), need_input_grad)
+
+    def backward_from_z(self, delta, need_input_grad=True):
+        """Backward given δ = ∂L/∂z directly (used when the loss fuses the activation)."""
+        xp = self.xp
+        kernel = self.params["kernel"]
+        xp.matmul(self._x.T, delta, out=self.grads["kernel"])
+        if self.kernel_regularizer is not None:
+            self.kernel_regularizer.add_gradient(kernel, self.grads["kernel"])
+        if self.use_bias:
+            delta.sum(axis=0, out=self.grads["bias"])
+            if self.bias_regularizer is not None:
+                self.bias_regularizer.add_gradient(self.params["bias"], self.grads["bias"])
+        if not need_input_grad:
+            return None
+        dx = self._buffer("dx", (delta.shape[0], kernel.shape[0]))
+        xp.matmul(delta, kernel.T, out=dx)
+        return dx
+
+    def regularization_loss(self) -> float:
+        total = 0.0
+        if self.kernel_regularizer is not None:
+            total += self.kernel_regularizer.penalty(self.params["kernel"])
+        if self.use_bias and self.bias_regularizer is not None:
+            total += self.bias_regularizer.penalty(self.params["bias"])
+        return total
+
+    def apply_constraints(self) -> None:
+        if self.kernel_constraint is not None:
+            self.kernel_constraint.apply(self.params["kernel"])
+        if self.use_bias and self.bias_constraint is not None:
+            self.bias_constraint.apply(self.params["bias"])
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(units=self.units, activation=self.activation.get_config(),
+                   use_bias=self.use_bias,
+                   kernel_initializer=self.kernel_initializer.get_config(),
+                   bias_initializer=self.bias_initializer.get_config())
+        for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
+            obj = getattr(self, key)
+            if obj is not None:
+                cfg[key] = obj.get_config()
+        return cfg
+
+
+class Activation(Layer):
+    """a = f(x) as a layer of its own; backward dx = dy ⊙ f'(x)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self._a = None
+
+    def forward(self, x, training=False):
+        self._a = self.activation.value(x)  # not in place: x is the layer below's output
+        return self._a
+
+    def backward(self, dy, need_input_grad=True):
+        return self.activation.backward(dy, self._a, out=dy)
+
+    def backward_from_z(self, delta, need_input_grad=True):
+        """δ = ∂L/∂x already (the loss fused this activation): pass it down."""
+        return delta
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["activation"] = self.activation.get_config()
+        return cfg
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training y = x ⊙ m / (1 − rate), m ~ Bernoulli(1 − rate);
+    at inference y = x. ``rate`` is the probability of dropping a unit (the notes'
+    keep_prob = 1 − rate). The mask comes from the model's seeded generator.
+    """
+
+    def __init__(self, rate: float, **kwargs):
+        super().__init__(**kwargs)
+        rate = float(rate)
+        if not 0.0 <= rate < 1.0:
+            raise ConfigError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self._mask = None
+        self.rng: np.random.Generator | None = None
+
+    def build(self, input_shape, rng, dtype=np.float32, xp=np):
+        super().build(input_shape, rng, dtype, xp)
+        self.rng = rng
+        self._device_rng = None  # on the GPU masks are drawn on the device, seeded from rng on first use
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        if self.xp is not np:
+            if self._device_rng is None:
+                self._device_rng = self.xp.random.default_rng(int(self.rng.integers(2**63)))
+            u = self._device_rng.random(x.shape, dtype=self.dtype)
+        else:
+            u = self.rng.random(x.shape, dtype=self.dtype)
+        mask = (u >= self.rate).astype(self.dtype)
+        mask *= 1.0 / keep
+        self._mask = mask
+        return x * mask
+
+    def backward(self, dy, need_input_grad=True):
+        return dy if self._mask is None else dy * self._mask
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["rate"] = self.rate
+        return cfg
+
+
+class BatchNorm(Layer):
+    """Batch normalisation over the batch axis, per feature (last axis).
+
+    Training:  μ, σ² = batch mean and (biased) variance;  x̂ = (x − μ)/√(σ² + ε);
+               y = γ·x̂ + β;  moving_μ ← m·moving_μ + (1 − m)·μ  (same for σ²), m = momentum.
+    Inference: y = γ·(x − moving_μ)/√(moving_σ² + ε) + β.
+    Backward (training), n rows:  dx̂ = dy·γ;
+               dx = (1/n)/√(σ²+ε) · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂));  dγ = Σ dy·x̂;  dβ = Σ dy.
+    Defaults follow Keras and the notes (momentum 0.99); ``center``/``scale`` switch β/γ.
+    A frozen BatchNorm (``trainable=False``) always uses its moving statistics (Keras's rule).
+    """
+
+    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= float(momentum) < 1.0:
+            raise ConfigError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
+        if not float(epsilon) > 0:
+            raise ConfigError(f"BatchNorm epsilon must be > 0, got {epsilon}")
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self._cache = None
+
+    def param_shapes(self, input_shape):
+        c = int(input_shape[-1])
+        return {k: (c,) for k, on in (("gamma", self.scale), ("beta", self.center)) if on}
+
+    def state_shapes(self, input_shape):
+        c = int(input_shape[-1])
+        return {"moving_mean": (c,), "moving_variance": (c,)}
+
+    def build(self, input_shape, rng, dtype=np.float32, xp=np):
+        super().build(input_shape, rng, dtype, xp)
+        c = self.input_shape[-1]
+        if self.scale:
+            self._add_param("gamma", np.ones(c))
+        if self.center:
+            self._add_param("beta", np.zeros(c))
+        self.state["moving_mean"] = xp.zeros(c, dtype=self.dtype)
+        self.state["moving_variance"] = xp.ones(c, dtype=self.dtype)
+
+    def forward(self, x, training=False):
+        shape = x.shape
+        x2 = x.reshape(-1, shape[-1])
+        training = training and self.trainable  # a frozen BatchNorm normalises with its moving statistics
+        if training:
+            mean = x2.mean(axis=0)
+            xc = x2 - mean
+            var = (xc * xc).mean(axis=0)
+            inv_std = 1.0 / self.xp.sqrt(var + self.epsilon)
+            xhat = xc * inv_std
+            m = self.momentum
+            self.state["moving_mean"] *= m
+            self.state["moving_mean"] += (1.0 - m) * mean
+            self.state["moving_variance"] *= m
+            self.state["moving_variance"] += (1.0 - m) * var
+        else:
+            inv_std = 1.0 / self.xp.sqrt(self.state["moving_variance"] + self.epsilon)
+            xhat = (x2 - self.state["moving_mean"]) * inv_std
+        self._cache = (xhat, inv_std, training)
+        y = xhat * self.params["gamma"] if self.scale else xhat.copy()
+        if self.center:
+            y += self.params["beta"]
+        return y.reshape(shape)
+
+    def backward(self, dy, need_input_grad=True):
+        xhat, inv_std, training = self._cache
+        shape = dy.shape
+        dy2 = dy.reshape(-1, shape[-1])
+        if self.center:
+            dy2.sum(axis=0, out=self.grads["beta"])
+        if self.scale:
+            (dy2 * xhat).sum(axis=0, out=self.grads["gamma"])
+            dxhat = dy2 * self.params["gamma"]
+        else:
+            dxhat = dy2
+        if not need_input_grad:
+            return None
+        if not training:
+            return (dxhat * inv_std).reshape(shape)
+        n = dy2.shape[0]
+        dx = dxhat * n
+        dx -= dxhat.sum(axis=0)
+        dx -= xhat * (dxhat * xhat).sum(axis=0)
+        dx *= inv_std / n
+        return dx.reshape(shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(momentum=self.momentum, epsilon=self.epsilon, center=self.center, scale=self.scale)
+        return cfg
+
+
+class Flatten(Layer):
+    """Reshape (n, d1, d2, ...) to (n, d1·d2·...); backward reshapes back."""
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy, need_input_grad=True):
+        return dy.reshape(self._shape)
+
+
+LAYERS = {c.__name__: c for c in (Dense, Activation, Dropout, BatchNorm, Flatten)}
+LAYERS["BatchNormalization"] = BatchNorm
+
+
+def from_config(config: dict[str, Any]) -> Layer:
+    """Rebuild a layer from ``get_config()`` output; unknown types are refused by name."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ConfigError(f"layer config must be a dict with 'class_name', got {config!r}")
+    cls = LAYERS.get(config["class_name"])
+    if cls is None:
+        raise ConfigError(f"unknown layer type {config['class_name']!r}; valid: {', '.join(sorted(LAYERS))}")
+    try:
+        return cls.from_config(config)
+    except TypeError as exc:
+        raise ConfigError(f"bad config for layer {config.get('name')!r}: {exc}") from None

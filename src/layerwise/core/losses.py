@@ -1,0 +1,276 @@
+"""Losses: ``value(y_pred, y_true) -> float`` and ``grad(y_pred, y_true) -> ∂L/∂y_pred``.
+
+All losses are averaged over the n samples of a batch. Targets ``y_true`` are either
+dense (n, k) arrays (one-hot for classification) or, for the categorical losses,
+integer labels (n,) ("sparse"). Losses that pair with an output activation also
+provide ``grad_z(a, y_true)``, the gradient with respect to the pre-activation z
+of the output layer, fused and numerically stable:
+
+  softmax + categorical cross-entropy (or log-likelihood): δ = (a − y)/n
+  sigmoid + binary cross-entropy:                          δ = (a − y)/N
+
+Conventions (stated because frameworks differ):
+  mse        L = mean over all n·k elements of (a − y)²       (TensorFlow's reduce_mean, the notes' MSE)
+  quadratic  L = (1/n) Σ_x ½‖a − y‖²                          (Nielsen's QuadraticCost, the ½ convention)
+  binary_crossentropy      L = mean over all elements of −[y ln a + (1 − y) ln(1 − a)],
+                           a clipped to [1e-12, 1 − 1e-12] as in the notes;
+                           ``sum_over_outputs=True`` sums over outputs instead (Nielsen's CrossEntropyCost)
+  categorical_crossentropy L = −(1/n) Σ_x Σ_j y_j ln clip(a_j, 1e-12, 1)  (Keras; the notes' clip)
+  log_likelihood           L = −(1/n) Σ_x ln a_y   (Nielsen's softmax + log-likelihood)
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .backend import array_module_of
+from ..errors import ConfigError
+CLIP = 1e-12
+
+
+def is_sparse(y_true) -> bool:
+    """Integer class labels of shape (n,) rather than dense targets."""
+    return y_true.ndim == 1 and np.issubdtype(y_true.dtype, np.integer)
+
+
+def _rows(a):
+    """Row indices 0..n-1 on the same device as ``a``."""
+    return array_module_of(a).arange(a.shape[0])
+
+
+class Loss:
+    name = "loss"
+    accepts_sparse = False          # may y_true be integer labels?
+    fused_activation: str | None = None  # output activation whose δ this loss computes directly
+
+    def value(self, y_pred, y_true) -> float:
+        return float(self.value_array(y_pred, y_true))
+
+    def value_array(self, y_pred, y_true):
+        """The loss as a 0-d array on the data's device (no host round trip)."""
+        raise NotImplementedError
+
+    def grad(self, y_pred, y_true):
+        raise NotImplementedError
+
+    def grad_z(self, a, y_true):
+        """δ = ∂L/∂z for the fused output activation; a = activation output."""
+        raise NotImplementedError
+
+    def __call__(self, y_pred, y_true) -> float:
+        return self.value(y_pred, y_true)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """L = mean((a − y)²) over all elements;  ∂L/∂a = 2(a − y)/(n·k)."""
+
+    name = "mse"
+
+    def value_array(self, y_pred, y_true):
+        d = y_pred - y_true
+        return (d * d).mean()
+
+    def grad(self, y_pred, y_true):
+        d = y_pred - y_true
+        d *= 2.0 / d.size
+        return d
+
+
+class QuadraticCost(Loss):
+    """L = (1/n) Σ_x ½‖a − y‖²;  ∂L/∂a = (a − y)/n  (Nielsen's quadratic cost)."""
+
+    name = "quadratic"
+
+    def value_array(self, y_pred, y_true):
+        d = y_pred - y_true
+        return 0.5 * (d * d).sum() / y_pred.shape[0]
+
+    def grad(self, y_pred, y_true):
+        d = y_pred - y_true
+        d /= y_pred.shape[0]
+        return d
+
+
+class BinaryCrossentropy(Loss):
+    """L = −[y ln a + (1 − y) ln(1 − a)], averaged (see module docstring).
+
+    ``from_logits=True``: y_pred is z and L = max(z, 0) − z·y + ln(1 + e^{−|z|}) (stable),
+    ∂L/∂z = (σ(z) − y)/N. With a sigmoid output and ``from_logits=False`` the model
+    uses the fused δ = (a − y)/N, which never divides by a or 1 − a.
+    """
+
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def __init__(self, from_logits: bool = False, sum_over_outputs: bool = False):
+        self.from_logits = bool(from_logits)
+        self.sum_over_outputs = bool(sum_over_outputs)
+        if self.from_logits:
+            self.fused_activation = None
+
+    def _norm(self, y_pred) -> float:
+        return float(y_pred.shape[0]) if self.sum_over_outputs else float(y_pred.size)
+
+    def value_array(self, y_pred, y_true):
+        if self.from_logits:
+            z = y_pred
+            per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        else:
+            a = np.clip(y_pred, CLIP, 1.0 - CLIP)
+            per = -(y_true * np.log(a) + (1.0 - y_true) * np.log1p(-a))
+        return per.sum() / self._norm(y_pred)
+
+    def grad(self, y_pred, y_true):
+        if self.from_logits:
+            return self.grad_z(0.5 * (1.0 + np.tanh(0.5 * y_pred)), y_true)
+        a = np.clip(y_pred, CLIP, 1.0 - CLIP)
+        return (a - y_true) / (a * (1.0 - a)) / self._norm(y_pred)
+
+    def grad_z(self, a, y_true):
+        d = a - y_true
+        d /= self._norm(a)
+        return d
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits,
+                "sum_over_outputs": self.sum_over_outputs}
+
+
+class CategoricalCrossentropy(Loss):
+    """L = −(1/n) Σ_x Σ_j y_j ln a_j, for one-hot (n, k) or integer (n,) targets.
+
+    ``from_logits=True``: y_pred is z; ln softmax(z) is computed stably and
+    ∂L/∂z = (softmax(z) − y)/n. With a softmax output layer the model uses the fused
+    δ = (a − y)/n.
+    """
+
+    name = "categorical_crossentropy"
+    accepts_sparse = True
+    fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False):
+        self.from_logits = bool(from_logits)
+        if self.from_logits:
+            self.fused_activation = None
+
+    def _log_probs(self, y_pred):
+        if self.from_logits:
+            z = y_pred - y_pred.max(axis=-1, keepdims=True)
+            return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        return np.log(np.clip(y_pred, CLIP, 1.0))
+
+    def value_array(self, y_pred, y_true):
+        n = y_pred.shape[0]
+        if is_sparse(y_true):
+            if self.from_logits:
+                logp = self._log_probs(y_pred)[_rows(y_pred), y_true]
+            else:
+                logp = np.log(np.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
+            return -logp.sum() / n
+        return -(y_true * self._log_probs(y_pred)).sum() / n
+
+    def grad(self, y_pred, y_true):
+        n = y_pred.shape[0]
+        if self.from_logits:
+            z = y_pred - y_pred.max(axis=-1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=-1, keepdims=True)
+            return self.grad_z(p, y_true)
+        a = np.clip(y_pred, CLIP, 1.0)
+        if is_sparse(y_true):
+            g = np.zeros_like(y_pred)
+            g[_rows(y_pred), y_true] = -1.0 / (a[_rows(y_pred), y_true] * n)
+            return g
+        return -y_true / a / n
+
+    def grad_z(self, a, y_true):
+        n = a.shape[0]
+        d = a.copy()
+        if is_sparse(y_true):
+            d[_rows(a), y_true] -= 1.0
+        else:
+            d -= y_true
+        d /= n
+        return d
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits}
+
+
+class LogLikelihood(CategoricalCrossentropy):
+    """L = −(1/n) Σ_x ln a_y (Nielsen's log-likelihood cost for a softmax output).
+
+    Numerically the same as categorical cross-entropy on probabilities; δ = a − y (over n).
+    """
+
+    name = "log_likelihood"
+
+    def __init__(self):
+        super().__init__(from_logits=False)
+
+    def get_config(self):
+        return {"name": self.name}
+
+
+class CustomLoss(Loss):
+    """A loss from two functions: ``value_fn(y_pred, y_true) -> float`` and
+    ``grad_fn(y_pred, y_true) -> ∂L/∂y_pred`` (same shape as y_pred).
+
+    The notes' example of a custom loss is asymmetric costs of over- and under-
+    prediction; any differentiable function works. Custom losses are not saved in
+    model files by value (code is never stored); re-register them by name on load.
+    """
+
+    name = "custom"
+
+    def __init__(self, value_fn: Callable, grad_fn: Callable, name: str = "custom"):
+        if not callable(value_fn) or not callable(grad_fn):
+            raise ConfigError("CustomLoss needs two callables: value_fn and grad_fn")
+        self.value_fn, self.grad_fn, self.name = value_fn, grad_fn, name
+
+    def value_array(self, y_pred, y_true):
+        return self.value_fn(y_pred, y_true)
+
+    def grad(self, y_pred, y_true):
+        g = self.grad_fn(y_pred, y_true)
+        g = g.copy() if hasattr(g, "copy") else g  # the model may overwrite it in place
+        if getattr(g, "shape", None) != y_pred.shape:
+            raise ConfigError(f"custom loss {self.name!r}: grad_fn returned shape "
+                              f"{getattr(g, 'shape', None)}, expected {y_pred.shape}")
+        return g
+
+
+_TABLE = {
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "quadratic": QuadraticCost,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": CategoricalCrossentropy,
+    "crossentropy": CategoricalCrossentropy, "cross_entropy": CategoricalCrossentropy,
+    "log_likelihood": LogLikelihood,
+}
+
+
+def get(identifier) -> Loss:
+    """A loss by name ("mse", "categorical_crossentropy", ...), config dict, or object."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        name = cfg.pop("name", None)
+        if name not in _TABLE:
+            raise ConfigError(f"unknown loss {name!r}; valid: {', '.join(sorted(_TABLE))}")
+        return _TABLE[name](**cfg)
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in _TABLE:
+            raise ConfigError(f"unknown loss {identifier!r}; valid: {', '.join(sorted(_TABLE))}")
+        return _TABLE[key]()
+    raise ConfigError(f"loss must be a name or a Loss, got {identifier!r}")

@@ -1,0 +1,163 @@
+"""Weight penalties (added to the loss and to the gradients) and weight constraints.
+
+Convention (Keras's, per layer): ``L2(l)`` adds ``l·Σw²`` to the loss and ``2l·w`` to
+the gradient; ``L1(l)`` adds ``l·Σ|w|`` and ``l·sign(w)``. The notes' TensorFlow code
+writes ``loss + REGULARIZER·Σw²`` — the same thing. Nielsen's book writes the L2 term as
+``(λ/2n)·Σw²`` on the whole network; the book-style API (``layerwise.compat.nielsen``)
+maps its λ onto ``L2(λ/(2n))`` so both give the update ``w ← (1 − ηλ/n)w − η∇C₀``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+def _nonneg(name: str, value: float) -> float:
+    value = float(value)
+    if not (value >= 0 and np.isfinite(value)):
+        raise ConfigError(f"{name} must be a finite number >= 0, got {value}")
+    return value
+
+
+class Regularizer:
+    """Penalty R(w): ``penalty(w) -> float`` and ``gradient(w) -> dR/dw``."""
+
+    name = "regularizer"
+
+    def penalty(self, w) -> float:
+        raise NotImplementedError
+
+    def gradient(self, w):
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class L1L2(Regularizer):
+    """R(w) = l1·Σ|w| + l2·Σw²;  dR/dw = l1·sign(w) + 2·l2·w."""
+
+    name = "l1_l2"
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+        self.l1 = _nonneg("l1", l1)
+        self.l2 = _nonneg("l2", l2)
+
+    def penalty(self, w) -> float:
+        return float(self.penalty_array(w))
+
+    def penalty_array(self, w):
+        """The penalty as a 0-d array on w's device."""
+        total = 0.0
+        if self.l1:
+            total = total + self.l1 * abs(w).sum()
+        if self.l2:
+            total = total + self.l2 * (w * w).sum()
+        return total
+
+    def gradient(self, w):
+        g = 0.0
+        if self.l1:
+            g = self.l1 * np.sign(w)
+        if self.l2:
+            g = g + (2.0 * self.l2) * w
+        return g
+
+    def add_gradient(self, w, grad) -> None:
+        """grad += dR/dw, in place."""
+        if self.l1:
+            grad += self.l1 * np.sign(w)
+        if self.l2:
+            grad += (2.0 * self.l2) * w
+
+    def get_config(self):
+        return {"name": self.name, "l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    """R(w) = l1·Σ|w| (the notes' loss_L1)."""
+
+    name = "l1"
+
+    def __init__(self, l1: float = 0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"name": self.name, "l1": self.l1}
+
+
+class L2(L1L2):
+    """R(w) = l2·Σw² (the notes' loss_L2)."""
+
+    name = "l2"
+
+    def __init__(self, l2: float = 0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"name": self.name, "l2": self.l2}
+
+
+class Constraint:
+    """A projection applied to a parameter in place after every update."""
+
+    name = "constraint"
+
+    def apply(self, w) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class MaxNorm(Constraint):
+    """Each unit's incoming weight vector w_j = W[:, j] is rescaled so ‖w_j‖₂ <= max_value.
+
+    For a Dense kernel (n_in, n_out) the norm is taken over ``axis=0`` (the inputs).
+    """
+
+    name = "max_norm"
+
+    def __init__(self, max_value: float = 2.0, axis: int = 0):
+        if not float(max_value) > 0:
+            raise ConfigError(f"max_norm max_value must be > 0, got {max_value}")
+        self.max_value, self.axis = float(max_value), int(axis)
+
+    def apply(self, w) -> None:
+        norms = np.sqrt((w * w).sum(axis=self.axis, keepdims=True))
+        scale = np.minimum(1.0, self.max_value / np.maximum(norms, 1e-12))
+        w *= scale.astype(w.dtype, copy=False)
+
+    def get_config(self):
+        return {"name": self.name, "max_value": self.max_value, "axis": self.axis}
+
+
+_REG = {c.name: c for c in (L1, L2, L1L2)}
+_CON = {c.name: c for c in (MaxNorm,)}
+
+
+def _lookup(identifier, table: dict, base: type, what: str):
+    """None, an object of ``base``, a name, or a config dict → an object (or None)."""
+    if identifier is None or isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, str):
+        identifier = {"name": identifier}
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        name = cfg.pop("name", None)
+        if name not in table:
+            raise ConfigError(f"unknown {what} {name!r}; valid: {', '.join(sorted(table))}")
+        try:
+            return table[name](**cfg)
+        except TypeError as exc:
+            raise ConfigError(f"bad arguments for {what} {name!r}: {exc}") from None
+    raise ConfigError(f"{what} must be a name, dict or {base.__name__}, got {identifier!r}")
+
+
+def get(identifier) -> Regularizer | None:
+    return _lookup(identifier, _REG, Regularizer, "regularizer")
+
+
+def get_constraint(identifier) -> Constraint | None:
+    return _lookup(identifier, _CON, Constraint, "constraint")

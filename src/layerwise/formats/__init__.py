@@ -1,0 +1,1 @@
+"""File formats: atomic writes and the safetensors container (leaves), model files, ONNX."""

@@ -1,0 +1,110 @@
+"""ONNX export (optional extra: pip install 'layerwise[onnx]').
+
+    layerwise.export.to_onnx(model, "model.onnx")     # or: layerwise export MODEL model.onnx
+
+Layer by layer, in inference mode:
+  Dense      → Gemm (x·W + b), then the activation
+  Activation → Sigmoid | Tanh | Relu | LeakyRelu(alpha) | Elu(alpha) | Softmax(axis=-1) | (linear: nothing)
+  BatchNorm  → BatchNormalization with the moving statistics (γ = 1, β = 0 when scale/center are off)
+  Dropout    → nothing (identity at inference)
+  Flatten    → Flatten(axis=1)
+The graph has one input "input" of shape (batch, *input_shape) and one output "output".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.backend import to_numpy
+from ..errors import ConfigError, LayerwiseError
+from .atomic import atomic_write_bytes
+from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
+OPSET = 17
+
+
+def _onnx():
+    try:
+        import onnx
+        from onnx import helper, numpy_helper
+    except ImportError as exc:
+        raise LayerwiseError("ONNX export needs the 'onnx' package: pip install 'layerwise[onnx]'") from exc
+    return onnx, helper, numpy_helper
+
+
+def _activation_nodes(helper, act, x: str, name: str) -> tuple[list, str]:
+    op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "leaky_relu": "LeakyRelu", "elu": "Elu",
+          "softmax": "Softmax"}.get(act.name)
+    if act.name == "linear":
+        return [], x
+    if op is None:
+        raise ConfigError(f"ONNX export does not know activation {act.name!r}")
+    attrs = {}
+    if act.name in ("leaky_relu", "elu"):
+        attrs["alpha"] = float(act.alpha)
+    if act.name == "softmax":
+        attrs["axis"] = -1
+    out = f"{name}/{act.name}"
+    return [helper.make_node(op, [x], [out], name=out, **attrs)], out
+
+
+def to_onnx_model(model):
+    """The ONNX ModelProto for a built model (checked with onnx.checker)."""
+    onnx, helper, numpy_helper = _onnx()
+    if not model.built:
+        model.build()
+    elem = onnx.TensorProto.FLOAT if model.dtype == np.float32 else onnx.TensorProto.DOUBLE
+    nodes, inits = [], []
+    x = "input"
+
+    def const(name, array):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(to_numpy(array)).astype(model.dtype), name))
+        return name
+
+    for layer in model.layers:
+        n = layer.name
+        if isinstance(layer, Dense):
+            inputs = [x, const(f"{n}/kernel", layer.params["kernel"])]
+            if layer.use_bias:
+                inputs.append(const(f"{n}/bias", layer.params["bias"]))
+            z = f"{n}/z"
+            nodes.append(helper.make_node("Gemm", inputs, [z], name=f"{n}/gemm"))
+            extra, x = _activation_nodes(helper, layer.activation, z, n)
+            nodes += extra
+        elif isinstance(layer, Activation):
+            extra, x = _activation_nodes(helper, layer.activation, x, n)
+            nodes += extra
+        elif isinstance(layer, BatchNorm):
+            c = layer.input_shape[-1]
+            gamma = layer.params["gamma"] if layer.scale else np.ones(c)
+            beta = layer.params["beta"] if layer.center else np.zeros(c)
+            out = f"{n}/out"
+            nodes.append(helper.make_node(
+                "BatchNormalization",
+                [x, const(f"{n}/gamma", gamma), const(f"{n}/beta", beta),
+                 const(f"{n}/moving_mean", layer.state["moving_mean"]),
+                 const(f"{n}/moving_variance", layer.state["moving_variance"])],
+                [out], name=n, epsilon=float(layer.epsilon)))
+            x = out
+        elif isinstance(layer, Dropout):
+            continue
+        elif isinstance(layer, Flatten):
+            out = f"{n}/out"
+            nodes.append(helper.make_node("Flatten", [x], [out], name=n, axis=1))
+            x = out
+        else:
+            raise ConfigError(f"ONNX export does not know layer type {type(layer).__name__}")
+    nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
+    graph = helper.make_graph(
+        nodes, model.name,
+        [helper.make_tensor_value_info("input", elem, ["batch", *model.input_shape])],
+        [helper.make_tensor_value_info("output", elem, ["batch", *model.output_shape])],
+        initializer=inits)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="layerwise")
+    proto.ir_version = min(proto.ir_version, 9)  # readable by onnxruntime releases of the last years
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def to_onnx(model, path) -> None:
+    """Write the model as an ONNX file (atomically)."""
+    atomic_write_bytes(path, to_onnx_model(model).SerializeToString())

@@ -1,0 +1,386 @@
+"""See inside training: per-layer statistics, health warnings, and the learning-rate finder.
+
+    model.fit(x, y, callbacks=[Diagnostics(every=20)])     # or fit(..., ) via `layerwise train --diagnostics`
+    result = model.find_lr(x, y)                            # or `layerwise lr-find`
+
+Every ``every`` steps :class:`Diagnostics` records, for each Dense layer: the gradient norm
+‖∂L/∂W‖, the weight norm ‖W‖, the update-to-weight ratio ‖ΔW‖/‖W‖ of the next step, the mean and
+standard deviation of its activations, the fraction of saturated units (sigmoid a < 0.01 or
+a > 0.99; tanh |a| > 0.99) and NaN/inf counts; over each epoch it counts ReLU-family units that
+were never active in any sampled batch (dead units). At each epoch's end it checks:
+
+| warning | fires when (thresholds)                                                       |
+|---------|-------------------------------------------------------------------------------|
+| vanishing gradients | first layer's gradient norm < 1/100 of the last layer's (epoch median) |
+| exploding gradients | a layer's gradient norm > 1000× its first recorded value, or NaN/inf   |
+| dying ReLUs | > 50% of a ReLU layer's units never active during the epoch             |
+| saturation | > 50% of a sigmoid/tanh layer's activations saturated (epoch mean)       |
+| learning rate too high | training loss rose epoch over epoch by > 5%, became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value |
+| overfitting | validation loss rose two epochs running, to > 5% above its best, while training loss fell |
+
+Each warning names the layer and the number behind it and suggests the notes' remedy; it is
+shown once per layer and kind. The cost: on sampled steps one pass over the weights and
+gradients (norms, and a copy of each kernel for the update ratio) plus statistics of the
+cached activations; with every=20 that is about 0.1 extra passes per step.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.backend import to_numpy
+from ..training.callbacks import Callback
+from ..errors import ConfigError
+VANISHING_RATIO = 1e-2
+EXPLODING_GROWTH = 1e3
+DEAD_FRACTION = 0.5
+SATURATED_FRACTION = 0.5
+LOSS_RISE = 1.05
+LOSS_SPIKE = 1.5
+OVERFIT_RISE = 1.05
+
+REMEDIES = {
+    "vanishing": "try He or Xavier initialisation, ReLU-family activations, or batch normalisation",
+    "exploding": "clip gradients (clipnorm/clipvalue) or lower the learning rate",
+    "dying": "try LeakyReLU or ELU, or a lower learning rate",
+    "saturation": "try ReLU-family activations, Xavier/He initialisation, or batch normalisation",
+    "lr": "lower the learning rate (try about half of the threshold lr-find reports)",
+    "overfitting": "use early stopping, L2 regularisation, dropout, or more data",
+}
+
+
+@dataclass
+class Warning_:
+    kind: str
+    layer: str | None
+    value: float
+    epoch: int
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "layer": self.layer, "value": self.value, "epoch": self.epoch,
+                "message": self.message}
+
+
+class Diagnostics(Callback):
+    """Per-layer statistics every ``every`` steps and plain-words health warnings per epoch.
+
+    ``records``: one dict per sampled step; ``epochs``: per-epoch summaries; ``warnings``: what
+    fired. With ``run_dir`` they are written to diagnostics.csv, warnings.json and plots/.
+    """
+
+    def __init__(self, every: int = 20, run_dir=None, verbose: bool = True):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(f"every must be a positive integer, got {every!r}")
+        self.every, self.run_dir, self.verbose = every, run_dir, verbose
+        self.records: list[dict[str, Any]] = []
+        self.epochs: list[dict[str, Any]] = []
+        self.warnings: list[Warning_] = []
+
+    # -- sampling -----------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        from ..core.layers import Dense
+        self.layers = [l for l in self.model.layers if isinstance(l, Dense)]
+        self._first_grad: dict[str, float] = {}
+        self._fired: set[tuple[str, str | None]] = {(w.kind, w.layer) for w in self.warnings}
+        self._prev_kernels = None
+        self._loss_avg, self._loss_avg_min, self._loss_seen, self._spike = 0.0, math.inf, 0, 0.0
+        self._start_epoch()
+
+    def _start_epoch(self):
+        self._epoch_records: list[dict[str, Any]] = []
+        self._active = {l.name: None for l in self.layers}
+
+    def on_batch_end(self, batch, logs=None):
+        step = self.model.optimizer.iterations
+        if logs and "loss" in logs and math.isfinite(logs["loss"]):  # running average of the batch losses
+            self._loss_seen += 1
+            self._loss_avg = 0.9 * self._loss_avg + 0.1 * float(logs["loss"])
+            avg = self._loss_avg / (1 - 0.9 ** self._loss_seen)
+            if self._loss_seen >= 5:
+                self._spike = max(self._spike, avg / max(self._loss_avg_min, 1e-12))
+            self._loss_avg_min = min(self._loss_avg_min, avg)
+        if self._prev_kernels is not None:  # the update-to-weight ratio of the step after a sample
+            rec = self.records[-1]
+            for layer, prev in zip(self.layers, self._prev_kernels):
+                w = to_numpy(layer.params["kernel"])
+                rec[f"{layer.name}/update_ratio"] = float(np.linalg.norm(w - prev) / max(np.linalg.norm(prev), 1e-30))
+            self._prev_kernels = None
+        if step % self.every:
+            return
+        rec: dict[str, Any] = {"step": step}
+        if logs and "loss" in logs:
+            rec["loss"] = float(logs["loss"])
+        for layer in self.layers:
+            n = layer.name
+            g = to_numpy(layer.grads["kernel"]) if layer.trainable else None
+            w = to_numpy(layer.params["kernel"])
+            a = getattr(layer, "_a", None)
+            a = to_numpy(a) if a is not None else None
+            if g is not None:
+                rec[f"{n}/grad_norm"] = float(np.linalg.norm(g))
+                self._first_grad.setdefault(n, rec[f"{n}/grad_norm"])
+            rec[f"{n}/weight_norm"] = float(np.linalg.norm(w))
+            bad = int((~np.isfinite(w)).sum()) + (int((~np.isfinite(g)).sum()) if g is not None else 0)
+            if a is not None:
+                rec[f"{n}/act_mean"], rec[f"{n}/act_std"] = float(a.mean()), float(a.std())
+                bad += int((~np.isfinite(a)).sum())
+                act = layer.activation.name
+                if act in ("relu", "leaky_relu", "elu"):
+                    on = (a > 0).any(axis=0)
+                    self._active[n] = on if self._active[n] is None else (self._active[n] | on)
+                if act == "sigmoid":
+                    rec[f"{n}/saturated"] = float(((a < 0.01) | (a > 0.99)).mean())
+                elif act == "tanh":
+                    rec[f"{n}/saturated"] = float((np.abs(a) > 0.99).mean())
+            rec[f"{n}/nonfinite"] = bad
+        self._epoch_records.append(rec)
+        self.records.append(rec)
+        self._prev_kernels = [to_numpy(l.params["kernel"]).copy() for l in self.layers]
+
+    # -- checks -------------------------------------------------------------------------------------
+    def _warn(self, kind: str, layer: str | None, value: float, epoch: int, text: str):
+        if (kind, layer) in self._fired:
+            return
+        self._fired.add((kind, layer))
+        w = Warning_(kind, layer, float(value), epoch, f"{text} — {REMEDIES[kind]}")
+        self.warnings.append(w)
+        if self.verbose:
+            from rich.console import Console
+            Console(highlight=False, stderr=True).print(f"[bold yellow]warning[/] (epoch {epoch + 1}): {w.message}",
+                                                         soft_wrap=True)
+
+    def _median(self, key: str) -> float | None:
+        vals = [r[key] for r in self._epoch_records if key in r and math.isfinite(r[key])]
+        return float(np.median(vals)) if vals else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        summary: dict[str, Any] = {"epoch": epoch}
+        for layer in self.layers:
+            n = layer.name
+            for stat in ("grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "saturated"):
+                v = self._median(f"{n}/{stat}")
+                if v is not None:
+                    summary[f"{n}/{stat}"] = v
+            if self._active[n] is not None:
+                summary[f"{n}/dead"] = float(1.0 - self._active[n].mean())
+            summary[f"{n}/nonfinite"] = int(sum(r.get(f"{n}/nonfinite", 0) for r in self._epoch_records))
+        summary.update({k: v for k, v in logs.items() if k in ("loss", "val_loss", "lr")})
+        self.epochs.append(summary)
+        self._check(epoch, summary)
+        self._start_epoch()
+        if self.run_dir is not None:
+            self._write()
+
+    def _check(self, epoch: int, s: dict[str, Any]) -> None:
+        layers = [l for l in self.layers if f"{l.name}/grad_norm" in s]
+        if len(layers) >= 2:
+            first, last = s[f"{layers[0].name}/grad_norm"], s[f"{layers[-1].name}/grad_norm"]
+            if last > 0 and first / last < VANISHING_RATIO:
+                self._warn("vanishing", layers[0].name, first / last, epoch,
+                           f"vanishing gradients: layer {layers[0].name!r} gets a gradient norm {first:.2e}, "
+                           f"{last / max(first, 1e-300):.0f}× smaller than the last layer's ({last:.2e}), so it "
+                           "barely learns")
+        for layer in self.layers:
+            n = layer.name
+            g, g0 = s.get(f"{n}/grad_norm"), self._first_grad.get(n)
+            if s.get(f"{n}/nonfinite", 0):
+                self._warn("exploding", n, s[f"{n}/nonfinite"], epoch,
+                           f"NaN/inf: layer {n!r} has {s[f'{n}/nonfinite']} non-finite weights, gradients or "
+                           "activations")
+            elif g is not None and g0 and g > EXPLODING_GROWTH * g0:
+                self._warn("exploding", n, g / g0, epoch,
+                           f"exploding gradients: layer {n!r}'s gradient norm grew {g / g0:.0f}× since the "
+                           f"start ({g0:.2e} → {g:.2e})")
+            dead = s.get(f"{n}/dead")
+            if dead is not None and dead > DEAD_FRACTION:
+                self._warn("dying", n, dead, epoch,
+                           f"dying ReLUs: {dead:.0%} of layer {n!r}'s units were never active this epoch")
+            sat = s.get(f"{n}/saturated")
+            if sat is not None and sat > SATURATED_FRACTION:
+                self._warn("saturation", n, sat, epoch,
+                           f"saturation: {sat:.0%} of layer {n!r}'s {layer.activation.name} outputs are pinned "
+                           "near their limits, where the derivative is almost 0")
+        losses = [e.get("loss") for e in self.epochs if e.get("loss") is not None]
+        if losses and not math.isfinite(losses[-1]):
+            self._warn("lr", None, losses[-1], epoch, "the training loss became NaN/inf: the learning rate is "
+                       "above its threshold")
+        elif len(losses) >= 2 and losses[-1] > LOSS_RISE * losses[-2]:
+            self._warn("lr", None, losses[-1] / losses[-2], epoch,
+                       f"learning rate too high: the training loss rose from {losses[-2]:.4g} to {losses[-1]:.4g}")
+        elif self._spike > LOSS_SPIKE:
+            self._warn("lr", None, self._spike, epoch,
+                       f"learning rate too high: the running training loss climbed to {self._spike:.1f}× its "
+                       "lowest value (it oscillates or grows instead of falling)")
+        val = [e.get("val_loss") for e in self.epochs]
+        if len(val) >= 3 and None not in val[-3:] and len(losses) >= 3:
+            best_val = min(v for v in val if v is not None)
+            if val[-1] > val[-2] > val[-3] and losses[-1] < losses[-2] < losses[-3] and val[-1] > OVERFIT_RISE * best_val:
+                self._warn("overfitting", None, val[-1] - val[-3], epoch,
+                           f"overfitting: validation loss rose {val[-3]:.4g} → {val[-1]:.4g} over two epochs "
+                           f"while training loss fell {losses[-3]:.4g} → {losses[-1]:.4g}")
+
+    # -- output -------------------------------------------------------------------------------------
+    def on_train_end(self, logs=None):
+        if self.run_dir is not None and self.epochs:
+            self._write()
+            try:
+                plot_diagnostics(self, Path(self.run_dir) / "plots")
+            except ImportError:
+                pass
+
+    def _write(self) -> None:
+        from ..formats.atomic import atomic_write_csv, atomic_write_text
+        run_dir = Path(self.run_dir)
+        atomic_write_csv(run_dir / "diagnostics.csv", self.records)
+        atomic_write_text(run_dir / "warnings.json", json.dumps([w.as_dict() for w in self.warnings], indent=2))
+
+
+def plot_diagnostics(diag: Diagnostics, out_dir: Path) -> list[Path]:
+    """Gradient norm per layer over training (the book's picture), dead/saturated fractions, update ratios."""
+    from ..app.report.plots import _plt, _save
+    plt = _plt()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    steps = [r["step"] for r in diag.records]
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for layer in diag.layers:
+        ys = [r.get(f"{layer.name}/grad_norm", np.nan) for r in diag.records]
+        ax.plot(steps, ys, label=layer.name)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("‖∂L/∂W‖")
+    ax.set_title("Gradient norm per layer")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    paths.append(_save(fig, out_dir / "gradient_norms.png"))
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    epochs = [e["epoch"] + 1 for e in diag.epochs]
+    for layer in diag.layers:
+        for stat, style in (("dead", "-"), ("saturated", "--")):
+            ys = [e.get(f"{layer.name}/{stat}") for e in diag.epochs]
+            if any(v is not None for v in ys):
+                ax.plot(epochs, [np.nan if v is None else v for v in ys], style, marker="o", ms=3,
+                        label=f"{layer.name} {stat}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("fraction of units")
+    ax.set_title("Dead and saturated units")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=8)
+    paths.append(_save(fig, out_dir / "unit_health.png"))
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for layer in diag.layers:
+        pts = [(r["step"], r[f"{layer.name}/update_ratio"]) for r in diag.records if f"{layer.name}/update_ratio" in r]
+        if pts:
+            ax.plot(*zip(*pts), label=layer.name)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("‖ΔW‖ / ‖W‖")
+    ax.set_title("Update-to-weight ratio")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=8)
+    paths.append(_save(fig, out_dir / "update_ratios.png"))
+    return paths
+
+
+# -- the learning-rate finder ---------------------------------------------------------------------------
+@dataclass
+class LRFinderResult:
+    lrs: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)     # smoothed
+    threshold: float = float("nan")   # where the loss stops falling and starts to grow
+    suggestion: float = float("nan")  # about half the threshold (the notes' rule)
+    steepest: float = float("nan")    # where the loss falls fastest
+
+    def plot(self, path) -> Path:
+        from ..app.report.plots import _plt, _save
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        ax.plot(self.lrs, self.losses)
+        ax.set_xscale("log")
+        for lr, label, color in ((self.threshold, "threshold", "red"), (self.suggestion, "suggested", "green"),
+                                 (self.steepest, "steepest", "orange")):
+            if math.isfinite(lr):
+                ax.axvline(lr, color=color, ls="--", label=f"{label} {lr:.3g}")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss (smoothed)")
+        ax.set_title("Learning-rate finder")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        return _save(fig, Path(path))
+
+
+def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: int = 100,
+            batch_size: int = 32, smoothing: float = 0.9, diverge: float = 4.0) -> LRFinderResult:
+    """Sweep the learning rate upward (geometrically, one mini-batch per rate) and watch the loss.
+
+    The threshold is the rate at which the smoothed loss is lowest — beyond it the loss stops
+    falling and starts to oscillate or grow; the suggestion is half of it (the notes' rule); the
+    steepest point is where the loss falls fastest per factor of rate. The sweep stops early once
+    the loss exceeds ``diverge`` × its best. The model's weights, optimizer state and generator
+    are restored afterwards, so the sweep leaves no trace.
+    """
+    from ..optim.schedules import Constant
+    if not (0 < start_lr < end_lr) or steps < 5:
+        raise ConfigError(f"need 0 < start_lr < end_lr and steps >= 5, got {start_lr}, {end_lr}, {steps}")
+    model._require_compiled()
+    x, yt, _ = model._prepare(x, y)
+    opt = model.optimizer
+    saved = (model.get_weights(), [{k: v.copy() for k, v in l.state.items()} for l in model.layers],
+             opt.state_dict(), opt.learning_rate, model.rng.bit_generator.state)
+    model._fused = model.loss.fused_activation is not None and model.loss.fused_activation == model._output_activation()
+    model._has_regularizers = any(getattr(l, "kernel_regularizer", None) for l in model.layers)
+    model._has_constraints = any(getattr(l, "kernel_constraint", None) for l in model.layers)
+    model.halt_on_nonfinite = False
+    model._collect_params()
+    result = LRFinderResult()
+    avg, best = 0.0, math.inf
+    n = len(x)
+    order = model.rng.permutation(n)
+    try:
+        for i in range(steps):
+            lr = start_lr * (end_lr / start_lr) ** (i / (steps - 1))
+            opt.learning_rate, opt.lr_multiplier = Constant(lr), 1.0
+            idx = order[(i * batch_size) % n:(i * batch_size) % n + batch_size]
+            if len(idx) < batch_size:
+                order = model.rng.permutation(n)
+                idx = order[:batch_size]
+            loss, _ = model.train_on_batch(model.xp.asarray(x[idx]), model.xp.asarray(yt[idx]))
+            if not math.isfinite(loss):
+                break
+            avg = smoothing * avg + (1 - smoothing) * loss
+            smoothed = avg / (1 - smoothing ** (i + 1))
+            result.lrs.append(lr)
+            result.losses.append(smoothed)
+            best = min(best, smoothed)
+            if smoothed > diverge * best:
+                break
+    finally:
+        weights, states, opt_state, lr0, rng_state = saved
+        model.set_weights(weights)
+        for layer, st in zip(model.layers, states):
+            for k, v in st.items():
+                layer.state[k][...] = v
+        opt.learning_rate = lr0
+        opt.load_state_dict(opt_state)
+        model.rng.bit_generator.state = rng_state
+        model.nonfinite_report = None
+    if len(result.losses) >= 3:
+        losses = np.array(result.losses)
+        lrs = np.array(result.lrs)
+        result.threshold = float(lrs[int(np.argmin(losses))])
+        result.suggestion = result.threshold / 2
+        slope = np.gradient(losses, np.log(lrs))
+        upto = int(np.argmin(losses)) + 1
+        result.steepest = float(lrs[int(np.argmin(slope[:upto]))])
+    return result

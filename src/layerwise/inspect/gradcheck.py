@@ -1,0 +1,173 @@
+"""Gradient checking: backpropagation against float64 central differences.
+
+    result = layerwise.gradcheck(Dense(4, "tanh"), x)          # a layer
+    result = layerwise.gradcheck(model, x, y)                   # a compiled float64 model + its loss
+    result = layerwise.gradcheck(CategoricalCrossentropy(), y_pred, y_true)   # a loss
+    assert result.max_error < 1e-6
+
+For each array θ (parameter, input, or prediction), the numerical gradient is
+(f(θ + ε) − f(θ − ε)) / 2ε element by element, and the error is the relative distance
+‖g_backprop − g_numeric‖ / max(‖g_backprop‖ + ‖g_numeric‖, 1e-4). The floor keeps gradients that
+are zero up to rounding (‖g‖ ~ 1e-16, whose finite-difference estimate is ~1e-11 of noise) from
+reading as 100% wrong; gradients larger than 1e-4 are compared relatively, and below it an
+absolute error above 1e-10 still fails a 1e-6 tolerance.
+For a layer, f = Σ forward(x) ⊙ R with a fixed random R, so every output is exercised.
+Randomness (dropout masks) is replayed identically for every evaluation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.activations import ActivationFunction
+from ..errors import ConfigError
+from ..core.layers import Layer
+from ..core.losses import Loss
+ABS_FLOOR = 1e-4
+
+
+@dataclass
+class GradcheckResult:
+    errors: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def max_error(self) -> float:
+        return max(self.errors.values(), default=0.0)
+
+    def __repr__(self):
+        inner = ", ".join(f"{k}: {v:.2e}" for k, v in self.errors.items())
+        return f"GradcheckResult(max_error={self.max_error:.2e}; {inner})"
+
+
+def relative_error(analytic, numeric) -> float:
+    a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    denom = max(float(np.linalg.norm(a) + np.linalg.norm(n)), ABS_FLOOR)
+    return float(np.linalg.norm(a - n) / denom)
+
+
+def numeric_gradient(f, theta: np.ndarray, eps: float) -> np.ndarray:
+    """Central differences of the scalar f() with respect to every element of theta (in place)."""
+    grad = np.zeros_like(theta, dtype=np.float64)
+    flat, gflat = theta.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        fp = f()
+        flat[i] = old - eps
+        fm = f()
+        flat[i] = old
+        gflat[i] = (fp - fm) / (2 * eps)
+    return grad
+
+
+def _replayable(rng):
+    """A function that rewinds the generator to its current state (so masks repeat)."""
+    if rng is None:
+        return lambda: None
+    state = rng.bit_generator.state
+    return lambda: setattr(rng.bit_generator, "state", state)
+
+
+def _check_layer(layer: Layer, x, training, eps, seed) -> GradcheckResult:
+    x = np.array(x, dtype=np.float64)
+    if not layer.built:
+        layer.build(x.shape[1:], np.random.default_rng(seed), np.float64)
+    if layer.dtype != np.float64:
+        raise ConfigError(f"gradcheck needs a float64 layer; {layer.name or layer} is {layer.dtype}")
+    rewind = _replayable(getattr(layer, "rng", None))
+    rewind()
+    r = np.random.default_rng(seed + 1).standard_normal(layer.forward(x, training).shape)
+
+    def f():
+        rewind()
+        return float((layer.forward(x, training) * r).sum())
+
+    rewind()
+    layer.forward(x, training)
+    dx = layer.backward(r.copy(), True)
+    analytic = {f"grad {k}": layer.grads[k].copy() for k in layer.params}
+    analytic["grad x"] = dx
+    result = GradcheckResult()
+    for k in layer.params:
+        result.errors[k] = relative_error(analytic[f"grad {k}"], numeric_gradient(f, layer.params[k], eps))
+    result.errors["x"] = relative_error(dx, numeric_gradient(f, x, eps))
+    return result
+
+
+def _check_model(model, x, y, training, eps) -> GradcheckResult:
+    from ..data.inputs import as_targets
+    if model.dtype != np.float64:
+        raise ConfigError("gradcheck needs a float64 model: Sequential(..., dtype='float64')")
+    if model.loss is None:
+        raise ConfigError("compile the model (its loss is checked too) before gradcheck")
+    x = np.array(x, dtype=np.float64)
+    if not model.built:
+        model.build(x.shape[1:])
+    y, _ = as_targets(y, len(x), model.n_outputs, model.loss.accepts_sparse, np.float64)
+    fused = model.loss.fused_activation is not None and model.loss.fused_activation == model._output_activation()
+    rewind = _replayable(model.rng)
+
+    def f():
+        rewind()
+        return model.loss.value(model.forward(x, training), y) + model.regularization_loss()
+
+    rewind()
+    out = model.forward(x, training)
+    model._collect_params()
+    model._first_trainable = 0
+    model.backward(model.loss.grad_z(out, y) if fused else model.loss.grad(out, y), fused=fused)
+    result = GradcheckResult()
+    for layer in model.layers:
+        for k in layer.params:
+            analytic = layer.grads[k].copy()
+            result.errors[f"{layer.name}/{k}"] = relative_error(analytic, numeric_gradient(f, layer.params[k], eps))
+    return result
+
+
+def _check_loss(loss: Loss, y_pred, y_true, eps) -> GradcheckResult:
+    y_pred = np.array(y_pred, dtype=np.float64)
+    y_true = np.asarray(y_true)
+    if not np.issubdtype(y_true.dtype, np.integer):
+        y_true = y_true.astype(np.float64)
+    result = GradcheckResult()
+    result.errors["y_pred"] = relative_error(loss.grad(y_pred, y_true),
+                                             numeric_gradient(lambda: loss.value(y_pred, y_true), y_pred, eps))
+    if loss.fused_activation is not None:  # δ = ∂L/∂z through the paired output activation
+        from ..core import activations
+        act = activations.get(loss.fused_activation)
+        z = np.log(np.clip(y_pred, 1e-6, None)) if act.name == "softmax" else \
+            np.log(np.clip(y_pred, 1e-6, 1 - 1e-6) / (1 - np.clip(y_pred, 1e-6, 1 - 1e-6)))
+        numeric = numeric_gradient(lambda: loss.value(act.value(z), y_true), z, eps)
+        result.errors[f"z ({act.name} fused)"] = relative_error(loss.grad_z(act.value(z), y_true), numeric)
+    return result
+
+
+def _check_activation(act: ActivationFunction, z, eps, seed) -> GradcheckResult:
+    z = np.array(z, dtype=np.float64)
+    r = np.random.default_rng(seed + 1).standard_normal(z.shape)
+    analytic = act.backward(r.copy(), act.value(z.copy()))
+    numeric = numeric_gradient(lambda: float((act.value(z.copy()) * r).sum()), z, eps)
+    return GradcheckResult({"z": relative_error(analytic, numeric)})
+
+
+def gradcheck(obj, x, y=None, *, training: bool = True, eps: float = 1e-6, seed: int = 0) -> GradcheckResult:
+    """Compare backprop with float64 central differences for a layer, model, loss or activation.
+
+    - Layer: ``x`` is the input batch; checks every parameter and the input gradient.
+    - Sequential (compiled, dtype float64): checks every parameter against model.loss(x, y).
+    - Loss: ``x`` is y_pred, ``y`` is y_true; checks ∂L/∂y_pred and the fused ∂L/∂z.
+    - ActivationFunction: ``x`` is z.
+    """
+    from ..model import Sequential
+    if isinstance(obj, Sequential):
+        return _check_model(obj, x, y, training, eps)
+    if isinstance(obj, Layer):
+        return _check_layer(obj, x, training, eps, seed)
+    if isinstance(obj, Loss):
+        if y is None:
+            raise ConfigError("gradcheck of a loss needs y (the targets)")
+        return _check_loss(obj, x, y, eps)
+    if isinstance(obj, ActivationFunction):
+        return _check_activation(obj, x, eps, seed)
+    raise ConfigError(f"gradcheck takes a Layer, Sequential, Loss or ActivationFunction, got {obj!r}")

@@ -1,0 +1,2 @@
+"""Optimisation: update rules with their state, learning-rate schedules, weight averages (EMA),
+fused device kernels."""

@@ -1,0 +1,75 @@
+"""Exponential moving average of the weights (the notes' 滑动平均, TF's ExponentialMovingAverage).
+
+After every update:  shadow ← d·shadow + (1 − d)·param,  d = min(decay, (1 + t)/(10 + t)),
+where t is the number of updates made before this one (0 on the first), so early
+averages follow the weights closely and later ones smooth over ≈ 1/(1 − decay) steps.
+Shadows start equal to the weights. Evaluate and predict swap them in, then back.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from ..errors import ConfigError
+class ExponentialMovingAverage:
+    def __init__(self, decay: float = 0.999):
+        decay = float(decay)
+        if not 0.0 < decay < 1.0:
+            raise ConfigError(f"moving-average decay must be in (0, 1), got {decay}")
+        self.decay = decay
+        self.shadows: list = []
+        self.num_updates = 0
+
+    def effective_decay(self, t: int) -> float:
+        return min(self.decay, (1.0 + t) / (10.0 + t))
+
+    def start(self, params: list) -> None:
+        if len(self.shadows) != len(params):
+            self.shadows = [p.copy() for p in params]
+
+    def update(self, params: list) -> None:
+        """shadow ← d·shadow + (1 − d)·param for each parameter (call after each optimizer step)."""
+        self.start(params)
+        d = self.effective_decay(self.num_updates)
+        for s, p in zip(self.shadows, params):
+            s *= d
+            s += (1.0 - d) * p
+        self.num_updates += 1
+
+    @contextmanager
+    def swapped_in(self, params: list):
+        """Within the block the parameters hold the averages; the trained values come back after."""
+        if len(self.shadows) != len(params):
+            yield
+            return
+        saved = [p.copy() for p in params]
+        for p, s in zip(params, self.shadows):
+            p[...] = s
+        try:
+            yield
+        finally:
+            for p, v in zip(params, saved):
+                p[...] = v
+
+    def get_config(self):
+        return {"decay": self.decay}
+
+    def state_dict(self):
+        return {"num_updates": self.num_updates, "shadows": [s.copy() for s in self.shadows]}
+
+    def load_state_dict(self, state):
+        self.num_updates = int(state["num_updates"])
+        self.shadows = [s.copy() for s in state["shadows"]]
+
+
+def get(identifier) -> ExponentialMovingAverage | None:
+    if identifier is None or identifier is False:
+        return None
+    if isinstance(identifier, ExponentialMovingAverage):
+        return identifier
+    if identifier is True:
+        return ExponentialMovingAverage()
+    if isinstance(identifier, (int, float)):
+        return ExponentialMovingAverage(identifier)
+    if isinstance(identifier, dict):
+        return ExponentialMovingAverage(**identifier)
+    raise ConfigError(f"ema must be a decay in (0, 1) or an ExponentialMovingAverage, got {identifier!r}")

@@ -1,0 +1,186 @@
+"""Learning-rate schedules: ``schedule(step) -> lr``, step = optimizer updates done so far (0-based).
+
+| schedule            | lr(step)                                                        |
+|---------------------|-----------------------------------------------------------------|
+| Constant            | lr0                                                             |
+| ExponentialDecay    | lr0 · rate^(step / decay_steps); floor of the exponent when staircase (the notes' formula) |
+| StepDecay           | lr0 · gamma^⌊step / step_size⌋                                   |
+| PiecewiseConstant   | values[i] for boundaries[i−1] < step ≤ boundaries[i] (Keras)    |
+| CosineDecay         | lr0 · ((1 − α)·½(1 + cos(π·min(step, T)/T)) + α)                 |
+| LinearWarmup        | initial + (inner(0) − initial)·step/W for step < W, then inner(step − W) |
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..errors import ConfigError
+def _pos(name: str, value, allow_zero=False) -> float:
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (ok and math.isfinite(value)):
+        raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {value}")
+    return value
+
+
+class Schedule:
+    name = "schedule"
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    name = "constant"
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = _pos("learning_rate", learning_rate)
+
+    def __call__(self, step):
+        return self.learning_rate
+
+    def get_config(self):
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+
+class ExponentialDecay(Schedule):
+    """lr = lr0 · decay_rate^(step/decay_steps); with staircase the exponent is floored."""
+
+    name = "exponential"
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False):
+        self.initial_learning_rate = _pos("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = int(_pos("decay_steps", decay_steps))
+        self.decay_rate = _pos("decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+
+    def __call__(self, step):
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate ** p
+
+    def get_config(self):
+        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase}
+
+
+class StepDecay(Schedule):
+    """lr = lr0 · gamma^⌊step/step_size⌋ (PyTorch's StepLR, counted in updates)."""
+
+    name = "step"
+
+    def __init__(self, initial_learning_rate: float, step_size: int, gamma: float = 0.1):
+        self.initial_learning_rate = _pos("initial_learning_rate", initial_learning_rate)
+        self.step_size = int(_pos("step_size", step_size))
+        self.gamma = _pos("gamma", gamma)
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.gamma ** (step // self.step_size)
+
+    def get_config(self):
+        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
+                "step_size": self.step_size, "gamma": self.gamma}
+
+
+class PiecewiseConstant(Schedule):
+    """values[0] while step ≤ boundaries[0], values[i] while boundaries[i−1] < step ≤ boundaries[i],
+    values[-1] after the last boundary."""
+
+    name = "piecewise"
+
+    def __init__(self, boundaries: list[int], values: list[float]):
+        boundaries, values = [int(b) for b in boundaries], [float(v) for v in values]
+        if len(values) != len(boundaries) + 1:
+            raise ConfigError(f"piecewise schedule needs len(values) == len(boundaries) + 1, "
+                              f"got {len(values)} values and {len(boundaries)} boundaries")
+        if any(b2 <= b1 for b1, b2 in zip(boundaries, boundaries[1:])):
+            raise ConfigError(f"piecewise boundaries must increase, got {boundaries}")
+        for v in values:
+            _pos("piecewise value", v)
+        self.boundaries, self.values = boundaries, values
+
+    def __call__(self, step):
+        for b, v in zip(self.boundaries, self.values):
+            if step <= b:
+                return v
+        return self.values[-1]
+
+    def get_config(self):
+        return {"name": self.name, "boundaries": self.boundaries, "values": self.values}
+
+
+class CosineDecay(Schedule):
+    """lr = lr0 · ((1 − alpha)·½(1 + cos(π·min(step, T)/T)) + alpha), T = decay_steps."""
+
+    name = "cosine"
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0):
+        self.initial_learning_rate = _pos("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = int(_pos("decay_steps", decay_steps))
+        self.alpha = _pos("alpha", alpha, allow_zero=True)
+
+    def __call__(self, step):
+        t = min(step, self.decay_steps) / self.decay_steps
+        return self.initial_learning_rate * ((1 - self.alpha) * 0.5 * (1 + math.cos(math.pi * t)) + self.alpha)
+
+    def get_config(self):
+        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "alpha": self.alpha}
+
+
+class LinearWarmup(Schedule):
+    """Linear warm-up from ``initial`` to ``after(0)`` over ``warmup_steps``, then ``after(step − W)``.
+
+    ``after`` is any schedule or a constant rate.
+    """
+
+    name = "warmup"
+
+    def __init__(self, after, warmup_steps: int, initial: float = 0.0):
+        self.after = get(after)
+        self.warmup_steps = int(_pos("warmup_steps", warmup_steps))
+        self.initial = _pos("initial", initial, allow_zero=True)
+
+    def __call__(self, step):
+        if step < self.warmup_steps:
+            target = self.after(0)
+            return self.initial + (target - self.initial) * step / self.warmup_steps
+        return self.after(step - self.warmup_steps)
+
+    def get_config(self):
+        return {"name": self.name, "after": self.after.get_config(),
+                "warmup_steps": self.warmup_steps, "initial": self.initial}
+
+
+_TABLE = {c.name: c for c in (Constant, ExponentialDecay, StepDecay, PiecewiseConstant,
+                              CosineDecay, LinearWarmup)}
+_TABLE["exponential_decay"] = ExponentialDecay
+_TABLE["cosine_decay"] = CosineDecay
+
+
+def get(identifier) -> Schedule:
+    """A schedule from a number (constant), a config dict, or a Schedule."""
+    if isinstance(identifier, Schedule):
+        return identifier
+    if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
+        return Constant(identifier)
+    if isinstance(identifier, dict):
+        cfg = dict(identifier)
+        name = cfg.pop("name", None)
+        if name not in _TABLE:
+            raise ConfigError(f"unknown schedule {name!r}; valid: {', '.join(sorted(_TABLE))}")
+        try:
+            return _TABLE[name](**cfg)
+        except TypeError as exc:
+            raise ConfigError(f"bad arguments for schedule {name!r}: {exc}") from None
+    raise ConfigError(f"learning rate must be a positive number or a schedule, got {identifier!r}")

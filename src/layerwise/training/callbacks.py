@@ -1,0 +1,471 @@
+"""Callbacks: epoch-level decisions and reporting during ``fit``.
+
+Hooks: on_train_begin/end(logs), on_epoch_begin/end(epoch, logs), on_batch_end(batch, logs).
+A callback may set ``model.stop_training = True`` or change the optimizer's rate.
+Per-step numerics (regularisers, clipping, max-norm, EMA) live in the update chain, not here.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ConfigError, TrainingError
+class Callback:
+    def __init__(self):
+        self.model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Counters and best values, so a resumed run continues exactly."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class CallbackList:
+    """The callbacks of one fit, plus the progress display chosen by ``verbose``."""
+
+    def __init__(self, callbacks: list, verbose: int = 1):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise ConfigError(f"callbacks must be Callback instances, got {cb!r}")
+        if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
+            self.callbacks.insert(1, ProgressBar(verbose=verbose))
+
+    def set_model(self, model):
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args)
+        return call
+
+
+class History(Callback):
+    """``history[key]`` is the list of per-epoch values (loss, accuracy, val_*, lr, time)."""
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def state_dict(self):
+        return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
+
+    def load_state_dict(self, state):
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.epoch = list(state["epoch"])
+
+
+def format_logs(logs: dict[str, float]) -> str:
+    parts = []
+    for k, v in logs.items():
+        if k == "time":
+            parts.append(f"{v:.3g}s")
+        elif k == "lr":
+            parts.append(f"lr {v:.3g}")
+        else:
+            parts.append(f"{k} {v:.4f}")
+    return "  ".join(parts)
+
+
+class ProgressBar(Callback):
+    """A rich progress bar per epoch (ETA, running loss) and one line of metrics per epoch.
+
+    verbose=1: bar (when the output is a terminal) + line; verbose=2: line only.
+    """
+
+    def __init__(self, verbose: int = 1, file=None):
+        super().__init__()
+        self.verbose = verbose
+        self.file = file
+        self._progress = None
+
+    def on_train_begin(self, logs=None):
+        from rich.console import Console
+        self.console = Console(file=self.file or sys.stdout, highlight=False)
+        params = (logs or {}).get("params", {})
+        self.epochs, self.steps = params.get("epochs", 0), params.get("steps", 0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._loss_sum, self._seen = 0.0, 0
+        if self.verbose == 1 and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            self._progress = Progress(TextColumn(f"Epoch {epoch + 1}/{self.epochs}"), BarColumn(),
+                                      MofNCompleteColumn(), TimeRemainingColumn(),
+                                      TextColumn("{task.fields[loss]}"), console=self.console, transient=True)
+            self._task = self._progress.add_task("train", total=self.steps, loss="")
+            self._progress.start()
+
+    def on_batch_end(self, batch, logs=None):
+        if self._progress is not None:
+            logs = logs or {}
+            if "loss" in logs:  # GPU steps report no per-step loss (that would need a host round trip)
+                self._loss_sum += logs["loss"] * logs.get("size", 1)
+                self._seen += logs.get("size", 1)
+            text = f"loss {self._loss_sum / self._seen:.4f}" if self._seen else ""
+            self._progress.update(self._task, advance=1, loss=text)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        self.console.print(f"Epoch {epoch + 1}/{self.epochs}  {format_logs(logs or {})}", soft_wrap=True)
+
+    def on_train_end(self, logs=None):
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        report = getattr(self.model, "nonfinite_report", None)
+        if report:
+            self.console.print(f"[bold red]non-finite loss[/]: {report}")
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    return "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+
+
+class _Monitor(Callback):
+    """Shared logic: track the best value of a logged quantity and epochs since it improved."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float, patience: int):
+        super().__init__()
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
+            raise ConfigError(f"patience must be an integer >= 0, got {patience!r}")
+        if not float(min_delta) >= 0:
+            raise ConfigError(f"min_delta must be >= 0, got {min_delta}")
+        self.monitor, self.mode = monitor, _monitor_mode(monitor, mode)
+        self.min_delta, self.patience = float(min_delta), int(patience)
+        self.reset()
+
+    def reset(self):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = 0
+        self.best_epoch = -1
+
+    def _current(self, logs) -> float | None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            available = ", ".join(sorted(logs or {}))
+            raise ConfigError(f"{type(self).__name__} monitors {self.monitor!r}, which is not logged; "
+                              f"available: {available} (val_* needs validation data)")
+        return float(value)
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state):
+        self.best, self.wait, self.best_epoch = float(state["best"]), int(state["wait"]), int(state["best_epoch"])
+
+
+class EarlyStopping(_Monitor):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
+    (the book: stop after 10 epochs without improving validation accuracy).
+    ``restore_best_weights`` puts back the weights of the best epoch when stopping.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = False):
+        super().__init__(monitor, mode, min_delta, patience)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.best_weights = None
+        self.stopped_epoch = None
+
+    def on_train_begin(self, logs=None):
+        if self.best_epoch < 0:  # a resumed run keeps its counters
+            self.reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self._current(logs)
+        if self._improved(value):
+            self.best, self.wait, self.best_epoch = value, 0, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["best_weights"] = self.best_weights
+        return state
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.best_weights = state.get("best_weights")
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Multiply the rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs,
+    never below ``min_lr``. With ``stop_below`` (a fraction), training stops once the rate has
+    fallen below ``stop_below`` × its starting value — the book's schedule is
+    ``ReduceLROnPlateau.book()``: halve on a 10-epoch plateau, stop at 1/1024 of the start.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 min_delta: float = 1e-4, mode: str = "auto", cooldown: int = 0, min_lr: float = 0.0,
+                 stop_below: float | None = None):
+        super().__init__(monitor, mode, min_delta, patience)
+        if not 0.0 < float(factor) < 1.0:
+            raise ConfigError(f"factor must be in (0, 1), got {factor}")
+        if not float(min_lr) >= 0:
+            raise ConfigError(f"min_lr must be >= 0, got {min_lr}")
+        if stop_below is not None and not 0.0 < float(stop_below) < 1.0:
+            raise ConfigError(f"stop_below must be in (0, 1), got {stop_below}")
+        self.factor, self.cooldown, self.min_lr = float(factor), int(cooldown), float(min_lr)
+        self.stop_below = None if stop_below is None else float(stop_below)
+        self.cooldown_counter = 0
+
+    @classmethod
+    def book(cls, monitor: str = "val_accuracy", factor: float = 0.5, patience: int = 10) -> "ReduceLROnPlateau":
+        """Nielsen's schedule: divide η by 2 (or 10) on a plateau, stop when it reaches η₀/1024."""
+        return cls(monitor=monitor, factor=factor, patience=patience, min_delta=0.0, stop_below=1.0 / 1024)
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self._current(logs)
+        opt = self.model.optimizer
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+        if self._improved(value):
+            self.best, self.wait, self.best_epoch = value, 0, epoch
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            old = opt.lr
+            new = max(old * self.factor, self.min_lr)
+            if old > 0 and new < old:
+                opt.lr_multiplier *= new / old
+            self.wait, self.cooldown_counter = 0, self.cooldown
+            if self.stop_below is not None and opt.lr_multiplier < self.stop_below * (1 + 1e-9):
+                self.model.stop_training = True
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["cooldown_counter"] = self.cooldown_counter
+        return state
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.cooldown_counter = int(state.get("cooldown_counter", 0))
+
+
+class LearningRateScheduler(Callback):
+    """At each epoch start, set the rate to ``schedule(epoch, lr)`` (Keras's callback).
+
+    For per-step schedules pass a Schedule as the optimizer's learning rate instead.
+    """
+
+    def __init__(self, schedule: Callable[[int, float], float]):
+        super().__init__()
+        if not callable(schedule):
+            raise ConfigError("LearningRateScheduler needs a callable schedule(epoch, lr) -> lr")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        opt = self.model.optimizer
+        new = float(self.schedule(epoch, opt.lr))
+        if not (new > 0 and math.isfinite(new)):
+            raise ConfigError(f"LearningRateScheduler returned {new} at epoch {epoch}; expected a rate > 0")
+        base = opt.learning_rate(opt.iterations)
+        opt.lr_multiplier = new / base
+
+
+class ModelCheckpoint(Callback):
+    """Save the model after each epoch (``save_best_only``: only when ``monitor`` improves).
+
+    ``filepath`` may contain ``{epoch}`` and any logged key, e.g. "ckpt-{epoch:03d}.lwm".
+    Files are written atomically (temporary file, then rename).
+    """
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto"):
+        super().__init__()
+        self.filepath, self.monitor = str(filepath), monitor
+        self.save_best_only, self.mode = bool(save_best_only), _monitor_mode(monitor, mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            if self.monitor not in logs:
+                raise ConfigError(f"ModelCheckpoint monitors {self.monitor!r}, which is not logged; "
+                                  f"available: {', '.join(sorted(logs))}")
+            value = float(logs[self.monitor])
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not better:
+                return
+            self.best = value
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        self.model.save(path)
+        self.saved.append(path)
+
+    def state_dict(self):
+        return {"best": self.best}
+
+    def load_state_dict(self, state):
+        self.best = float(state["best"])
+
+
+class CSVLogger(Callback):
+    """One CSV row per epoch (epoch, then every logged value); the file is rewritten atomically."""
+
+    def __init__(self, filename: str, append: bool = False):
+        super().__init__()
+        self.filename, self.append = str(filename), bool(append)
+        self.rows: list[dict[str, Any]] = []
+
+    def on_train_begin(self, logs=None):
+        if self.append:
+            try:
+                with open(self.filename, newline="") as fh:
+                    self.rows = list(csv.DictReader(fh))
+            except FileNotFoundError:
+                self.rows = []
+        elif not self.rows:
+            self.rows = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ..formats.atomic import atomic_write_csv
+        self.rows.append({"epoch": epoch, **{k: f"{v:.8g}" for k, v in (logs or {}).items()}})
+        atomic_write_csv(self.filename, self.rows)
+
+    def state_dict(self):
+        return {"rows": [dict(r) for r in self.rows]}
+
+    def load_state_dict(self, state):
+        self.rows = [dict(r) for r in state["rows"]]
+
+
+class TerminateOnNaN(Callback):
+    """Stop at the first step whose loss is NaN or inf, without applying that step's update,
+    and say where it appeared: the step, the layer and the array (a parameter or a layer's
+    output). ``raise_error=True`` raises TrainingError with that message instead.
+    """
+
+    def __init__(self, raise_error: bool = False):
+        super().__init__()
+        self.raise_error = bool(raise_error)
+        self.message: str | None = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        model.halt_on_nonfinite = True
+
+    def on_batch_end(self, batch, logs=None):
+        report = self.model.nonfinite_report
+        if report is not None and self.message is None:
+            self.message = report
+            self.model.stop_training = True
+            if self.raise_error:
+                raise TrainingError(f"non-finite loss at {report}")
+
+    def state_dict(self):
+        return {"message": self.message}
+
+    def load_state_dict(self, state):
+        self.message = state.get("message")
+
+
+class RollbackOnNaN(Callback):
+    """Opt-in recovery from numerical blow-ups: when a step's loss is NaN/inf (the step is not
+    applied), put back the weights, optimizer state and BatchNorm statistics of the last good
+    epoch end — the state the epoch-end checkpoint holds — halve the learning rate, and go on.
+    After ``max_rollbacks`` rollbacks a further blow-up stops training as TerminateOnNaN would.
+    """
+
+    def __init__(self, factor: float = 0.5, max_rollbacks: int = 5, verbose: bool = True):
+        super().__init__()
+        if not 0.0 < float(factor) < 1.0:
+            raise ConfigError(f"factor must be in (0, 1), got {factor}")
+        self.factor, self.max_rollbacks, self.verbose = float(factor), int(max_rollbacks), verbose
+        self.rollbacks: list[str] = []
+        self._good = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        model.halt_on_nonfinite = True
+
+    def _snapshot(self):
+        m = self.model
+        return (m.get_weights(), [{k: v.copy() for k, v in l.state.items()} for l in m.layers],
+                m.optimizer.state_dict())
+
+    def on_train_begin(self, logs=None):
+        self._good = self._snapshot()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.nonfinite_report is None and math.isfinite(float((logs or {}).get("loss", 0.0))):
+            self._good = self._snapshot()
+
+    def on_batch_end(self, batch, logs=None):
+        m = self.model
+        if m.nonfinite_report is None or len(self.rollbacks) >= self.max_rollbacks:
+            return
+        weights, states, opt_state = self._good
+        m.set_weights(weights)
+        for layer, st in zip(m.layers, states):
+            for k, v in st.items():
+                layer.state[k][...] = v
+        iterations, multiplier = m.optimizer.iterations, m.optimizer.lr_multiplier
+        m.optimizer.load_state_dict(opt_state)
+        m.optimizer.iterations = iterations  # schedules keep counting steps
+        m.optimizer.lr_multiplier = multiplier * self.factor
+        note = f"{m.nonfinite_report}; rolled back to the last good epoch end, learning rate now {m.optimizer.lr:.3g}"
+        self.rollbacks.append(note)
+        if self.verbose:
+            from rich.console import Console
+            Console(stderr=True, highlight=False).print(f"[yellow]recovered[/]: {note}", soft_wrap=True)
+        m.nonfinite_report = None
+
+    def state_dict(self):
+        return {"rollbacks": list(self.rollbacks)}
+
+    def load_state_dict(self, state):
+        self.rollbacks = list(state.get("rollbacks", []))
+
+
+CALLBACKS = {c.__name__: c for c in (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, CSVLogger,
+                                     TerminateOnNaN, RollbackOnNaN, ProgressBar)}
