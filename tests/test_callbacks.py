@@ -150,17 +150,17 @@ def test_ema_follows_the_notes_formula_and_is_used_for_evaluation():
     model = Sequential([Dense(3, "softmax")], seed=0, dtype="float64")
     model.compile(SGD(0.5), "categorical_crossentropy", ema=0.9)
     model.build((8,))
-    model._collect_params()
+    model.collect_params()
     w = model.layers[0].params["kernel"]
     shadow = w.copy()
     for t in range(4):
         model.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
         d = min(0.9, (1 + t) / (10 + t))
         shadow = d * shadow + (1 - d) * w
-        with model.ema.swapped_in(model._params):
+        with model.ema.swapped_in(model.flat_params):
             np.testing.assert_allclose(model.layers[0].params["kernel"], shadow, rtol=1e-12)
     trained = w.copy()
-    with model.ema.swapped_in(model._params):
+    with model.ema.swapped_in(model.flat_params):
         np.testing.assert_allclose(model.layers[0].params["kernel"], shadow)
         averaged_out = model.forward(x)
     np.testing.assert_array_equal(model.layers[0].params["kernel"], trained)  # swapped back

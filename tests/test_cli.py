@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 
 from layerwise.cli import main
-from layerwise.model import Sequential
 
 
 @pytest.fixture(autouse=True)
@@ -46,21 +45,22 @@ def test_interrupted_run_resumes_to_the_same_result(capsys, in_tmp, monkeypatch)
     assert main(args + ["--runs-dir", "full"]) == 0
     full = accuracy_of(capsys.readouterr().out)
 
-    real_step = Sequential.train_on_batch
+    from layerwise.training import step as step_mod
+    real_step = step_mod.train_step
     calls = {"n": 0}
 
-    def interrupting(self, x, y):
+    def interrupting(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 95:  # a real Ctrl-C inside epoch 3 (41 steps per epoch)
             signal.raise_signal(signal.SIGINT)
-        return real_step(self, x, y)
+        return real_step(*args, **kwargs)
 
-    monkeypatch.setattr(Sequential, "train_on_batch", interrupting)
+    monkeypatch.setattr(step_mod, "train_step", interrupting)
     assert main(args + ["--runs-dir", "cut"]) == 130
     (run,) = Path("cut").iterdir()
     out = capsys.readouterr().out
     assert "stopped after step 95; checkpoint saved to" in out and f"layerwise train --resume {run}" in out
-    monkeypatch.setattr(Sequential, "train_on_batch", real_step)
+    monkeypatch.setattr(step_mod, "train_step", real_step)
     assert main(["train", "--resume", str(run), "--quiet"]) == 0
     assert accuracy_of(capsys.readouterr().out) == full
 

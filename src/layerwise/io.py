@@ -5,3 +5,7 @@ from .formats.container import (FORMAT, FORMAT_VERSION, MAX_HEADER, check_meta, 
                                 read_bytes, unpack)
 from .formats.model_file import (expected_tensors, load_model, model_from_parts, model_metadata,  # noqa: F401
                                  model_tensors, save_model)
+
+__all__ = ["atomic_write_bytes", "atomic_write_csv", "atomic_write_text", "FORMAT", "FORMAT_VERSION", "MAX_HEADER",
+           "check_meta", "check_tensors", "pack", "read_bytes", "unpack", "expected_tensors", "load_model",
+           "model_from_parts", "model_metadata", "model_tensors", "save_model"]

@@ -13,56 +13,26 @@ loss and ∂L/∂output (fused with the output activation where possible) → ba
 from __future__ import annotations
 
 import io
-import math
-import time
-from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from .core import backend, losses as losses_mod
-from .training import callbacks as callbacks_mod
+from . import registry
+from .core import backend, losses as losses_mod, metrics as metrics_mod, state as model_state
+from .core.layers import Dense, Layer, from_config as layer_from_config
+from .core.metrics import predicted_labels
+from .data.inputs import as_features, as_targets
 from .errors import ConfigError, DataError
-from .core.layers import Activation, Dense, Layer, from_config as layer_from_config
-from .core.metrics import METRICS, predicted_labels
-from .data.inputs import FileRows, as_features, as_targets, mapped_file
 from .optim import ema as averaging, optimizers as optimizers_mod
-
-
-def validation_mapped(x) -> bool:
-    return mapped_file(x) is not None
+from .training import callbacks as callbacks_mod, checkpoint as checkpoint_mod
+from .training.batches import batch_source
+from .training.loop import Loop
+from .training.state import FitState
+from .training.step import plan_for, train_step
 
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
-class _StopOnInterrupt:
-    """During fit, Ctrl-C (SIGINT) asks training to stop at the end of the current batch, so the
-    weights are never left half-updated; fit then saves a checkpoint (if it has one) and raises
-    KeyboardInterrupt. A second Ctrl-C interrupts at once."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self):
-        import signal
-        import threading
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
 
 
 class Sequential:
@@ -87,9 +57,7 @@ class Sequential:
         self.ema: averaging.ExponentialMovingAverage | None = None
         self.stop_training = False
         self.history: callbacks_mod.History | None = None
-        self.halt_on_nonfinite = False
-        self.nonfinite_report: str | None = None
-        self._fused = False
+        self.nonfinite_report: str | None = None  # where training met a NaN/inf loss, if it did
         self.metadata: dict[str, Any] = {}  # free-form JSON saved with the model (data set, image shape, ...)
         for layer in layers or []:
             self.add(layer)
@@ -97,8 +65,7 @@ class Sequential:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["xp"] = self.xp.__name__
-        state.pop("_flat_layout", None)
-        state.pop("_stepper", None)  # layer ids change: re-flatten after unpickling
+        state.pop("_flat_layout", None)  # layer ids change: re-flatten after unpickling
         return state
 
     def __setstate__(self, state):
@@ -106,7 +73,7 @@ class Sequential:
         self.__dict__.update(state)
         if self.built:
             self._flat_layout = None
-            self._collect_params()
+            self.collect_params()
 
     # -- structure --------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -153,15 +120,16 @@ class Sequential:
             shape = layer.output_shape
         self.output_shape = shape
         self.built = True
-        self._collect_params()
+        self.collect_params()
 
-    def _collect_params(self) -> None:
+    def collect_params(self) -> None:
         """Put every trainable parameter (and its gradient) into one contiguous buffer.
 
         Each layer's ``params[key]``/``grads[key]`` become views into the flat arrays P and G, so
-        the optimizer, the weight average and checkpoints treat all weights as one array: one
-        update per step instead of one per tensor. ``_params``/``_grads`` are [P]/[G];
-        ``_tensor_grads`` keeps the per-tensor views (for per-tensor clipping).
+        the optimizer and the weight average treat all weights as one array: one update per step
+        instead of one per tensor. ``flat_params``/``flat_grads`` are [P]/[G]; ``tensor_grads``
+        keeps the per-tensor views (for per-tensor clipping); ``trainable_refs`` the (layer, key)
+        of each, in order; ``first_trainable`` the lowest layer backward must reach.
         """
         refs = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
         layout = tuple((id(layer), key, tuple(layer.params[key].shape)) for layer, key in refs)
@@ -179,14 +147,14 @@ class Sequential:
                 layer.grads[key] = flat_g[offset:offset + n].reshape(p.shape)
                 offset += n
             self._flat_layout = layout
-            self._params, self._grads = [flat_p], [flat_g]
+            self.flat_params, self.flat_grads = [flat_p], [flat_g]
             if self.optimizer is not None and self.optimizer.iterations == 0:
                 self.optimizer.slots = {k: [] for k in self.optimizer.slot_names}
-        self._param_refs = refs
-        self._tensor_grads = [layer.grads[key] for layer, key in refs]
+        self.trainable_refs = refs
+        self.tensor_grads = [layer.grads[key] for layer, key in refs]
         # the lowest layer whose input gradient is needed: nothing below a frozen prefix
         first = next((i for i, lay in enumerate(self.layers) if lay.trainable and lay.params), len(self.layers))
-        self._first_trainable = first
+        self.first_trainable = first
 
     @property
     def n_outputs(self) -> int:
@@ -210,24 +178,15 @@ class Sequential:
         """
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss)
-        metrics = list(metrics or [])
-        for m in metrics:
-            if m not in METRICS:
-                raise ConfigError(f"unknown metric {m!r}; valid: {', '.join(sorted(METRICS))}")
-        self.metrics = ["accuracy" if m == "acc" else m for m in metrics]
+        self.metrics = [metrics_mod.get(m).name if not isinstance(m, metrics_mod.Metric) else
+                        _register_metric(m) for m in (metrics or [])]
         self.ema = averaging.get(ema)
         if self.built:
-            self._collect_params()
+            self.collect_params()
 
     def _require_compiled(self) -> None:
         if self.optimizer is None or self.loss is None:
             raise ConfigError("call model.compile(optimizer=..., loss=...) before fit/evaluate")
-
-    def _output_activation(self) -> str | None:
-        last = self.layers[-1]
-        if isinstance(last, (Dense, Activation)):
-            return last.activation.name
-        return None
 
     # -- forward / backward -------------------------------------------------------------------
     def forward(self, x, training: bool = False):
@@ -241,7 +200,7 @@ class Sequential:
         With ``fused=True`` ``grad_out`` is already δ = ∂L/∂z of the output layer.
         """
         layers = self.layers
-        stop = self._first_trainable
+        stop = self.first_trainable
         dy = grad_out
         for i in range(len(layers) - 1, stop - 1, -1):
             layer = layers[i]
@@ -254,45 +213,15 @@ class Sequential:
     def regularization_loss(self) -> float:
         return float(sum(layer.regularization_loss() for layer in self.layers))
 
-    def train_on_batch(self, x, y):
-        """One step on one batch (already validated, on the model's device). Returns (loss, outputs)."""
-        out = self.forward(x, training=True)
-        loss = self.loss.value(out, y)
-        if self._has_regularizers:
-            loss += self.regularization_loss()
-        if not math.isfinite(loss):
-            self.nonfinite_report = self._locate_nonfinite(out, loss)
-            if self.halt_on_nonfinite:
-                return loss, out  # leave the weights as they were before this step
-        self.backward_and_update(out, y)
-        return loss, out
-
-    def backward_and_update(self, out, y) -> None:
-        """The rest of a step after the forward pass: backpropagate the loss (fused with the output
-        activation where possible), update (clip → decay → rule), apply constraints, average."""
-        if self._fused:
-            self.backward(self.loss.grad_z(out, y), fused=True)
-        else:
-            self.backward(self.loss.grad(out, y))
-        self.optimizer.update(self._params, self._grads, self._tensor_grads)
-        if self._has_constraints:
-            for layer in self.layers:
-                layer.apply_constraints()
+    def train_on_batch(self, x, y) -> float:
+        """One training step on one batch (Keras's ``train_on_batch``): checks the arrays, runs the
+        step (forward, loss, backward, update, constraints, EMA) and returns the batch's loss."""
+        self._require_compiled()
+        xa, ya, _ = self._prepare(x, y)
+        self.collect_params()
         if self.ema is not None:
-            self.ema.update(self._params)
-
-    def _locate_nonfinite(self, out, loss) -> str:
-        """Where the first NaN/inf is: a parameter, a layer's output, or the loss itself."""
-        step = self.optimizer.iterations
-        xp = self.xp
-        for layer in self.layers:
-            for key, arr in layer.params.items():
-                if not bool(xp.isfinite(arr).all()):
-                    return f"step {step}: layer {layer.name!r} parameter {key!r} holds NaN/inf"
-            cached = getattr(layer, "_a", None)
-            if cached is not None and not bool(xp.isfinite(cached).all()):
-                return f"step {step}: layer {layer.name!r} output (activations) holds NaN/inf"
-        return f"step {step}: the loss is {loss} although every layer's output is finite"
+            self.ema.start(self.flat_params)
+        return train_step(self, plan_for(self, sync=True), self.xp.asarray(xa), self.xp.asarray(ya)).logs["loss"]
 
     # -- fit ----------------------------------------------------------------------------------
     def _prepare(self, x, y, name="x"):
@@ -322,6 +251,33 @@ class Sequential:
         the run ends exactly (bit-identically on the CPU) where an uninterrupted one would.
         Call it with the same data, arguments and callbacks as the interrupted run.
         """
+        self._check_fit_arguments(batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split)
+        (x, y, labels), val = self._split(x, y, validation_split, validation_data)
+        self.collect_params()
+        if self.ema is not None:
+            self.ema.start(self.flat_params)
+        history = callbacks_mod.History()
+        cbs = callbacks_mod.CallbackList([history, *(callbacks or [])], verbose=verbose)
+        cbs.set_model(self)
+        self.history, self.stop_training, self.nonfinite_report = history, False, None
+        batches = batch_source(x, y, labels, batch_size, self.xp)
+        state = FitState(n_train=batches.n, batch_size=batches.batch_size, epoch=initial_epoch)
+        if resume:
+            state = checkpoint_mod.resume(checkpoint, self, cbs.callbacks, batches.n, batches.batch_size) or state
+            self.stop_training = state.stopped
+        loop = Loop(self, plan_for(self, cbs.callbacks), batches, cbs,
+                    checkpoint_mod.CheckpointSaver(checkpoint, self, cbs.callbacks, checkpoint_every),
+                    validate=(lambda: self._evaluate_prepared(*val)) if val is not None else None, shuffle=shuffle)
+        cbs.on_train_begin({"params": {"epochs": epochs, "steps": batches.steps, "samples": batches.n,
+                                       "batch_size": batches.batch_size}})
+        try:
+            loop.run(state, epochs)
+        finally:
+            batches.close()
+            cbs.on_train_end({})
+        return history
+
+    def _check_fit_arguments(self, batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split):
         self._require_compiled()
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -334,157 +290,22 @@ class Sequential:
             raise ConfigError("resume and checkpoint_every need checkpoint=PATH")
         if not 0.0 <= float(validation_split) < 1.0:
             raise ConfigError(f"validation_split must be in [0, 1), got {validation_split}")
+
+    def _split(self, x, y, validation_split, validation_data):
+        """Checked training arrays (x, y, labels) and the validation triple (or None)."""
         x, y, labels = self._prepare(x, y)
-        val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ConfigError("validation_data must be a pair (x_val, y_val)")
-            val = self._prepare(validation_data[0], validation_data[1], "validation x")
-        elif validation_split:
-            n_val = int(round(len(x) * float(validation_split)))
-            if n_val < 1 or n_val >= len(x):
-                raise DataError(f"validation_split={validation_split} leaves {n_val} validation samples "
-                                f"out of {len(x)}")
-            # the last samples, before shuffling (Keras's convention)
-            val = (x[-n_val:], y[-n_val:], labels[-n_val:] if labels is not None else None)
-            x, y, labels = x[:-n_val], y[:-n_val], (labels[:-n_val] if labels is not None else None)
-
-        self._fused = self.loss.fused_activation is not None and \
-            self.loss.fused_activation == self._output_activation()
-        self._has_regularizers = any(getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None)
-                                     for l in self.layers)
-        self._has_constraints = any(getattr(l, "kernel_constraint", None) or getattr(l, "bias_constraint", None)
-                                    for l in self.layers)
-        self._collect_params()
-        if self.ema is not None:
-            self.ema.start(self._params)
-
-        history = callbacks_mod.History()
-        cbs = callbacks_mod.CallbackList([history, *(callbacks or [])], verbose=verbose)
-        self.halt_on_nonfinite = False  # TerminateOnNaN switches it on in set_model
-        cbs.set_model(self)
-        self.history = history
-        self.stop_training = False
-        self.nonfinite_report = None
-        xp = self.xp
-        n = len(x)
-        bs = min(int(batch_size), n)
-        steps = math.ceil(n / bs)
-        xd, yd = xp.asarray(x), xp.asarray(y)
-        reader = FileRows.of(x) if (xp is np and validation_mapped(x)) else None
-        self._stepper = None
-        if xp is not np:
-            from .training.device import DeviceStepper
-            self._stepper = DeviceStepper(self, xd, yd, bs, steps)
-        # preallocated batch buffers: gathering a batch writes into them, no new arrays per step
-        xbuf = xp.empty((bs,) + x.shape[1:], dtype=x.dtype)
-        ybuf = xp.empty((bs,) + y.shape[1:], dtype=y.dtype)
-        params = {"epochs": epochs, "steps": steps, "samples": n, "batch_size": bs}
-        start_epoch, resumed = initial_epoch, None
-        if resume and Path(checkpoint).exists():
-            from .training.checkpoint import load_checkpoint, restore
-            tensors, meta = load_checkpoint(checkpoint)
-            resumed = restore(self, cbs.callbacks, tensors, meta, str(checkpoint))
-            if resumed.get("n_train") != n or resumed.get("batch_size") != bs:
-                raise ConfigError(f"{checkpoint}: made with {resumed.get('n_train')} samples in batches of "
-                                  f"{resumed.get('batch_size')}; this fit has {n} in batches of {bs}")
-            start_epoch = int(resumed["epoch"])
-            self.stop_training = bool(resumed.get("stopped", False))
-        cbs.on_train_begin({"params": params})
-        try:
-            with _StopOnInterrupt() as interrupt:
-                self._fit_epochs(cbs, interrupt, start_epoch, epochs, resumed, n, bs, steps, shuffle, xd, yd, xbuf,
-                                 ybuf, labels, val, checkpoint, checkpoint_every, reader)
-        finally:
-            if reader is not None:
-                reader.close()
-            cbs.on_train_end({})
-        return history
-
-    def _fit_epochs(self, cbs, interrupt, start_epoch, epochs, resumed, n, bs, steps, shuffle, xd, yd, xbuf, ybuf,
-                    labels, val, checkpoint, checkpoint_every, reader=None) -> None:
-        xp = self.xp
-        for epoch in range(start_epoch, epochs):
-            if self.stop_training:
-                break
-            cbs.on_epoch_begin(epoch, {})
-            t0 = time.perf_counter()
-            first_step, loss_sum, correct, seen = 0, 0.0, 0, 0
-            if resumed is not None and resumed.get("order") is not None and epoch == start_epoch:
-                order = resumed["order"]  # resuming inside this epoch
-                first_step = int(resumed["step"])
-                loss_sum, correct, seen = resumed["loss_sum"], resumed["correct"], resumed["seen"]
-            else:
-                order = self.rng.permutation(n) if shuffle else np.arange(n)
-            stepper = self._stepper
-            if stepper is not None:  # GPU: no host round trip per step (see gpu.py)
-                stepper.begin_epoch(order, first_step, loss_sum, correct)
-            else:
-                order_d = xp.asarray(order)
-            for step in range(first_step, steps):
-                if stepper is not None:
-                    m = stepper.step(step)
-                    seen += m
-                    cbs.on_batch_end(step, {"size": m})
-                    if self.nonfinite_report is not None and self.halt_on_nonfinite:
-                        break
-                else:
-                    idx = order_d[step * bs:(step + 1) * bs]
-                    m = len(idx)
-                    xb, yb = xbuf[:m], ybuf[:m]
-                    if reader is not None:  # a memory-mapped data set: plain reads, bounded memory
-                        reader.gather(idx, xb)
-                    else:
-                        xp.take(xd, idx, axis=0, out=xb)
-                    xp.take(yd, idx, axis=0, out=yb)
-                    loss, out = self.train_on_batch(xb, yb)
-                    if self.nonfinite_report is not None and self.halt_on_nonfinite:
-                        cbs.on_batch_end(step, {"loss": loss, "size": m})
-                        if self.nonfinite_report is not None:  # not recovered by a callback: stop
-                            break
-                        continue
-                    loss_sum += loss * m
-                    seen += m
-                    if labels is not None and self.metrics:
-                        correct += int((predicted_labels(out) == labels[order[step * bs:step * bs + m]]).sum())
-                    cbs.on_batch_end(step, {"loss": loss, "size": m})
-                if checkpoint is not None and step + 1 < steps and (
-                        interrupt.requested or (checkpoint_every and self.optimizer.iterations % checkpoint_every == 0)):
-                    if stepper is not None:
-                        loss_sum, correct = stepper.sums()
-                    self._checkpoint(checkpoint, cbs, epoch, step + 1, n, bs, order, loss_sum, correct, seen)
-                if interrupt.requested and step + 1 < steps:
-                    raise KeyboardInterrupt(f"stopped after step {self.optimizer.iterations}"
-                                            + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
-                if self.stop_training:
-                    break
-            if stepper is not None:
-                loss_sum, correct = stepper.sums()
-                if not math.isfinite(loss_sum) and self.nonfinite_report is None:
-                    self.nonfinite_report = (f"epoch {epoch + 1}: the loss became non-finite (on the GPU it is "
-                                             "checked once per epoch; use TerminateOnNaN to check every step)")
-            logs: dict[str, float] = {"loss": loss_sum / max(seen, 1)}
-            if "accuracy" in self.metrics and labels is not None:
-                logs["accuracy"] = correct / max(seen, 1)
-            if val is not None:
-                for k, v in self._evaluate_prepared(*val).items():
-                    logs[f"val_{k}"] = v
-            logs["lr"] = self.optimizer.lr
-            logs["time"] = time.perf_counter() - t0
-            cbs.on_epoch_end(epoch, logs)
-            if self.nonfinite_report is not None and self.halt_on_nonfinite:
-                break
-            if checkpoint is not None:
-                self._checkpoint(checkpoint, cbs, epoch + 1, 0, n, bs, None, 0.0, 0, 0)
-            if interrupt.requested:
-                raise KeyboardInterrupt(f"stopped after epoch {epoch + 1}"
-                                        + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
-
-    def _checkpoint(self, path, cbs, epoch, step, n, bs, order, loss_sum, correct, seen) -> None:
-        from .training.checkpoint import save_checkpoint
-        fit_state = {"epoch": epoch, "step": step, "n_train": n, "batch_size": bs, "loss_sum": loss_sum,
-                     "correct": correct, "seen": seen, "stopped": bool(self.stop_training)}
-        save_checkpoint(path, self, cbs.callbacks, fit_state, order)
+            return (x, y, labels), self._prepare(validation_data[0], validation_data[1], "validation x")
+        if not validation_split:
+            return (x, y, labels), None
+        n_val = int(round(len(x) * float(validation_split)))
+        if n_val < 1 or n_val >= len(x):
+            raise DataError(f"validation_split={validation_split} leaves {n_val} validation samples out of {len(x)}")
+        # the last samples, before shuffling (Keras's convention)
+        val = (x[-n_val:], y[-n_val:], labels[-n_val:] if labels is not None else None)
+        return (x[:-n_val], y[:-n_val], labels[:-n_val] if labels is not None else None), val
 
     # -- evaluate / predict --------------------------------------------------------------------
     def _batches(self, n: int, batch_size: int):
@@ -493,18 +314,16 @@ class Sequential:
 
     def _evaluate_prepared(self, x, y, labels, batch_size: int = 1024) -> dict[str, float]:
         xp = self.xp
-        loss_sum = 0.0
-        preds = []
-        with self._averaged():
+        metrics = [metrics_mod.get(m) for m in self.metrics] if labels is not None else []
+        loss_sum, sums = 0.0, {m.name: 0.0 for m in metrics}
+        with model_state.averaged(self):
             for sl in self._batches(len(x), batch_size):
                 out = self.forward(xp.asarray(x[sl]), training=False)
                 loss_sum += self.loss.value(out, xp.asarray(y[sl])) * (sl.stop - sl.start)
-                preds.append(predicted_labels(out))
-            reg = self.regularization_loss() if getattr(self, "_has_regularizers", True) else 0.0
-        result = {"loss": loss_sum / len(x) + reg}
-        if "accuracy" in self.metrics and labels is not None:
-            result["accuracy"] = float((np.concatenate(preds) == labels).mean())
-        return result
+                for m in metrics:
+                    sums[m.name] += float(m.batch_sum(out, xp.asarray(labels[sl])))
+            reg = self.regularization_loss()
+        return {"loss": loss_sum / len(x) + reg, **{k: v / len(x) for k, v in sums.items()}}
 
     def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
         """Loss (including regularisation terms) and the compiled metrics on (x, y).
@@ -514,17 +333,8 @@ class Sequential:
         self._require_compiled()
         if not self.built:
             raise ConfigError("the model is not built yet: fit it (or call build) before evaluate")
-        self._has_regularizers = any(getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None)
-                                     for l in self.layers)
         xa, ya, labels = self._prepare(x, y)
         return self._evaluate_prepared(xa, ya, labels, batch_size)
-
-    def _averaged(self):
-        if self.ema is not None and self.built:
-            self._collect_params()
-            return self.ema.swapped_in(self._params)
-        from contextlib import nullcontext
-        return nullcontext()
 
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
         """Outputs of the last layer (inference mode, in batches), as a NumPy array."""
@@ -532,7 +342,7 @@ class Sequential:
             raise ConfigError("the model is not built yet: fit it (or call build) before predict")
         xa = as_features(x, "x", self.input_shape, self.dtype)
         outs = []
-        with self._averaged():
+        with model_state.averaged(self):
             for sl in self._batches(len(xa), batch_size):
                 outs.append(backend.to_numpy(self.forward(self.xp.asarray(xa[sl]), training=False)))
         return np.concatenate(outs, axis=0)
@@ -550,7 +360,7 @@ class Sequential:
     def find_lr(self, x, y, **kwargs):
         """The learning-rate finder (see diagnostics.find_lr): sweep the rate, return the threshold,
         about half of it as the suggestion, and the steepest point; the model is left unchanged."""
-        from .inspect.diagnostics import find_lr
+        from .training.lr_finder import find_lr
         return find_lr(self, x, y, **kwargs)
 
     # -- transfer learning ----------------------------------------------------------------------
@@ -583,7 +393,7 @@ class Sequential:
             raise ConfigError(f"upto must be an integer in 1..{len(self.layers)}, got {upto!r}")
         xa = as_features(x, "x", self.input_shape, self.dtype)
         outs = []
-        with self._averaged():
+        with model_state.averaged(self):
             for sl in self._batches(len(xa), batch_size):
                 h = self.xp.asarray(xa[sl])
                 for layer in self.layers[:upto]:
@@ -593,19 +403,15 @@ class Sequential:
 
     # -- weights and config --------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
-        return [backend.to_numpy(layer.params[k]).copy() for layer in self.layers for k in layer.params]
+        """Keras's convention: per layer, its parameters then its non-trainable state (BatchNorm's
+        moving mean and variance), in layer order, as NumPy copies."""
+        return model_state.weights(self)
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
+        """The inverse of get_weights (same count, order and shapes)."""
         if not self.built:
             self.build()
-        targets = [(layer, k) for layer in self.layers for k in layer.params]
-        if len(weights) != len(targets):
-            raise ConfigError(f"set_weights got {len(weights)} arrays, the model has {len(targets)}")
-        for (layer, k), w in zip(targets, weights):
-            if tuple(np.shape(w)) != tuple(layer.params[k].shape):
-                raise ConfigError(f"{layer.name}.{k}: expected shape {tuple(layer.params[k].shape)}, "
-                                  f"got {tuple(np.shape(w))}")
-            layer.params[k][...] = self.xp.asarray(w, dtype=self.dtype)
+        model_state.set_weights(self, weights)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None,
@@ -651,3 +457,12 @@ class Sequential:
         text = console.export_text()
         (print_fn or print)(text)
         return text
+
+
+def _register_metric(metric) -> str:
+    """A Metric object given to compile: registered under its name so configs can name it."""
+    registry.register("metric", lambda: metric, name=metric.name)
+    return metric.name
+
+
+registry.register("model", Sequential)

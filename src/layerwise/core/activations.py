@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np  # ufuncs and np.where dispatch to CuPy for CuPy arrays
 
+from .. import registry
 from ..errors import ConfigError
 class ActivationFunction:
     """f applied element-wise (or row-wise, softmax) to pre-activations z (n, units)."""
@@ -183,23 +184,18 @@ class Softmax(ActivationFunction):
         return out
 
 
-_TABLE = {cls.name: cls for cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax)}
-_ALIASES = {None: "linear", "identity": "linear", "leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu"}
+for _cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax):
+    registry.register("activation", _cls)
+registry.register("activation", Linear, name="linear", aliases=("identity",))
+registry.register("activation", LeakyReLU, name="leaky_relu", aliases=("leakyrelu", "leaky-relu"))
 
 
-def get(identifier: str | ActivationFunction | None, **kwargs) -> ActivationFunction:
-    """An activation by name ("relu", "leaky_relu", ...) or passed through if already one."""
-    if isinstance(identifier, ActivationFunction):
-        return identifier
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        return get(cfg.pop("name"), **cfg)
-    key = identifier.lower() if isinstance(identifier, str) else identifier
-    key = _ALIASES.get(key, key)
-    if key not in _TABLE:
-        raise ConfigError(f"unknown activation {identifier!r}; valid: {', '.join(sorted(_TABLE))}")
-    return _TABLE[key](**kwargs)
+def get(identifier: str | ActivationFunction | dict | None, **kwargs) -> ActivationFunction:
+    """An activation by name ("relu", "leaky_relu", ...), config dict, or passed through if already one."""
+    if identifier is None:
+        identifier = "linear"
+    return registry.resolve("activation", identifier, ActivationFunction, **kwargs)
 
 
 def names() -> list[str]:
-    return sorted(_TABLE)
+    return registry.names("activation")

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..errors import ConfigError
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     if len(shape) == 1:
@@ -132,23 +133,16 @@ class HeUniform(_VarianceScaling):
     scale, distribution = 2.0, "uniform"
 
 
-_TABLE = {c.name: c for c in (Zeros, Ones, Constant, Normal, ScaledNormal, LecunNormal,
-                              GlorotUniform, GlorotNormal, HeNormal, HeUniform)}
-_ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
-            "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
-            "large": "normal", "default": "scaled_normal", "random_normal": "normal"}
+for _cls in (Zeros, Ones, Constant, Normal, LecunNormal, GlorotNormal, HeNormal):
+    registry.register("initializer", _cls)
+registry.register("initializer", ScaledNormal, aliases=("default",))
+registry.register("initializer", GlorotUniform, aliases=("xavier_uniform",))
+registry.register("initializer", HeUniform, aliases=("kaiming_uniform",))
+registry.register("initializer", Normal, aliases=("large", "random_normal"))
+registry.register("initializer", GlorotNormal, aliases=("xavier_normal",))
+registry.register("initializer", HeNormal, aliases=("kaiming_normal",))
 
 
 def get(identifier: str | dict | Initializer) -> Initializer:
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        return get(cfg.pop("name")).__class__(**cfg)
-    if not isinstance(identifier, str):
-        raise ConfigError(f"initializer must be a name or an Initializer, got {identifier!r}")
-    key = _ALIASES.get(identifier.lower(), identifier.lower())
-    if key not in _TABLE:
-        raise ConfigError(f"unknown initializer {identifier!r}; valid: "
-                          f"{', '.join(sorted(_TABLE) + sorted(_ALIASES))}")
-    return _TABLE[key]()
+    """An initializer by name ("he_normal", "xavier_uniform", ...), config dict, or object."""
+    return registry.resolve("initializer", identifier, Initializer)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import activations, initializers, regularizers
+from .. import registry
 from ..errors import ConfigError, DataError
 def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
@@ -47,11 +48,18 @@ class Layer:
         return tuple(input_shape)
 
     def param_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
-        """Shapes ``build`` would give ``params`` (no allocation: used to check files first)."""
-        return {}
+        """Shapes ``build`` would give ``params``, used to check files before building anything.
+        The built-in layers compute them without allocating; for other layers (registered user
+        layers) a fresh copy is built on the CPU and its shapes are read."""
+        return {k: tuple(v.shape) for k, v in self._probe(input_shape).params.items()}
 
     def state_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
-        return {}
+        return {k: tuple(v.shape) for k, v in self._probe(input_shape).state.items()}
+
+    def _probe(self, input_shape) -> "Layer":
+        probe = type(self).from_config(self.get_config())
+        probe.build(tuple(input_shape), np.random.default_rng(0), np.float32, np)
+        return probe
 
     def _buffer(self, name: str, shape: tuple[int, ...]):
         """A scratch array of ``shape`` kept between calls (grown when a larger batch arrives)."""
@@ -93,8 +101,12 @@ class Layer:
     def count_params(self) -> int:
         return int(sum(int(np.prod(p.shape)) for p in self.params.values()))
 
+    def regularization_terms(self) -> list:
+        """The penalties R(w) this layer adds to the loss, as 0-d arrays on its device."""
+        return []
+
     def regularization_loss(self) -> float:
-        return 0.0
+        return float(sum(float(t) for t in self.regularization_terms()))
 
     def apply_constraints(self) -> None:
         pass
@@ -154,6 +166,9 @@ class Dense(Layer):
             shapes["bias"] = (self.units,)
         return shapes
 
+    def state_shapes(self, input_shape):
+        return {}
+
     def build(self, input_shape, rng, dtype=np.float32, xp=np):
         super().build(input_shape, rng, dtype, xp)
         n_in = self.input_shape[0]
@@ -195,13 +210,13 @@ class Dense(Layer):
         xp.matmul(delta, kernel.T, out=dx)
         return dx
 
-    def regularization_loss(self) -> float:
-        total = 0.0
+    def regularization_terms(self) -> list:
+        terms = []
         if self.kernel_regularizer is not None:
-            total += self.kernel_regularizer.penalty(self.params["kernel"])
+            terms.append(self.kernel_regularizer.penalty_array(self.params["kernel"]))
         if self.use_bias and self.bias_regularizer is not None:
-            total += self.bias_regularizer.penalty(self.params["bias"])
-        return total
+            terms.append(self.bias_regularizer.penalty_array(self.params["bias"]))
+        return terms
 
     def apply_constraints(self) -> None:
         if self.kernel_constraint is not None:
@@ -224,6 +239,12 @@ class Dense(Layer):
 
 class Activation(Layer):
     """a = f(x) as a layer of its own; backward dx = dy ⊙ f'(x)."""
+
+    def param_shapes(self, input_shape):
+        return {}
+
+    def state_shapes(self, input_shape):
+        return {}
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -252,6 +273,12 @@ class Dropout(Layer):
     at inference y = x. ``rate`` is the probability of dropping a unit (the notes'
     keep_prob = 1 − rate). The mask comes from the model's seeded generator.
     """
+
+    def param_shapes(self, input_shape):
+        return {}
+
+    def state_shapes(self, input_shape):
+        return {}
 
     def __init__(self, rate: float, **kwargs):
         super().__init__(**kwargs)
@@ -388,6 +415,12 @@ class BatchNorm(Layer):
 class Flatten(Layer):
     """Reshape (n, d1, d2, ...) to (n, d1·d2·...); backward reshapes back."""
 
+    def param_shapes(self, input_shape):
+        return {}
+
+    def state_shapes(self, input_shape):
+        return {}
+
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
@@ -399,17 +432,17 @@ class Flatten(Layer):
         return dy.reshape(self._shape)
 
 
-LAYERS = {c.__name__: c for c in (Dense, Activation, Dropout, BatchNorm, Flatten)}
-LAYERS["BatchNormalization"] = BatchNorm
+for _cls in (Dense, Activation, Dropout, BatchNorm, Flatten):
+    registry.register("layer", _cls)
+registry.register("layer", BatchNorm, name="BatchNorm", aliases=("BatchNormalization",))
 
 
 def from_config(config: dict[str, Any]) -> Layer:
-    """Rebuild a layer from ``get_config()`` output; unknown types are refused by name."""
+    """Rebuild a layer from ``get_config()`` output; unknown types are refused by name.
+    Layers added with ``layerwise.register("layer", ...)`` rebuild like the built-in ones."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ConfigError(f"layer config must be a dict with 'class_name', got {config!r}")
-    cls = LAYERS.get(config["class_name"])
-    if cls is None:
-        raise ConfigError(f"unknown layer type {config['class_name']!r}; valid: {', '.join(sorted(LAYERS))}")
+    cls = registry.lookup("layer", config["class_name"])
     try:
         return cls.from_config(config)
     except TypeError as exc:

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import array_module_of
+from .. import registry
 from ..errors import ConfigError
 CLIP = 1e-12
 
@@ -247,30 +248,14 @@ class CustomLoss(Loss):
         return g
 
 
-_TABLE = {
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "quadratic": QuadraticCost,
-    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": CategoricalCrossentropy,
-    "crossentropy": CategoricalCrossentropy, "cross_entropy": CategoricalCrossentropy,
-    "log_likelihood": LogLikelihood,
-}
+registry.register("loss", MeanSquaredError, aliases=("mean_squared_error",))
+registry.register("loss", QuadraticCost)
+registry.register("loss", BinaryCrossentropy, aliases=("bce",))
+registry.register("loss", CategoricalCrossentropy,
+                  aliases=("sparse_categorical_crossentropy", "crossentropy", "cross_entropy"))
+registry.register("loss", LogLikelihood)
 
 
 def get(identifier) -> Loss:
     """A loss by name ("mse", "categorical_crossentropy", ...), config dict, or object."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        name = cfg.pop("name", None)
-        if name not in _TABLE:
-            raise ConfigError(f"unknown loss {name!r}; valid: {', '.join(sorted(_TABLE))}")
-        return _TABLE[name](**cfg)
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in _TABLE:
-            raise ConfigError(f"unknown loss {identifier!r}; valid: {', '.join(sorted(_TABLE))}")
-        return _TABLE[key]()
-    raise ConfigError(f"loss must be a name or a Loss, got {identifier!r}")
+    return registry.resolve("loss", identifier, Loss)

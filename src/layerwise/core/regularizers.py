@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..errors import ConfigError
 def _nonneg(name: str, value: float) -> float:
     value = float(value)
@@ -133,31 +134,16 @@ class MaxNorm(Constraint):
         return {"name": self.name, "max_value": self.max_value, "axis": self.axis}
 
 
-_REG = {c.name: c for c in (L1, L2, L1L2)}
-_CON = {c.name: c for c in (MaxNorm,)}
-
-
-def _lookup(identifier, table: dict, base: type, what: str):
-    """None, an object of ``base``, a name, or a config dict → an object (or None)."""
-    if identifier is None or isinstance(identifier, base):
-        return identifier
-    if isinstance(identifier, str):
-        identifier = {"name": identifier}
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        name = cfg.pop("name", None)
-        if name not in table:
-            raise ConfigError(f"unknown {what} {name!r}; valid: {', '.join(sorted(table))}")
-        try:
-            return table[name](**cfg)
-        except TypeError as exc:
-            raise ConfigError(f"bad arguments for {what} {name!r}: {exc}") from None
-    raise ConfigError(f"{what} must be a name, dict or {base.__name__}, got {identifier!r}")
+for _cls in (L1, L2, L1L2):
+    registry.register("regularizer", _cls)
+registry.register("constraint", MaxNorm)
 
 
 def get(identifier) -> Regularizer | None:
-    return _lookup(identifier, _REG, Regularizer, "regularizer")
+    """None, a Regularizer, a name ("l2") or a config dict ({"name": "l2", "l2": 1e-4})."""
+    return None if identifier is None else registry.resolve("regularizer", identifier, Regularizer)
 
 
 def get_constraint(identifier) -> Constraint | None:
-    return _lookup(identifier, _CON, Constraint, "constraint")
+    """None, a Constraint, a name ("max_norm") or a config dict."""
+    return None if identifier is None else registry.resolve("constraint", identifier, Constraint)

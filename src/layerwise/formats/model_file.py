@@ -12,18 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
+from ..core import state as model_state
 from ..errors import ConfigError, ModelFileError
-from .container import FORMAT, FORMAT_VERSION, check_meta, check_tensors, pack, read_bytes, unpack
+from ..optim.ema import ExponentialMovingAverage
 from .atomic import atomic_write_bytes
+from .container import FORMAT, FORMAT_VERSION, check_meta, check_tensors, pack, read_bytes, unpack
+
+
 def model_tensors(model) -> dict[str, np.ndarray]:
-    from ..core.backend import to_numpy
-    out = {}
-    for layer in model.layers:
-        for key, arr in layer.params.items():
-            out[f"{layer.name}/{key}"] = to_numpy(arr)
-        for key, arr in layer.state.items():
-            out[f"{layer.name}/state/{key}"] = to_numpy(arr)
-    return out
+    """Every array of the model by name (see core/state.py), EMA averages included."""
+    return model_state.tensors(model)
 
 
 def model_metadata(model) -> dict[str, Any]:
@@ -34,50 +33,51 @@ def model_metadata(model) -> dict[str, Any]:
     if model.optimizer is not None and model.loss is not None:
         meta["compile"] = {"optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
                            "metrics": list(model.metrics)}
+    if model.ema is not None and model.ema.shadows:
+        meta["ema"] = {**model.ema.get_config(), "num_updates": model.ema.num_updates}
     return meta
 
 
 def save_model(model, path) -> None:
+    """Architecture, weights, BatchNorm statistics and EMA averages, written atomically; the loaded
+    model predicts exactly like this one (with the averaged weights where EMA is on)."""
     if not model.built:
         model.build()  # raises a clear error when the input shape is unknown
     atomic_write_bytes(path, pack(model_tensors(model), model_metadata(model)))
 
 
-def expected_tensors(config: dict[str, Any], source: str) -> dict[str, tuple[int, ...]]:
+def _ema_of(meta: dict[str, Any], source: str) -> ExponentialMovingAverage | None:
+    ema = meta.get("ema")
+    if ema is None:
+        return None
+    if not isinstance(ema, dict) or isinstance(ema.get("num_updates"), bool) or \
+            not isinstance(ema.get("num_updates"), int) or ema["num_updates"] < 0:
+        raise ModelFileError(f"{source}: corrupt weight-average metadata {ema!r}")
+    try:
+        average = ExponentialMovingAverage(ema.get("decay"))
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source}: corrupt weight-average metadata ({exc})") from None
+    average.num_updates = ema["num_updates"]
+    return average
+
+
+def expected_tensors(config: dict[str, Any], source: str, ema: bool = False) -> dict[str, tuple[int, ...]]:
     """Tensor names and shapes an architecture needs, inferred without allocating anything."""
-    from ..core.layers import from_config as layer_from_config
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list) or not config["layers"]:
         raise ModelFileError(f"{source}: metadata has no model config with layers")
-    shape = config.get("input_shape")
-    if (not isinstance(shape, list) or not shape
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
-        raise ModelFileError(f"{source}: invalid input_shape {shape!r}")
-    shape = tuple(shape)
-    expected: dict[str, tuple[int, ...]] = {}
-    names = set()
-    for cfg in config["layers"]:
-        try:
-            layer = layer_from_config(cfg)
-            if layer.name is None or layer.name in names:
-                raise ConfigError(f"layer names must be present and unique, got {layer.name!r}")
-            names.add(layer.name)
-            for key, s in layer.param_shapes(shape).items():
-                expected[f"{layer.name}/{key}"] = tuple(s)
-            for key, s in layer.state_shapes(shape).items():
-                expected[f"{layer.name}/state/{key}"] = tuple(s)
-            shape = tuple(layer.compute_output_shape(shape))
-        except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise ModelFileError(f"{source}: invalid model config: {exc}") from None
-    return expected
+    try:
+        return model_state.expected_shapes(config, ema=ema)
+    except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ModelFileError(f"{source}: invalid model config: {exc}") from None
 
 
 def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], source: str):
     """Build a model from checked file parts: the architecture is checked against the tensors
     (names, shapes, dtypes, finiteness) before any layer is built."""
-    from ..model import Sequential
     check_meta(meta, source)
     config = meta.get("config")
-    expected = expected_tensors(config, source)
+    ema = _ema_of(meta, source)
+    expected = expected_tensors(config, source, ema=ema is not None)
     try:
         dtype = np.dtype(config.get("dtype", "float32"))
         if dtype not in (np.float32, np.float64):
@@ -85,19 +85,16 @@ def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], sourc
     except TypeError as exc:
         raise ModelFileError(f"{source}: invalid dtype in config ({exc})") from None
     check_tensors(tensors, expected, dtype, source)
-    model = Sequential.from_config(config)
+    model = registry.lookup("model", "Sequential").from_config(config)
     model.build()
-    for layer in model.layers:
-        for key in layer.params:
-            layer.params[key][...] = model.xp.asarray(tensors[f"{layer.name}/{key}"])
-        for key in layer.state:
-            layer.state[key][...] = model.xp.asarray(tensors[f"{layer.name}/state/{key}"])
+    model.ema = ema
+    model_state.load_tensors(model, tensors)
     if isinstance(meta.get("metadata"), dict):
         model.metadata = meta["metadata"]
     comp = meta.get("compile")
     if isinstance(comp, dict):
         try:
-            model.compile(optimizer=comp["optimizer"], loss=comp["loss"], metrics=comp.get("metrics"))
+            model.compile(optimizer=comp["optimizer"], loss=comp["loss"], metrics=comp.get("metrics"), ema=ema)
         except (ConfigError, KeyError, TypeError):
             pass  # e.g. a custom loss: the weights are fine, compile again by hand
     return model

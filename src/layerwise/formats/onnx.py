@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import state as model_state
 from ..core.backend import to_numpy
 from ..errors import ConfigError, LayerwiseError
 from .atomic import atomic_write_bytes
@@ -47,10 +48,19 @@ def _activation_nodes(helper, act, x: str, name: str) -> tuple[list, str]:
 
 
 def to_onnx_model(model):
-    """The ONNX ModelProto for a built model (checked with onnx.checker)."""
+    """The ONNX ModelProto for a built model (checked with onnx.checker), with the weights the
+    model predicts with (the EMA averages where it keeps them).
+
+    A user layer exports when it defines ``onnx_nodes(helper, x, const) -> (nodes, output_name)``
+    from ONNX operators (``const(name, array)`` adds an initializer and returns its name)."""
     onnx, helper, numpy_helper = _onnx()
     if not model.built:
         model.build()
+    with model_state.inference_weights(model):
+        return _graph(model, onnx, helper, numpy_helper)
+
+
+def _graph(model, onnx, helper, numpy_helper):
     elem = onnx.TensorProto.FLOAT if model.dtype == np.float32 else onnx.TensorProto.DOUBLE
     nodes, inits = [], []
     x = "input"
@@ -90,8 +100,13 @@ def to_onnx_model(model):
             out = f"{n}/out"
             nodes.append(helper.make_node("Flatten", [x], [out], name=n, axis=1))
             x = out
+        elif hasattr(layer, "onnx_nodes"):
+            extra, x = layer.onnx_nodes(helper, x, lambda name, array: const(f"{n}/{name}", array))
+            nodes += list(extra)
         else:
-            raise ConfigError(f"ONNX export does not know layer type {type(layer).__name__}")
+            raise ConfigError(f"ONNX export does not know layer type {type(layer).__name__} (layer {n!r}); "
+                              "give the class a method onnx_nodes(helper, x, const) -> (nodes, output_name) "
+                              "built from ONNX operators")
     nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
     graph = helper.make_graph(
         nodes, model.name,

@@ -1,7 +1,6 @@
 """See inside training: per-layer statistics, health warnings, and the learning-rate finder.
 
     model.fit(x, y, callbacks=[Diagnostics(every=20)])     # or fit(..., ) via `layerwise train --diagnostics`
-    result = model.find_lr(x, y)                            # or `layerwise lr-find`
 
 Every ``every`` steps :class:`Diagnostics` records, for each Dense layer: the gradient norm
 ‖∂L/∂W‖, the weight norm ‖W‖, the update-to-weight ratio ‖ΔW‖/‖W‖ of the next step, the mean and
@@ -27,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +244,7 @@ class Diagnostics(Callback):
 
 def plot_diagnostics(diag: Diagnostics, out_dir: Path) -> list[Path]:
     """Gradient norm per layer over training (the book's picture), dead/saturated fractions, update ratios."""
-    from ..app.report.plots import _plt, _save
+    from ..formats.figures import pyplot as _plt, save_figure as _save
     plt = _plt()
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -294,93 +293,3 @@ def plot_diagnostics(diag: Diagnostics, out_dir: Path) -> list[Path]:
 
 
 # -- the learning-rate finder ---------------------------------------------------------------------------
-@dataclass
-class LRFinderResult:
-    lrs: list[float] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)     # smoothed
-    threshold: float = float("nan")   # where the loss stops falling and starts to grow
-    suggestion: float = float("nan")  # about half the threshold (the notes' rule)
-    steepest: float = float("nan")    # where the loss falls fastest
-
-    def plot(self, path) -> Path:
-        from ..app.report.plots import _plt, _save
-        plt = _plt()
-        fig, ax = plt.subplots(figsize=(6.5, 3.8))
-        ax.plot(self.lrs, self.losses)
-        ax.set_xscale("log")
-        for lr, label, color in ((self.threshold, "threshold", "red"), (self.suggestion, "suggested", "green"),
-                                 (self.steepest, "steepest", "orange")):
-            if math.isfinite(lr):
-                ax.axvline(lr, color=color, ls="--", label=f"{label} {lr:.3g}")
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("training loss (smoothed)")
-        ax.set_title("Learning-rate finder")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        return _save(fig, Path(path))
-
-
-def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: int = 100,
-            batch_size: int = 32, smoothing: float = 0.9, diverge: float = 4.0) -> LRFinderResult:
-    """Sweep the learning rate upward (geometrically, one mini-batch per rate) and watch the loss.
-
-    The threshold is the rate at which the smoothed loss is lowest — beyond it the loss stops
-    falling and starts to oscillate or grow; the suggestion is half of it (the notes' rule); the
-    steepest point is where the loss falls fastest per factor of rate. The sweep stops early once
-    the loss exceeds ``diverge`` × its best. The model's weights, optimizer state and generator
-    are restored afterwards, so the sweep leaves no trace.
-    """
-    from ..optim.schedules import Constant
-    if not (0 < start_lr < end_lr) or steps < 5:
-        raise ConfigError(f"need 0 < start_lr < end_lr and steps >= 5, got {start_lr}, {end_lr}, {steps}")
-    model._require_compiled()
-    x, yt, _ = model._prepare(x, y)
-    opt = model.optimizer
-    saved = (model.get_weights(), [{k: v.copy() for k, v in l.state.items()} for l in model.layers],
-             opt.state_dict(), opt.learning_rate, model.rng.bit_generator.state)
-    model._fused = model.loss.fused_activation is not None and model.loss.fused_activation == model._output_activation()
-    model._has_regularizers = any(getattr(l, "kernel_regularizer", None) for l in model.layers)
-    model._has_constraints = any(getattr(l, "kernel_constraint", None) for l in model.layers)
-    model.halt_on_nonfinite = False
-    model._collect_params()
-    result = LRFinderResult()
-    avg, best = 0.0, math.inf
-    n = len(x)
-    order = model.rng.permutation(n)
-    try:
-        for i in range(steps):
-            lr = start_lr * (end_lr / start_lr) ** (i / (steps - 1))
-            opt.learning_rate, opt.lr_multiplier = Constant(lr), 1.0
-            idx = order[(i * batch_size) % n:(i * batch_size) % n + batch_size]
-            if len(idx) < batch_size:
-                order = model.rng.permutation(n)
-                idx = order[:batch_size]
-            loss, _ = model.train_on_batch(model.xp.asarray(x[idx]), model.xp.asarray(yt[idx]))
-            if not math.isfinite(loss):
-                break
-            avg = smoothing * avg + (1 - smoothing) * loss
-            smoothed = avg / (1 - smoothing ** (i + 1))
-            result.lrs.append(lr)
-            result.losses.append(smoothed)
-            best = min(best, smoothed)
-            if smoothed > diverge * best:
-                break
-    finally:
-        weights, states, opt_state, lr0, rng_state = saved
-        model.set_weights(weights)
-        for layer, st in zip(model.layers, states):
-            for k, v in st.items():
-                layer.state[k][...] = v
-        opt.learning_rate = lr0
-        opt.load_state_dict(opt_state)
-        model.rng.bit_generator.state = rng_state
-        model.nonfinite_report = None
-    if len(result.losses) >= 3:
-        losses = np.array(result.losses)
-        lrs = np.array(result.lrs)
-        result.threshold = float(lrs[int(np.argmin(losses))])
-        result.suggestion = result.threshold / 2
-        slope = np.gradient(losses, np.log(lrs))
-        upto = int(np.argmin(losses)) + 1
-        result.steepest = float(lrs[int(np.argmin(slope[:upto]))])
-    return result

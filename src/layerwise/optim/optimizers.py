@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import schedules
+from .. import registry
 from ..errors import ConfigError
 def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
     if value is None and optional:
@@ -374,23 +375,20 @@ class AdamW(Adam):
         super().apply(p, g, slots, tmp, sc)
 
 
-_TABLE = {c.name: c for c in (SGD, AdaGrad, RMSProp, Adam, AdamW)}
-_TABLE["momentum"] = lambda **kw: SGD(**{"momentum": 0.9, **kw})
-_TABLE["nesterov"] = lambda **kw: SGD(**{"momentum": 0.9, "nesterov": True, **kw})
+def momentum(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:
+    """SGD with momentum 0.9 (the name "momentum" in configs)."""
+    return SGD(learning_rate, momentum=momentum, **kwargs)
+
+
+def nesterov(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:
+    """SGD with Nesterov momentum 0.9 (the name "nesterov" in configs)."""
+    return SGD(learning_rate, momentum=momentum, nesterov=True, **kwargs)
+
+
+for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, momentum, nesterov):
+    registry.register("optimizer", _factory)
 
 
 def get(identifier, **overrides) -> Optimizer:
     """An optimizer by name ("sgd", "momentum", "adam", ...), config dict, or object."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    cfg: dict[str, Any] = {}
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        identifier = cfg.pop("name", None)
-    if not isinstance(identifier, str) or identifier.lower() not in _TABLE:
-        raise ConfigError(f"unknown optimizer {identifier!r}; valid: {', '.join(sorted(_TABLE))}")
-    cfg.update(overrides)
-    try:
-        return _TABLE[identifier.lower()](**cfg)
-    except TypeError as exc:
-        raise ConfigError(f"bad arguments for optimizer {identifier!r}: {exc}") from None
+    return registry.resolve("optimizer", identifier, Optimizer, **overrides)

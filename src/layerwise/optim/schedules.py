@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import registry
 from ..errors import ConfigError
 def _pos(name: str, value, allow_zero=False) -> float:
     value = float(value)
@@ -162,25 +163,18 @@ class LinearWarmup(Schedule):
                 "warmup_steps": self.warmup_steps, "initial": self.initial}
 
 
-_TABLE = {c.name: c for c in (Constant, ExponentialDecay, StepDecay, PiecewiseConstant,
-                              CosineDecay, LinearWarmup)}
-_TABLE["exponential_decay"] = ExponentialDecay
-_TABLE["cosine_decay"] = CosineDecay
+registry.register("schedule", Constant)
+registry.register("schedule", ExponentialDecay, aliases=("exponential_decay",))
+registry.register("schedule", StepDecay)
+registry.register("schedule", PiecewiseConstant)
+registry.register("schedule", CosineDecay, aliases=("cosine_decay",))
+registry.register("schedule", LinearWarmup)
 
 
 def get(identifier) -> Schedule:
     """A schedule from a number (constant), a config dict, or a Schedule."""
-    if isinstance(identifier, Schedule):
-        return identifier
     if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
         return Constant(identifier)
-    if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        name = cfg.pop("name", None)
-        if name not in _TABLE:
-            raise ConfigError(f"unknown schedule {name!r}; valid: {', '.join(sorted(_TABLE))}")
-        try:
-            return _TABLE[name](**cfg)
-        except TypeError as exc:
-            raise ConfigError(f"bad arguments for schedule {name!r}: {exc}") from None
+    if isinstance(identifier, (Schedule, dict)):
+        return registry.resolve("schedule", identifier, Schedule)
     raise ConfigError(f"learning rate must be a positive number or a schedule, got {identifier!r}")

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import registry
+from ..core import state as model_state
 from ..errors import ConfigError, TrainingError
 class Callback:
     def __init__(self):
@@ -101,6 +103,8 @@ class ProgressBar(Callback):
 
     verbose=1: bar (when the output is a terminal) + line; verbose=2: line only.
     """
+
+    display_only = True  # nothing to checkpoint
 
     def __init__(self, verbose: int = 1, file=None):
         super().__init__()
@@ -197,7 +201,8 @@ class _Monitor(Callback):
 class EarlyStopping(_Monitor):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
     (the book: stop after 10 epochs without improving validation accuracy).
-    ``restore_best_weights`` puts back the weights of the best epoch when stopping.
+    ``restore_best_weights`` puts back, when stopping, every array of the best epoch: weights,
+    BatchNorm statistics and EMA averages (the model state, see core/state.py).
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
@@ -216,14 +221,14 @@ class EarlyStopping(_Monitor):
         if self._improved(value):
             self.best, self.wait, self.best_epoch = value, 0, epoch
             if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
+                self.best_weights = model_state.snapshot(self.model)
             return
         self.wait += 1
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
+                model_state.restore(self.model, self.best_weights)
 
     def state_dict(self):
         state = super().state_dict()
@@ -390,9 +395,7 @@ class TerminateOnNaN(Callback):
         self.raise_error = bool(raise_error)
         self.message: str | None = None
 
-    def set_model(self, model):
-        super().set_model(model)
-        model.halt_on_nonfinite = True
+    halts_on_nonfinite = True  # the step checks every loss and skips a non-finite update
 
     def on_batch_end(self, batch, logs=None):
         report = self.model.nonfinite_report
@@ -424,14 +427,10 @@ class RollbackOnNaN(Callback):
         self.rollbacks: list[str] = []
         self._good = None
 
-    def set_model(self, model):
-        super().set_model(model)
-        model.halt_on_nonfinite = True
+    halts_on_nonfinite = True  # the step checks every loss and skips a non-finite update
 
     def _snapshot(self):
-        m = self.model
-        return (m.get_weights(), [{k: v.copy() for k, v in l.state.items()} for l in m.layers],
-                m.optimizer.state_dict())
+        return model_state.snapshot(self.model), self.model.optimizer.state_dict()
 
     def on_train_begin(self, logs=None):
         self._good = self._snapshot()
@@ -444,11 +443,8 @@ class RollbackOnNaN(Callback):
         m = self.model
         if m.nonfinite_report is None or len(self.rollbacks) >= self.max_rollbacks:
             return
-        weights, states, opt_state = self._good
-        m.set_weights(weights)
-        for layer, st in zip(m.layers, states):
-            for k, v in st.items():
-                layer.state[k][...] = v
+        arrays, opt_state = self._good
+        model_state.restore(m, arrays)
         iterations, multiplier = m.optimizer.iterations, m.optimizer.lr_multiplier
         m.optimizer.load_state_dict(opt_state)
         m.optimizer.iterations = iterations  # schedules keep counting steps
@@ -467,5 +463,6 @@ class RollbackOnNaN(Callback):
         self.rollbacks = list(state.get("rollbacks", []))
 
 
-CALLBACKS = {c.__name__: c for c in (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, CSVLogger,
-                                     TerminateOnNaN, RollbackOnNaN, ProgressBar)}
+for _cls in (EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, ModelCheckpoint, CSVLogger,
+             TerminateOnNaN, RollbackOnNaN, ProgressBar):
+    registry.register("callback", _cls)

@@ -3,13 +3,13 @@
 A checkpoint is a safetensors file (like a model file, format ``layerwise-checkpoint``)
 holding everything ``fit`` needs to continue as if it had never stopped:
 
-- the model's parameters and BatchNorm statistics (tensors ``<layer>/<param>``);
+- every array of the model by its name in the model state (``core/state.py``): parameters,
+  BatchNorm statistics and EMA averages (``ema/<layer>/<key>``), plus the averages' update count;
 - the optimizer's slots (``optimizer/<slot>/<i>``), step count and rate multiplier
   (so schedules continue from the right step);
-- EMA shadows (``ema/<i>``) and their update count;
 - the generator's state (initialisation, shuffling and dropout all draw from it);
-- the position in training: epoch, step within the epoch, that epoch's shuffled order
-  (``fit/order``) and the running sums behind the epoch's reported loss and accuracy;
+- the :class:`~layerwise.training.state.FitState`: epoch, step within the epoch, that epoch's
+  shuffled order (``fit/order``) and the running sums behind the epoch's loss and metrics;
 - each callback's state (History, early-stopping counters and best weights, plateau
   counters, CSV rows, ...): JSON for scalars, tensors ``callbacks/<i>/<key>[/<j>]`` for arrays.
 
@@ -19,14 +19,18 @@ Exact (bit-identical) resumption holds on the CPU backend.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..formats import container, model_file
-from ..formats.atomic import atomic_write_bytes
+from ..core import state as model_state
 from ..core.backend import to_numpy
 from ..errors import ConfigError, ModelFileError
+from ..formats import container, model_file
+from ..formats.atomic import atomic_write_bytes
+from .state import FitState
+
 FORMAT = "layerwise-checkpoint"
 
 
@@ -63,21 +67,18 @@ def _join_state(prefix: str, state: dict[str, Any], tensors: dict[str, np.ndarra
 
 def stateful(callbacks: list) -> list:
     """The callbacks whose state is checkpointed (display-only ones are left out)."""
-    from .callbacks import ProgressBar
-    return [cb for cb in callbacks if not isinstance(cb, ProgressBar)]
+    return [cb for cb in callbacks if not getattr(cb, "display_only", False)]
 
 
-def save_checkpoint(path, model, callbacks: list, fit_state: dict[str, Any], order=None) -> None:
-    tensors = model_file.model_tensors(model)
+def save_checkpoint(path, model, callbacks: list, state: FitState) -> None:
+    """Write the model, optimizer, generator, fit state and callbacks to ``path`` (atomically)."""
+    tensors = model_state.tensors(model)
     opt = model.optimizer
     for slot, arrays in opt.slots.items():
         for i, a in enumerate(arrays):
             tensors[f"optimizer/{slot}/{i}"] = to_numpy(a)
-    if model.ema is not None:
-        for i, s in enumerate(model.ema.shadows):
-            tensors[f"ema/{i}"] = to_numpy(s)
-    if order is not None:
-        tensors["fit/order"] = np.asarray(order, dtype=np.int64)
+    if state.order is not None:
+        tensors["fit/order"] = np.asarray(state.order, dtype=np.int64)
     cb_meta = []
     for i, cb in enumerate(stateful(callbacks)):
         cb_meta.append({"class": type(cb).__name__,
@@ -86,10 +87,9 @@ def save_checkpoint(path, model, callbacks: list, fit_state: dict[str, Any], ord
     meta["format"] = FORMAT
     meta["optimizer_state"] = {"iterations": opt.iterations, "lr_multiplier": opt.lr_multiplier,
                                "slots": {k: len(v) for k, v in opt.slots.items()}}
-    meta["ema"] = None if model.ema is None else {"num_updates": model.ema.num_updates,
-                                                  "n": len(model.ema.shadows)}
+    meta["ema"] = None if model.ema is None else {"num_updates": model.ema.num_updates}
     meta["rng"] = model.rng.bit_generator.state
-    meta["fit"] = fit_state
+    meta["fit"] = state.to_meta()
     meta["callbacks"] = cb_meta
     atomic_write_bytes(path, container.pack(tensors, meta))
 
@@ -103,57 +103,56 @@ def load_checkpoint(path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return tensors, meta
 
 
-def _check_fit_state(fit: Any, order, source: str) -> dict[str, Any]:
-    ints = ("epoch", "step", "n_train", "batch_size", "correct", "seen")
-    if not isinstance(fit, dict) or any(not isinstance(fit.get(k), int) or fit.get(k) < 0 for k in ints) \
-            or not isinstance(fit.get("loss_sum"), (int, float)):
-        raise ModelFileError(f"{source}: corrupt training position {fit!r}")
-    if order is not None:
-        n = fit["n_train"]
-        if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
-            raise ModelFileError(f"{source}: the saved sample order is not a permutation of {n} samples")
-    return dict(fit)
-
-
-def restore(model, callbacks: list, tensors: dict[str, np.ndarray], meta: dict[str, Any],
-            source: str) -> dict[str, Any]:
-    """Put a checkpoint's state into a built, compiled model and its callbacks; returns the fit state.
-
-    Everything is checked before anything is changed, so a bad file never leaves a half-loaded model.
-    """
+def _expected(model, meta, source: str) -> dict[str, tuple[int, ...]]:
+    """Every tensor the checkpoint must hold for this model, checked against its metadata."""
     if json.dumps(meta["config"].get("layers"), sort_keys=True) != \
             json.dumps(model.get_config()["layers"], sort_keys=True):
         raise ConfigError(f"{source}: the checkpoint is of a different architecture than this model")
-    expected = model_file.expected_tensors(meta["config"], source)
-    opt_meta = meta["optimizer_state"]
-    if not isinstance(opt_meta, dict) or \
-            opt_meta.get("slots") != {k: len(model._params) for k in model.optimizer.slot_names}:
-        raise ConfigError(f"{source}: the checkpoint's optimizer state "
-                          f"({opt_meta.get('slots') if isinstance(opt_meta, dict) else opt_meta}) does not fit "
-                          f"this model's optimizer {model.optimizer.name!r}")
-    if not isinstance(opt_meta.get("iterations"), int) or opt_meta["iterations"] < 0 or \
-            not isinstance(opt_meta.get("lr_multiplier"), (int, float)) or not opt_meta["lr_multiplier"] > 0:
-        raise ModelFileError(f"{source}: corrupt optimizer step count or rate multiplier")
-    for slot in model.optimizer.slot_names:
-        for i, p in enumerate(model._params):
-            expected[f"optimizer/{slot}/{i}"] = tuple(p.shape)
     ema = meta.get("ema")
     if (ema is None) != (model.ema is None):
         raise ConfigError(f"{source}: the checkpoint {'has' if ema else 'has no'} weight averages (ema) "
                           f"but this model {'has none' if model.ema is None else 'has'}")
-    if ema is not None:
-        if not isinstance(ema, dict) or ema.get("n") != len(model._params) or \
-                not isinstance(ema.get("num_updates"), int):
-            raise ModelFileError(f"{source}: corrupt weight-average state {ema!r}")
-        for i, p in enumerate(model._params):
-            expected[f"ema/{i}"] = tuple(p.shape)
+    if ema is not None and (not isinstance(ema, dict) or isinstance(ema.get("num_updates"), bool)
+                            or not isinstance(ema.get("num_updates"), int) or ema["num_updates"] < 0):
+        raise ModelFileError(f"{source}: corrupt weight-average state {ema!r}")
+    try:
+        expected = model_state.expected_shapes(meta["config"], ema=ema is not None)
+    except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ModelFileError(f"{source}: invalid model config: {exc}") from None
+    opt_meta = meta["optimizer_state"]
+    flat = model.flat_params
+    if not isinstance(opt_meta, dict) or \
+            opt_meta.get("slots") != {k: len(flat) for k in model.optimizer.slot_names}:
+        raise ConfigError(f"{source}: the checkpoint's optimizer state "
+                          f"({opt_meta.get('slots') if isinstance(opt_meta, dict) else opt_meta}) does not fit "
+                          f"this model's optimizer {model.optimizer.name!r}")
+    if isinstance(opt_meta.get("iterations"), bool) or not isinstance(opt_meta.get("iterations"), int) or \
+            opt_meta["iterations"] < 0 or not isinstance(opt_meta.get("lr_multiplier"), (int, float)) or \
+            not opt_meta["lr_multiplier"] > 0:
+        raise ModelFileError(f"{source}: corrupt optimizer step count or rate multiplier")
+    for slot in model.optimizer.slot_names:
+        for i, p in enumerate(flat):
+            expected[f"optimizer/{slot}/{i}"] = tuple(p.shape)
+    return expected
+
+
+def restore(model, callbacks: list, tensors: dict[str, np.ndarray], meta: dict[str, Any], source: str) -> FitState:
+    """Put a checkpoint's state into a built, compiled model and its callbacks; returns the fit state.
+
+    Everything is checked before anything is changed, so a bad file never leaves a half-loaded model.
+    """
+    expected = _expected(model, meta, source)
+    unexpected = sorted(k for k in tensors if k not in expected and k != "fit/order"
+                        and not k.startswith("callbacks/"))
+    if unexpected:
+        raise ModelFileError(f"{source}: unexpected tensors {unexpected}")
     container.check_tensors({k: v for k, v in tensors.items() if k in expected}, expected, model.dtype, source)
     probe = np.random.default_rng()
     try:
         probe.bit_generator.state = meta["rng"]
     except (TypeError, ValueError, KeyError) as exc:
         raise ModelFileError(f"{source}: corrupt random-generator state ({exc})") from None
-    fit = _check_fit_state(meta["fit"], tensors.get("fit/order"), source)
+    fit = FitState.from_meta(meta["fit"], tensors.get("fit/order"), source)
     cbs = stateful(callbacks)
     cb_meta = meta["callbacks"]
     names = [c.get("class") if isinstance(c, dict) else None for c in cb_meta] if isinstance(cb_meta, list) else None
@@ -168,18 +167,58 @@ def restore(model, callbacks: list, tensors: dict[str, np.ndarray], meta: dict[s
 
     # everything checked: apply
     xp = model.xp
-    for layer in model.layers:
-        for key in layer.params:
-            layer.params[key][...] = xp.asarray(tensors[f"{layer.name}/{key}"])
-        for key in layer.state:
-            layer.state[key][...] = xp.asarray(tensors[f"{layer.name}/state/{key}"])
-    slots = {k: [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(len(model._params))]
+    model_state.load_tensors(model, {k: v for k, v in tensors.items() if not k.startswith(("optimizer/", "fit/",
+                                                                                          "callbacks/"))})
+    opt_meta = meta["optimizer_state"]
+    slots = {k: [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(len(model.flat_params))]
              for k in model.optimizer.slot_names}
     model.optimizer.load_state_dict({"iterations": opt_meta["iterations"],
                                      "lr_multiplier": float(opt_meta["lr_multiplier"]), "slots": slots})
-    if ema is not None:
-        model.ema.load_state_dict({"num_updates": ema["num_updates"],
-                                   "shadows": [xp.asarray(tensors[f"ema/{i}"]) for i in range(ema["n"])]})
+    if model.ema is not None:
+        model.ema.num_updates = int(meta["ema"]["num_updates"])
     model.rng.bit_generator.state = meta["rng"]
-    fit["order"] = tensors.get("fit/order")
     return fit
+
+
+class CheckpointSaver:
+    """When the loop writes checkpoints: after every ``every`` optimizer steps, when Ctrl-C was
+    pressed (then it raises KeyboardInterrupt naming the file), and at every epoch's end."""
+
+    def __init__(self, path, model, callbacks: list, every: int | None = None):
+        self.path = None if path is None else Path(path)
+        self.model, self.callbacks, self.every = model, callbacks, every
+
+    def _note(self) -> str:
+        return f"; checkpoint saved to {self.path}" if self.path is not None else ""
+
+    def _save(self, state: FitState) -> None:
+        state.stopped = bool(self.model.stop_training)
+        save_checkpoint(self.path, self.model, self.callbacks, state)
+
+    def after_step(self, state: FitState, sums, interrupted: bool) -> None:
+        """Inside an epoch (not after its last step)."""
+        due = self.every and self.model.optimizer.iterations % self.every == 0
+        if self.path is not None and (interrupted or due):
+            sums.save_into(state)
+            self._save(state)
+        if interrupted:
+            raise KeyboardInterrupt(f"stopped after step {self.model.optimizer.iterations}{self._note()}")
+
+    def after_epoch(self, state: FitState, interrupted: bool) -> None:
+        if self.path is not None:
+            self._save(state)
+        if interrupted:
+            raise KeyboardInterrupt(f"stopped after epoch {state.epoch}{self._note()}")
+
+
+def resume(path, model, callbacks: list, n_train: int, batch_size: int) -> FitState | None:
+    """The fit state saved at ``path`` (None when there is no file yet: a fresh start), restored
+    into the model and callbacks after checking it fits this fit's data and batch size."""
+    if not Path(path).exists():
+        return None
+    tensors, meta = load_checkpoint(path)
+    state = restore(model, callbacks, tensors, meta, str(path))
+    if state.n_train != n_train or state.batch_size != batch_size:
+        raise ConfigError(f"{path}: made with {state.n_train} samples in batches of {state.batch_size}; "
+                          f"this fit has {n_train} in batches of {batch_size}")
+    return state

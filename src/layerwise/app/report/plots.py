@@ -10,32 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _plt():
-    try:
-        import matplotlib
-    except ImportError as exc:
-        from ...errors import LayerwiseError
-        raise LayerwiseError("plots need matplotlib: pip install 'layerwise[plot]'") from exc
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    return plt
+from ...formats.figures import pyplot as _plt, save_figure as _save
 
 
 def _integer_ticks():
     from matplotlib.ticker import MaxNLocator
     return MaxNLocator(integer=True)
-
-
-def _save(fig, path: Path) -> Path:
-    from ...formats.atomic import atomic_write_bytes
-    import io as _io
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
-    import matplotlib.pyplot as plt
-    plt.close(fig)
-    return path
 
 
 def learning_curves(history: dict[str, list[float]], path: Path) -> Path:

@@ -1,0 +1,29 @@
+"""Figures as files: matplotlib's non-interactive Agg backend, PNGs written atomically."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .atomic import atomic_write_bytes
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend; a clear error when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError as exc:
+        from ..errors import LayerwiseError
+        raise LayerwiseError("plots need matplotlib: pip install 'layerwise[plot]'") from exc
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(fig, path) -> Path:
+    """Write ``fig`` as a PNG to ``path`` (atomically) and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return Path(path)

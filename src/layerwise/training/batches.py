@@ -1,0 +1,89 @@
+"""Batch sources: where a step's (x, y, labels) come from.
+
+One small interface for in-memory arrays, memory-mapped files and device-resident data:
+
+    batches.steps                     steps per epoch (the last batch may be smaller)
+    batches.begin_epoch(order)        the epoch's sample order (a permutation, host int64)
+    batches.get(step) -> (x, y, labels)   views into buffers reused every step
+    batches.close()
+
+Gathering writes into preallocated buffers, so no array is allocated per step. On a GPU the
+data set is moved to the device once and gathered there (no host round trip per step).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..data.inputs import FileRows, mapped_file
+
+
+class ArrayBatches:
+    """Batches gathered from arrays held by ``xp`` (NumPy in RAM, or CuPy on the device)."""
+
+    def __init__(self, x, y, labels, batch_size: int, xp=np):
+        self.xp, self.n = xp, len(x)
+        self.batch_size = min(int(batch_size), self.n)
+        self.steps = math.ceil(self.n / self.batch_size)
+        self.x, self.y = self._resident(x), xp.asarray(y)
+        self.labels = None if labels is None else xp.asarray(labels, dtype=np.int64)
+        bs = self.batch_size
+        self.xbuf = xp.empty((bs,) + tuple(x.shape[1:]), dtype=x.dtype)
+        self.ybuf = xp.empty((bs,) + tuple(y.shape[1:]), dtype=y.dtype)
+        self.lbuf = None if labels is None else xp.empty(bs, dtype=np.int64)
+        self.order = None
+
+    def _resident(self, x):
+        return self.xp.asarray(x)
+
+    def begin_epoch(self, order: np.ndarray) -> None:
+        self.order = self.xp.asarray(order)
+
+    def rows(self, step: int):
+        return self.order[step * self.batch_size:(step + 1) * self.batch_size]
+
+    def _gather_x(self, idx, out) -> None:
+        self.xp.take(self.x, idx, axis=0, out=out)
+
+    def get(self, step: int):
+        idx = self.rows(step)
+        m = len(idx)
+        xb, yb = self.xbuf[:m], self.ybuf[:m]
+        self._gather_x(idx, xb)
+        self.xp.take(self.y, idx, axis=0, out=yb)
+        lb = None
+        if self.labels is not None:
+            lb = self.lbuf[:m]
+            self.xp.take(self.labels, idx, axis=0, out=lb)
+        return xb, yb, lb
+
+    def close(self) -> None:
+        pass
+
+
+class FileBatches(ArrayBatches):
+    """x lives in a memory-mapped file: rows are read with plain file reads (pread), so a data
+    set larger than RAM trains with bounded memory and identical results."""
+
+    def __init__(self, x, y, labels, batch_size: int, reader: FileRows):
+        self.reader = reader
+        super().__init__(x, y, labels, batch_size, np)
+
+    def _resident(self, x):
+        return x
+
+    def _gather_x(self, idx, out) -> None:
+        self.reader.gather(idx, out)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def batch_source(x, y, labels, batch_size: int, xp=np) -> ArrayBatches:
+    """The source for this data on this device: a file reader for memory-mapped x on the CPU,
+    else arrays (moved once to the device when ``xp`` is CuPy)."""
+    reader = FileRows.of(x) if xp is np and mapped_file(x) is not None else None
+    if reader is not None:
+        return FileBatches(x, y, labels, batch_size, reader)
+    return ArrayBatches(x, y, labels, batch_size, xp)

@@ -1,0 +1,86 @@
+"""The epoch/step loop: one step, one state, any batch source.
+
+    for epoch in range(state.epoch, epochs):
+        sums = begin_epoch(state)                 # the restored order and sums, or a new permutation
+        for step in range(state.step, batches.steps):
+            result = train_step(model, plan, *batches.get(step), sums)
+            callbacks.on_batch_end(step, result.logs)
+            state.step = step + 1
+            saver.after_step(...)                 # step checkpoints; Ctrl-C saves and stops
+        callbacks.on_epoch_end(epoch, logs)       # loss, metrics, val_*, lr, time
+        state.next_epoch(); saver.after_epoch(...)
+
+It knows nothing of files or terminals (the saver and the callbacks do) and never imports model.py:
+it drives any object with the model interface (layers, forward/backward, optimizer, loss, rng).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import step as step_mod
+from .checkpoint import CheckpointSaver
+from .interrupt import StopOnInterrupt
+from .state import EpochSums, FitState
+
+
+@dataclass
+class Loop:
+    model: object
+    plan: step_mod.StepPlan
+    batches: object                    # a batch source (training/batches.py)
+    callbacks: object                  # a CallbackList
+    saver: CheckpointSaver
+    validate: Callable[[], dict] | None = None   # the validation logs (val_*) at each epoch's end
+    shuffle: bool = True
+
+    def run(self, state: FitState, epochs: int) -> None:
+        with StopOnInterrupt() as interrupt:
+            while state.epoch < epochs and not self.model.stop_training:
+                if self._epoch(state, interrupt):
+                    break
+
+    def _begin_epoch(self, state: FitState) -> EpochSums:
+        if state.order is None:  # a new epoch (else: resuming inside one, order and sums restored)
+            n = self.batches.n
+            state.order = self.model.rng.permutation(n) if self.shuffle else np.arange(n)
+        self.batches.begin_epoch(state.order)
+        names = [m.name for m in self.plan.metrics] if self.batches.labels is not None else []
+        return EpochSums(self.model.xp, names, state.loss_sum, state.metric_sums, state.seen)
+
+    def _epoch(self, state: FitState, interrupt: StopOnInterrupt) -> bool:
+        """One epoch from ``state.step``; True when training must halt (a non-finite loss)."""
+        model, cbs = self.model, self.callbacks
+        cbs.on_epoch_begin(state.epoch, {})
+        t0 = time.perf_counter()
+        sums = self._begin_epoch(state)
+        for step in range(state.step, self.batches.steps):
+            result = step_mod.train_step(model, self.plan, *self.batches.get(step), sums)
+            cbs.on_batch_end(step, result.logs)
+            state.step = step + 1
+            if result.halted and model.nonfinite_report is not None:  # not recovered by a callback
+                break
+            if state.step < self.batches.steps:
+                self.saver.after_step(state, sums, interrupt.requested)
+            if model.stop_training:
+                break
+        cbs.on_epoch_end(state.epoch, self._epoch_logs(state, sums, t0))
+        if model.nonfinite_report is not None and self.plan.halt_on_nonfinite:
+            return True
+        state.next_epoch()
+        self.saver.after_epoch(state, interrupt.requested)
+        return False
+
+    def _epoch_logs(self, state: FitState, sums: EpochSums, t0: float) -> dict[str, float]:
+        logs = sums.epoch_logs()
+        if not self.plan.sync and not sums.finite() and self.model.nonfinite_report is None:
+            self.model.nonfinite_report = (f"epoch {state.epoch + 1}: the loss became non-finite (on a device it "
+                                           "is checked once per epoch; use TerminateOnNaN to check every step)")
+        if self.validate is not None:
+            logs.update({f"val_{k}": v for k, v in self.validate().items()})
+        logs["lr"] = self.model.optimizer.lr
+        logs["time"] = time.perf_counter() - t0
+        return logs

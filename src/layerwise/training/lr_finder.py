@@ -1,0 +1,106 @@
+"""The learning-rate finder: the notes' way of choosing η by its threshold, automated.
+
+    result = model.find_lr(x, y)        # or `layerwise lr-find`
+    result.threshold, result.suggestion, result.plot("lr.png")
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..core import state as model_state
+from ..errors import ConfigError
+from ..optim.schedules import Constant
+from .step import plan_for, train_step
+
+
+@dataclass
+class LRFinderResult:
+    lrs: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)     # smoothed
+    threshold: float = float("nan")   # where the loss stops falling and starts to grow
+    suggestion: float = float("nan")  # about half the threshold (the notes' rule)
+    steepest: float = float("nan")    # where the loss falls fastest
+
+    def plot(self, path) -> Path:
+        from ..formats.figures import pyplot as _plt, save_figure as _save
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        ax.plot(self.lrs, self.losses)
+        ax.set_xscale("log")
+        for lr, label, color in ((self.threshold, "threshold", "red"), (self.suggestion, "suggested", "green"),
+                                 (self.steepest, "steepest", "orange")):
+            if math.isfinite(lr):
+                ax.axvline(lr, color=color, ls="--", label=f"{label} {lr:.3g}")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss (smoothed)")
+        ax.set_title("Learning-rate finder")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        return _save(fig, Path(path))
+
+
+def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: int = 100,
+            batch_size: int = 32, smoothing: float = 0.9, diverge: float = 4.0) -> LRFinderResult:
+    """Sweep the learning rate upward (geometrically, one mini-batch per rate) and watch the loss.
+
+    The threshold is the rate at which the smoothed loss is lowest — beyond it the loss stops
+    falling and starts to oscillate or grow; the suggestion is half of it (the notes' rule); the
+    steepest point is where the loss falls fastest per factor of rate. The sweep stops early once
+    the loss exceeds ``diverge`` × its best. The model's weights, optimizer state and generator
+    are restored afterwards, so the sweep leaves no trace.
+    """
+    if not (0 < start_lr < end_lr) or steps < 5:
+        raise ConfigError(f"need 0 < start_lr < end_lr and steps >= 5, got {start_lr}, {end_lr}, {steps}")
+    model._require_compiled()
+    x, yt, _ = model._prepare(x, y)
+    opt = model.optimizer
+    model.collect_params()
+    if model.ema is not None:
+        model.ema.start(model.flat_params)
+    saved = (model_state.snapshot(model), opt.state_dict(), opt.learning_rate, model.rng.bit_generator.state,
+             None if model.ema is None else model.ema.num_updates)
+    plan = plan_for(model, sync=True)
+    result = LRFinderResult()
+    avg, best = 0.0, math.inf
+    n = len(x)
+    order = model.rng.permutation(n)
+    try:
+        for i in range(steps):
+            lr = start_lr * (end_lr / start_lr) ** (i / (steps - 1))
+            opt.learning_rate, opt.lr_multiplier = Constant(lr), 1.0
+            idx = order[(i * batch_size) % n:(i * batch_size) % n + batch_size]
+            if len(idx) < batch_size:
+                order = model.rng.permutation(n)
+                idx = order[:batch_size]
+            loss = train_step(model, plan, model.xp.asarray(x[idx]), model.xp.asarray(yt[idx])).logs["loss"]
+            if not math.isfinite(loss):
+                break
+            avg = smoothing * avg + (1 - smoothing) * loss
+            smoothed = avg / (1 - smoothing ** (i + 1))
+            result.lrs.append(lr)
+            result.losses.append(smoothed)
+            best = min(best, smoothed)
+            if smoothed > diverge * best:
+                break
+    finally:
+        arrays, opt_state, lr0, rng_state, ema_updates = saved
+        model_state.restore(model, arrays)
+        if model.ema is not None:
+            model.ema.num_updates = ema_updates
+        opt.learning_rate = lr0
+        opt.load_state_dict(opt_state)
+        model.rng.bit_generator.state = rng_state
+        model.nonfinite_report = None
+    if len(result.losses) >= 3:
+        losses = np.array(result.losses)
+        lrs = np.array(result.lrs)
+        result.threshold = float(lrs[int(np.argmin(losses))])
+        result.suggestion = result.threshold / 2
+        slope = np.gradient(losses, np.log(lrs))
+        upto = int(np.argmin(losses)) + 1
+        result.steepest = float(lrs[int(np.argmin(slope[:upto]))])
+    return result

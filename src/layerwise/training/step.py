@@ -1,0 +1,123 @@
+"""The one training step, for every backend.
+
+    forward (training mode; each layer caches what backward needs)
+    → loss L = loss(a, y) + Σ penalties           (a 0-d array where the data lives)
+    → backward: δ at the output (fused with its activation where the loss allows), down the stack
+    → optimizer: clip → decay → update rule       (in place, one flat buffer)
+    → constraints (max-norm) → weight averages (EMA)
+    → running sums of the loss and metrics
+
+The GPU differs only in where arrays live and when the sums are read back (``plan.sync``), never
+in arithmetic; the "numpy-device" backend runs the device bookkeeping on NumPy for CI.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core import backend
+from ..core.metrics import Metric, get as get_metric
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """Per-fit settings, computed once from the model (and the callbacks) by :func:`plan_for`."""
+
+    fused: bool = False               # the loss gives δ = ∂L/∂z of the output activation directly
+    regularized: bool = False         # some layer adds a penalty to the loss
+    constrained: bool = False         # some layer has a weight constraint (max-norm)
+    halt_on_nonfinite: bool = False   # check each step's loss; a non-finite step is not applied
+    sync: bool = True                 # read the loss back every step (host) or only per epoch (device)
+    metrics: tuple[Metric, ...] = field(default=())
+
+
+def output_activation(model) -> str | None:
+    activation = getattr(model.layers[-1], "activation", None) if model.layers else None
+    return getattr(activation, "name", None)
+
+
+def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
+    """The step's settings for this model: fused loss/activation, penalties, constraints, metrics;
+    ``halt_on_nonfinite`` when a callback asks for per-step checks (TerminateOnNaN, RollbackOnNaN);
+    ``sync`` (default: on the host only) reads each step's loss back."""
+    fused_with = model.loss.fused_activation if model.loss is not None else None
+    layers = model.layers
+    return StepPlan(
+        fused=fused_with is not None and fused_with == output_activation(model),
+        regularized=any(layer.regularization_terms() for layer in layers),
+        constrained=any(getattr(l, "kernel_constraint", None) is not None or
+                        getattr(l, "bias_constraint", None) is not None for l in layers),
+        halt_on_nonfinite=any(getattr(cb, "halts_on_nonfinite", False) for cb in callbacks),
+        sync=not backend.is_device(model.backend_name) if sync is None else sync,
+        metrics=tuple(get_metric(m) for m in model.metrics),
+    )
+
+
+@dataclass
+class StepResult:
+    logs: dict          # for on_batch_end: {"size": m} (+ "loss" when read back)
+    halted: bool = False  # the loss was non-finite and the update was not applied
+
+
+def penalty(model):
+    """Σ of every layer's penalty terms, in float64, on the model's device (0.0 when none)."""
+    total = 0.0
+    for layer in model.layers:
+        for term in layer.regularization_terms():
+            total = total + model.xp.asarray(term, dtype=np.float64)
+    return total
+
+
+def locate_nonfinite(model, loss) -> str:
+    """Where the first NaN/inf is: a parameter, a layer's output, or the loss itself."""
+    step = model.optimizer.iterations
+    xp = model.xp
+    for layer in model.layers:
+        for key, arr in layer.params.items():
+            if not bool(xp.isfinite(arr).all()):
+                return f"step {step}: layer {layer.name!r} parameter {key!r} holds NaN/inf"
+        cached = getattr(layer, "_a", None)
+        if cached is not None and not bool(xp.isfinite(cached).all()):
+            return f"step {step}: layer {layer.name!r} output (activations) holds NaN/inf"
+    return f"step {step}: the loss is {loss} although every layer's output is finite"
+
+
+def backward_and_update(model, plan: StepPlan, out, y) -> None:
+    """The step after the forward pass: δ at the output, backward, optimizer, constraints, EMA."""
+    if plan.fused:
+        model.backward(model.loss.grad_z(out, y), fused=True)
+    else:
+        model.backward(model.loss.grad(out, y))
+    model.optimizer.update(model.flat_params, model.flat_grads, model.tensor_grads)
+    if plan.constrained:
+        for layer in model.layers:
+            layer.apply_constraints()
+    if model.ema is not None:
+        model.ema.update(model.flat_params)
+
+
+def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResult:
+    """One step on one batch (arrays already on the model's device). ``labels`` (integer classes,
+    or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics."""
+    m = int(x.shape[0])
+    out = model.forward(x, training=True)
+    loss = model.xp.asarray(model.loss.value_array(out, y), dtype=np.float64)
+    if plan.regularized:
+        loss = loss + penalty(model)
+    logs: dict = {"size": m}
+    if plan.sync or plan.halt_on_nonfinite:
+        value = float(loss)
+        if plan.sync:
+            logs["loss"] = value
+        if not math.isfinite(value):
+            model.nonfinite_report = locate_nonfinite(model, value)
+            if plan.halt_on_nonfinite:
+                logs["loss"] = value
+                return StepResult(logs, halted=True)  # the weights stay as they were before this step
+    backward_and_update(model, plan, out, y)
+    if sums is not None:
+        scores = {mt.name: mt.batch_sum(out, labels) for mt in plan.metrics} if labels is not None else {}
+        sums.add(loss, scores, m)
+    return StepResult(logs)
