@@ -20,6 +20,7 @@ from .training.callbacks import (CSVLogger, EarlyStopping, History, LearningRate
                                  ModelCheckpoint, ProgressBar, ReduceLROnPlateau, RollbackOnNaN, TerminateOnNaN)
 from .data import datasets  # noqa: E402
 from .inspect.diagnostics import Diagnostics  # noqa: E402
+from .registry import register  # noqa: E402
 from .errors import (BackendError, ConfigError, DataError, FileWriteError, LayerwiseError,  # noqa: E402
                      ModelFileError, TrainingError)
 from .inspect.gradcheck import gradcheck  # noqa: E402
@@ -53,5 +54,5 @@ __all__ = [
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",
     "Diagnostics", "gradcheck", "load", "set_backend", "get_backend", "set_floatx",
     "LayerwiseError", "DataError", "ConfigError", "BackendError", "ModelFileError", "TrainingError",
-    "FileWriteError",
+    "FileWriteError", "register",
 ]

@@ -76,13 +76,20 @@ def lookup(kind: str, name: str):
 
 
 def _accepted(factory) -> tuple[set[str], bool]:
-    """Keyword names a factory accepts, and whether it takes **kwargs."""
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return set(), True
-    names_ = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    return names_, any(p.kind is p.VAR_KEYWORD for p in params)
+    """Keyword names a factory accepts, and whether it takes any (an open **kwargs). A class whose
+    ``__init__`` passes **kwargs on to its base is followed up the base classes."""
+    chain = [c.__init__ for c in factory.__mro__ if "__init__" in vars(c)] if isinstance(factory, type) \
+        else [factory]
+    accepted: set[str] = set()
+    for fn in chain:
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return accepted, True
+        accepted |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            return accepted - {"self"}, False
+    return accepted - {"self"}, not isinstance(factory, type) or chain[-1] is not object.__init__
 
 
 def create(kind: str, name: str, kwargs: dict[str, Any]):
@@ -91,7 +98,8 @@ def create(kind: str, name: str, kwargs: dict[str, Any]):
     accepted, open_ = _accepted(factory)
     bad = sorted(set(kwargs) - accepted)
     if bad and not open_:
-        raise ConfigError(f"{_LABEL.get(kind, kind)} {name!r}: unknown key{'s' if len(bad) > 1 else ''} "
+        raise ConfigError(f"bad arguments for {_LABEL.get(kind, kind)} {name!r}: "
+                          f"unknown key{'s' if len(bad) > 1 else ''} "
                           f"{', '.join(map(repr, bad))}; valid keys: {', '.join(sorted(accepted)) or '(none)'}")
     try:
         return factory(**kwargs)

@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model")
     e.add_argument("--dataset", help="default: the data set the model was trained on")
     e.add_argument("--split", choices=["test", "train"], default="test")
+    e.add_argument("--json", action="store_true", help="print the metrics as one JSON object (full precision)")
 
     p = sub.add_parser("predict", help="labels and class probabilities for an array file or images")
     p.add_argument("model")
@@ -228,6 +229,9 @@ def cmd_evaluate(args) -> int:
         model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
     x, y = (ds.x_test, ds.y_test) if args.split == "test" else (ds.x_train, ds.y_train)
     result = model.evaluate(x, y)
+    if args.json:
+        print(json.dumps({**result, "samples": len(x), "split": args.split, "dataset": ds.name}))
+        return 0
     print("  ".join(f"{k} {v:.4f}" for k, v in result.items()) + f"  ({len(x)} {args.split} samples of {ds.name})")
     return 0
 

@@ -329,11 +329,14 @@ class BatchNorm(Layer):
                dx = (1/n)/√(σ²+ε) · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂));  dγ = Σ dy·x̂;  dβ = Σ dy.
     Defaults follow Keras and the notes (momentum 0.99); ``center``/``scale`` switch β/γ.
     A frozen BatchNorm (``trainable=False``) always uses its moving statistics (Keras's rule).
+    ``beta_regularizer``/``gamma_regularizer`` add penalties R(β), R(γ) as Dense's do (Keras's names).
     """
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, **kwargs):
+                 scale: bool = True, beta_regularizer=None, gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         if not 0.0 <= float(momentum) < 1.0:
             raise ConfigError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
         if not float(epsilon) > 0:
@@ -390,8 +393,12 @@ class BatchNorm(Layer):
         dy2 = dy.reshape(-1, shape[-1])
         if self.center:
             dy2.sum(axis=0, out=self.grads["beta"])
+            if self.beta_regularizer is not None:
+                self.beta_regularizer.add_gradient(self.params["beta"], self.grads["beta"])
         if self.scale:
             (dy2 * xhat).sum(axis=0, out=self.grads["gamma"])
+            if self.gamma_regularizer is not None:
+                self.gamma_regularizer.add_gradient(self.params["gamma"], self.grads["gamma"])
             dxhat = dy2 * self.params["gamma"]
         else:
             dxhat = dy2
@@ -406,9 +413,20 @@ class BatchNorm(Layer):
         dx *= inv_std / n
         return dx.reshape(shape)
 
+    def regularization_terms(self) -> list:
+        terms = []
+        if self.center and self.beta_regularizer is not None:
+            terms.append(self.beta_regularizer.penalty_array(self.params["beta"]))
+        if self.scale and self.gamma_regularizer is not None:
+            terms.append(self.gamma_regularizer.penalty_array(self.params["gamma"]))
+        return terms
+
     def get_config(self):
         cfg = super().get_config()
         cfg.update(momentum=self.momentum, epsilon=self.epsilon, center=self.center, scale=self.scale)
+        for key in ("beta_regularizer", "gamma_regularizer"):
+            if getattr(self, key) is not None:
+                cfg[key] = getattr(self, key).get_config()
         return cfg
 
 

@@ -6,6 +6,8 @@ epoch's value is (Σ over batches) / samples with one read-back per epoch on a G
 with ``layerwise.register("metric", MyMetric)``."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .. import registry
@@ -96,5 +98,10 @@ registry.register("metric", lambda: TopKAccuracy(5), name="top_5_accuracy")
 
 
 def get(identifier) -> Metric:
-    """A metric by name ("accuracy", "top_5_accuracy"), config dict, or Metric object."""
+    """A metric by name ("accuracy", "top_5_accuracy", any "top_<k>_accuracy"), config dict, or
+    Metric object."""
+    if isinstance(identifier, str):
+        match = re.fullmatch(r"top_(\d+)_accuracy", identifier.lower())
+        if match:
+            return TopKAccuracy(int(match.group(1)))
     return registry.resolve("metric", identifier, Metric)
