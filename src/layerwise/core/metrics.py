@@ -55,9 +55,8 @@ class Metric:
 
 def labels_of(y_pred):
     """Predicted labels on the array's own device: argmax, or a single output thresholded at 0.5."""
-    xp = array_module_of(y_pred)
     if y_pred.ndim == 2 and y_pred.shape[1] > 1:
-        return xp.argmax(y_pred, axis=1)
+        return y_pred.argmax(axis=1)
     return (y_pred.reshape(-1) > 0.5).astype(np.int64)
 
 

@@ -44,18 +44,18 @@ class ArrayBatches:
         return self.order[step * self.batch_size:(step + 1) * self.batch_size]
 
     def _gather_x(self, idx, out) -> None:
-        self.xp.take(self.x, idx, axis=0, out=out)
+        self.x.take(idx, axis=0, out=out)  # the method: no dispatch wrapper on the per-step path
 
     def get(self, step: int):
         idx = self.rows(step)
         m = len(idx)
         xb, yb = self.xbuf[:m], self.ybuf[:m]
         self._gather_x(idx, xb)
-        self.xp.take(self.y, idx, axis=0, out=yb)
+        self.y.take(idx, axis=0, out=yb)
         lb = None
         if self.labels is not None:
             lb = self.lbuf[:m]
-            self.xp.take(self.labels, idx, axis=0, out=lb)
+            self.labels.take(idx, axis=0, out=lb)
         return xb, yb, lb
 
     def close(self) -> None:

@@ -59,19 +59,25 @@ class FitState:
 
 
 class EpochSums:
-    """Σ loss·m and Σ metric scores over an epoch's batches, as 0-d arrays of the model's array
-    module (float64), so the device never waits for the host; ``seen`` counts samples on the host."""
+    """Σ loss·m and Σ metric scores over an epoch's batches, in float64, and the samples ``seen``.
 
-    def __init__(self, xp, metric_names, loss_sum: float = 0.0, metric_sums: dict | None = None, seen: int = 0):
-        self.xp = xp
-        self.loss = xp.asarray(loss_sum, dtype=np.float64)
-        self.metrics = {k: xp.asarray((metric_sums or {}).get(k, 0.0), dtype=np.float64) for k in metric_names}
+    On a device (``on_host=False``) the sums are 0-d arrays of the model's array module, so the
+    device never waits for the host; on the host, where each step's loss is read anyway, they are
+    Python floats (the same float64 arithmetic, without a small array operation per step)."""
+
+    def __init__(self, xp, metric_names, loss_sum: float = 0.0, metric_sums: dict | None = None, seen: int = 0,
+                 on_host: bool = True):
+        start = (lambda v: float(v)) if on_host else (lambda v: xp.asarray(v, dtype=np.float64))
+        self.loss = start(loss_sum)
+        self.metrics = {k: start((metric_sums or {}).get(k, 0.0)) for k in metric_names}
         self.seen = seen
+        self.on_host = on_host
 
     def add(self, loss, batch_metrics: dict, m: int) -> None:
+        """``loss``: the batch's mean loss (a float on the host, a 0-d array on a device)."""
         self.loss += loss * m
         for k, v in batch_metrics.items():
-            self.metrics[k] += v
+            self.metrics[k] += float(v) if self.on_host else v
         self.seen += m
 
     def read(self) -> tuple[float, dict[str, float]]:

@@ -103,10 +103,11 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResul
     or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics."""
     m = int(x.shape[0])
     out = model.forward(x, training=True)
-    loss = model.xp.asarray(model.loss.value_array(out, y), dtype=np.float64)
+    loss = model.loss.value_array(out, y)
     if plan.regularized:
-        loss = loss + penalty(model)
+        loss = loss + penalty(model)  # float64
     logs: dict = {"size": m}
+    value = None
     if plan.sync or plan.halt_on_nonfinite:
         value = float(loss)
         if plan.sync:
@@ -119,5 +120,5 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResul
     backward_and_update(model, plan, out, y)
     if sums is not None:
         scores = {mt.name: mt.batch_sum(out, labels) for mt in plan.metrics} if labels is not None else {}
-        sums.add(loss, scores, m)
+        sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), scores, m)
     return StepResult(logs)
