@@ -1,61 +1,97 @@
-"""The book's API (Nielsen, *Neural Networks and Deep Learning*, network2.py) on the
-vectorised layerwise engine.
+"""The book's API (Nielsen, *Neural Networks and Deep Learning*, network2.py) on the layerwise engine.
 
-    from layerwise.compat.nielsen import Network, CrossEntropyCost
-    net = Network([784, 30, 10], cost=CrossEntropyCost)
+    import layerwise.compat.nielsen as network2
+    net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
+    net.large_weight_initializer()
     evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = net.SGD(
         training_data, 30, 10, 0.5, lmbda=5.0, evaluation_data=validation_data,
         monitor_evaluation_accuracy=True)
 
-Data is in the book's format: ``training_data`` a list of ``(x, y)`` with x a (784, 1)
-column and y a one-hot (10, 1) column; ``evaluation_data`` a list of ``(x, label)``.
-Weights and biases are exposed in the book's layout (``weights[i]`` is (n_out, n_in),
-``biases[i]`` is (n_out, 1)) as views of the engine's Dense kernels.
+Every public name of network2.py is here with the book's behaviour: ``Network(sizes, cost)`` (the
+cost as a class or an instance), ``default_weight_initializer``, ``large_weight_initializer``,
+``feedforward``, ``SGD`` (the same printed lines, the same four lists, ``early_stopping_n``),
+``update_mini_batch``, ``backprop``, ``accuracy``, ``total_cost``, ``save``, ``load``,
+``vectorized_result``, ``sigmoid``, ``sigmoid_prime``, ``QuadraticCost``, ``CrossEntropyCost``.
 
-The update is the book's:  w ← (1 − ηλ/n)·w − (η/m)·Σ_x ∇C_x,  b ← b − (η/m)·Σ_x ∇_b C_x,
-obtained from the engine's mean-over-batch loss plus ``L2(λ/2n)`` on every kernel.
-Accuracies are counts (as in the book), costs include the (λ/2n)·Σw² term.
+Data is in the book's format: ``training_data`` a list of ``(x, y)`` with x an (n_in, 1) column and
+y an (n_out, 1) column, trained on as given (soft targets too); ``evaluation_data`` a list of
+``(x, label)``. ``weights[i]`` is (n_out, n_in) and ``biases[i]`` is (n_out, 1), as in the book:
+both are lists whose arrays *are* the engine's parameters (views), so in-place edits are seen by
+the engine, and assigning (``net.weights = [...]`` or ``net.weights[0] = w``) copies into them.
+
+Like the book, computation is in float64 (``dtype="float32"`` on request) and, with no ``seed``,
+initialisation draws from NumPy's global generator (``np.random.randn``: biases, then weights) and
+the mini-batch order from ``random.shuffle`` — so ``np.random.seed``/``random.seed`` make runs
+reproducible exactly as the book's do. With ``seed=...`` both come from one private generator.
+
+One SGD step is the engine's (``training.step.train_step``) on the whole mini-batch at once:
+w ← (1 − ηλ/n)·w − (η/m)·Σ_x ∇C_x,  b ← b − (η/m)·Σ_x ∇_b C_x,
+the engine's mean-over-batch loss plus ``L2(λ/2n)`` on every kernel. Accuracies are counts and
+costs include the (λ/2n)·Σ‖w‖² term, as in the book.
 """
 from __future__ import annotations
 
 import json
-import math
+import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..core import losses
-from ..training.callbacks import Callback
-from ..errors import ConfigError, DataError, ModelFileError
+from ..core.activations import Sigmoid
 from ..core.layers import Dense
+from ..core.regularizers import L2
+from ..errors import ConfigError, DataError, ModelFileError
 from ..model import Sequential
 from ..optim.optimizers import SGD
-from ..core.regularizers import L2
+from ..training.batches import ArrayBatches
+from ..training.step import plan_for, train_step
+
+
 def sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    """σ(z) = 1/(1 + e^{−z}), element-wise (accurate in both tails, no overflow warnings)."""
+    return Sigmoid().value(np.asarray(z, dtype=np.float64))
 
 
 def sigmoid_prime(z):
+    """σ'(z) = σ(z)(1 − σ(z))."""
     s = sigmoid(z)
     return s * (1 - s)
+
+
+def vectorized_result(j, n: int = 10) -> np.ndarray:
+    """An (n, 1) column with 1.0 in position j (the book's one-hot target; n = 10 digits)."""
+    e = np.zeros((n, 1))
+    e[int(j)] = 1.0
+    return e
 
 
 class QuadraticCost:
     """C = ½‖a − y‖² per input; δ = (a − y) ⊙ σ'(z)."""
 
-    engine_loss = losses.QuadraticCost
+    @staticmethod
+    def engine_loss():
+        return losses.QuadraticCost()
 
     @staticmethod
     def fn(a, y):
-        return 0.5 * float(np.linalg.norm(a - y) ** 2)
+        return 0.5 * np.linalg.norm(a - y) ** 2
 
     @staticmethod
     def delta(z, a, y):
         return (a - y) * sigmoid_prime(z)
 
+    @staticmethod
+    def per_input(a, y):
+        """fn for every input at once: a, y (n, n_out) → (n,)."""
+        d = a - y
+        return 0.5 * (d * d).sum(axis=1)
+
 
 class CrossEntropyCost:
-    """C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)] per input; δ = a − y."""
+    """C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)] per input, with the book's ``nan_to_num``
+    (0·ln 0 counts 0; a saturated wrong output counts 1.8e308); δ = a − y."""
 
     @staticmethod
     def engine_loss():
@@ -64,21 +100,35 @@ class CrossEntropyCost:
     @staticmethod
     def fn(a, y):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
+            return np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)))
 
     @staticmethod
     def delta(z, a, y):
         return a - y
 
+    @staticmethod
+    def per_input(a, y):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)).sum(axis=1)
+
 
 COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
 
 
+def _cost_class(cost) -> type:
+    """The cost's class, given as the book does (a class) or as an instance."""
+    cls = cost if isinstance(cost, type) else type(cost)
+    if not (issubclass(cls, QuadraticCost) or issubclass(cls, CrossEntropyCost)):
+        raise ConfigError(f"cost must be QuadraticCost or CrossEntropyCost (class or instance), got {cost!r}")
+    return cls
+
+
+# -- the book's data format -> arrays -------------------------------------------------------------
 def _as_pairs(data, name: str) -> list:
     if data is None:
         return []
     try:
-        pairs = list(data)
+        pairs = data if isinstance(data, list) else list(data)
     except TypeError:
         raise DataError(f"{name} must be a list of (x, y) pairs") from None
     if not pairs:
@@ -88,81 +138,85 @@ def _as_pairs(data, name: str) -> list:
     return pairs
 
 
-def _stack(pairs, n_in: int, n_out: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(x column, y) pairs → X (n, n_in) and integer labels (n,)."""
+def _inputs(pairs, n_in: int, dtype, name: str) -> np.ndarray:
+    """The x columns as rows of one (n, n_in) array (one np.stack, no per-pair Python work)."""
     try:
-        xs = np.stack([np.asarray(x, dtype=np.float64).reshape(-1) for x, _ in pairs])
+        xs = np.stack([p[0] for p in pairs])
     except ValueError as exc:
         raise DataError(f"{name}: inputs have different sizes ({exc})") from None
+    xs = xs.reshape(len(pairs), -1)
     if xs.shape[1] != n_in:
         raise DataError(f"{name}: inputs have {xs.shape[1]} values but the network's first layer has {n_in}")
-    ys = [np.asarray(y) for _, y in pairs]
-    if ys[0].size > 1:  # one-hot columns (the book's training_data)
-        y_arr = np.stack([y.reshape(-1) for y in ys])
-        if y_arr.shape[1] != n_out:
-            raise DataError(f"{name}: targets have {y_arr.shape[1]} values but the network has {n_out} outputs")
-        labels = y_arr.argmax(axis=1)
-    else:  # integer labels (the book's validation_data / test_data)
-        labels = np.array([int(y) for y in ys])
+    if xs.dtype.kind not in "fiub":
+        raise DataError(f"{name}: inputs have dtype {xs.dtype}; expected numbers")
+    return np.ascontiguousarray(xs, dtype=dtype)
+
+
+def _targets(pairs, n_out: int, dtype, name: str) -> np.ndarray:
+    """The y of each pair as rows (n, n_out): columns as given (soft targets too), integer labels
+    turned into the book's one-hot columns."""
+    first = np.asarray(pairs[0][1])
+    if first.size == 1 and n_out > 1:  # integer labels (the book's validation_data / test_data)
+        try:
+            labels = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+        except (TypeError, ValueError):
+            raise DataError(f"{name}: targets must all be labels or all be columns") from None
         if labels.min() < 0 or labels.max() >= n_out:
-            raise DataError(f"{name}: label {int(labels.max())} is outside 0..{n_out - 1}")
-    return xs, labels
+            raise DataError(f"{name}: label {int(labels.max() if labels.max() >= n_out else labels.min())} "
+                            f"is outside 0..{n_out - 1}")
+        ys = np.zeros((len(pairs), n_out), dtype=dtype)
+        ys[np.arange(len(pairs)), labels] = 1.0
+        return ys
+    try:
+        ys = np.stack([p[1] for p in pairs]).reshape(len(pairs), -1)
+    except ValueError as exc:
+        raise DataError(f"{name}: targets have different sizes ({exc})") from None
+    if ys.shape[1] != n_out:
+        raise DataError(f"{name}: targets have {ys.shape[1]} values but the network has {n_out} outputs")
+    ys = np.ascontiguousarray(ys, dtype=dtype)
+    if not np.isfinite(ys).all():
+        raise DataError(f"{name}: targets hold NaN or inf")
+    return ys
 
 
-class _Monitor(Callback):
-    def __init__(self, net, train, evaluation, flags, lmbda, early_stopping_n):
-        super().__init__()
-        self.net, self.train, self.evaluation = net, train, evaluation
-        self.flags, self.lmbda, self.early_stopping_n = flags, lmbda, early_stopping_n
-        self.lists = {"evaluation_cost": [], "evaluation_accuracy": [], "training_cost": [],
-                      "training_accuracy": []}
-        self.best, self.since_best = -1, 0
+def _labels(pairs, ys: np.ndarray, convert: bool) -> np.ndarray:
+    """What ``accuracy`` compares argmax(a) with: argmax of y columns, or the integer labels."""
+    first = np.asarray(pairs[0][1])
+    if convert or first.size > 1:
+        return ys.argmax(axis=1)
+    return np.fromiter((int(np.asarray(p[1]).reshape(-1)[0]) for p in pairs), dtype=np.int64, count=len(pairs))
 
-    def on_epoch_end(self, epoch, logs=None):
-        net = self.net
-        print(f"Epoch {epoch} training complete")
-        x, labels = self.train
-        if self.flags["monitor_training_cost"]:
-            cost = net._cost(x, labels, self.lmbda)
-            self.lists["training_cost"].append(cost)
-            print(f"Cost on training data: {cost}")
-        if self.flags["monitor_training_accuracy"]:
-            acc = net._correct(x, labels)
-            self.lists["training_accuracy"].append(acc)
-            print(f"Accuracy on training data: {acc} / {len(x)}")
-        if self.evaluation is not None:
-            ex, el = self.evaluation
-            if self.flags["monitor_evaluation_cost"]:
-                cost = net._cost(ex, el, self.lmbda, n_reg=len(ex))
-                self.lists["evaluation_cost"].append(cost)
-                print(f"Cost on evaluation data: {cost}")
-            if self.flags["monitor_evaluation_accuracy"] or self.early_stopping_n:
-                acc = net._correct(ex, el)
-                if self.flags["monitor_evaluation_accuracy"]:
-                    self.lists["evaluation_accuracy"].append(acc)
-                    print(f"Accuracy on evaluation data: {acc} / {len(ex)}")
-                if self.early_stopping_n:
-                    if acc > self.best:
-                        self.best, self.since_best = acc, 0
-                    else:
-                        self.since_best += 1
-                        if self.since_best >= self.early_stopping_n:
-                            print(f"Early stopping: no improvement in {self.early_stopping_n} epochs")
-                            self.model.stop_training = True
+
+class _BookList(list):
+    """The book's weights or biases: a list of views of the engine's parameters; assigning an
+    element copies into the parameter (shape checked)."""
+
+    def __init__(self, views, what: str):
+        super().__init__(views)
+        self._what = what
+
+    def __setitem__(self, i, value):
+        if isinstance(i, slice):
+            raise TypeError(f"assign {self._what} one array at a time, or the whole list")
+        target = list.__getitem__(self, i)
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ConfigError(f"{self._what}[{i}] must have shape {target.shape}, got {value.shape}")
+        target[...] = value
 
 
 class Network:
-    """A fully connected sigmoid network with the book's interface."""
+    """A fully connected sigmoid network with the book's interface, trained by the engine."""
 
-    def __init__(self, sizes, cost=CrossEntropyCost, seed: int | None = None, dtype="float32"):
+    def __init__(self, sizes, cost=CrossEntropyCost, seed: int | None = None, dtype="float64"):
         if (not isinstance(sizes, (list, tuple)) or len(sizes) < 2
-                or not all(isinstance(s, (int, np.integer)) and s > 0 for s in sizes)):
+                or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes)):
             raise ConfigError(f"sizes must be a list of at least two positive integers, got {sizes!r}")
-        if cost not in COSTS.values():
-            raise ConfigError(f"cost must be QuadraticCost or CrossEntropyCost, got {cost!r}")
+        self._cost_cls = _cost_class(cost)
         self.num_layers = len(sizes)
         self.sizes = [int(s) for s in sizes]
         self.cost = cost
+        self.seed = seed
         self._model = Sequential([Dense(n, "sigmoid") for n in self.sizes[1:]], input_shape=(self.sizes[0],),
                                  seed=seed, dtype=dtype, name="network")
         self._model.build()
@@ -170,97 +224,231 @@ class Network:
 
     # -- the book's parameter layout, as views of the engine's arrays ------------------------------
     @property
-    def weights(self) -> list[np.ndarray]:
-        return [layer.params["kernel"].T for layer in self._model.layers]
+    def weights(self) -> list:
+        return _BookList([layer.params["kernel"].T for layer in self._model.layers], "weights")
+
+    @weights.setter
+    def weights(self, arrays) -> None:
+        self._assign(arrays, self.weights, "weights")
 
     @property
-    def biases(self) -> list[np.ndarray]:
-        return [layer.params["bias"][:, None] for layer in self._model.layers]
+    def biases(self) -> list:
+        return _BookList([layer.params["bias"][:, None] for layer in self._model.layers], "biases")
+
+    @biases.setter
+    def biases(self, arrays) -> None:
+        self._assign(arrays, self.biases, "biases")
+
+    @staticmethod
+    def _assign(arrays, targets, what: str) -> None:
+        arrays = [np.asarray(a) for a in arrays]
+        if len(arrays) != len(targets):
+            raise ConfigError(f"{what} needs {len(targets)} arrays, got {len(arrays)}")
+        for i, (t, a) in enumerate(zip(targets, arrays)):
+            if a.shape != t.shape:
+                raise ConfigError(f"{what}[{i}] must have shape {t.shape}, got {a.shape}")
+        for t, a in zip(targets, arrays):
+            t[...] = a
 
     @property
     def model(self) -> Sequential:
         """The engine model underneath (for summary, save, predict, ...)."""
         return self._model
 
+    def _normal(self, shape) -> np.ndarray:
+        """N(0, 1) draws: NumPy's global generator (the book's np.random.randn) without a seed."""
+        return np.random.randn(*shape) if self.seed is None else self._model.rng.standard_normal(shape)
+
     def default_weight_initializer(self) -> None:
-        """Weights N(0, 1/n_in) (std 1/√n_in), biases N(0, 1)."""
-        rng = self._model.rng
-        for layer, n_in in zip(self._model.layers, self.sizes[:-1]):
-            layer.params["kernel"][...] = rng.standard_normal(layer.params["kernel"].shape) / math.sqrt(n_in)
-            layer.params["bias"][...] = rng.standard_normal(layer.params["bias"].shape)
+        """Biases N(0, 1); weights N(0, 1/n_in) (std 1/√n_in). Drawn in the book's order."""
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        self.biases = [self._normal((y, 1)) for _, y in pairs]
+        self.weights = [self._normal((y, x)) / np.sqrt(x) for x, y in pairs]
 
     def large_weight_initializer(self) -> None:
-        """Weights and biases N(0, 1) (the book's first, "large" initialisation)."""
-        rng = self._model.rng
-        for layer in self._model.layers:
-            layer.params["kernel"][...] = rng.standard_normal(layer.params["kernel"].shape)
-            layer.params["bias"][...] = rng.standard_normal(layer.params["bias"].shape)
+        """Biases and weights N(0, 1) (the book's first, "large" initialisation)."""
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        self.biases = [self._normal((y, 1)) for _, y in pairs]
+        self.weights = [self._normal((y, x)) for x, y in pairs]
 
     # -- computing ---------------------------------------------------------------------------------
     def feedforward(self, a):
-        """Output for input ``a``: a (n_in, 1) column (returns (n_out, 1)) or a batch (n, n_in)."""
+        """The output for input ``a``: an (n_in, 1) column gives (n_out, 1) and an (n_in, k) matrix
+        of columns gives (n_out, k), as in the book; (k, n_in) rows (k ≠ n_in) give (k, n_out)."""
         a = np.asarray(a, dtype=self._model.dtype)
-        if a.ndim == 2 and a.shape[1] == 1 and a.shape[0] == self.sizes[0]:
-            return self._model.predict(a.reshape(1, -1)).reshape(-1, 1)
+        n_in = self.sizes[0]
+        if a.ndim == 1 and a.shape[0] == n_in:
+            a = a.reshape(-1, 1)
+        if a.ndim == 2 and a.shape[0] == n_in:
+            return self._model.predict(a.T).T
         return self._model.predict(a)
 
-    def _correct(self, x, labels) -> int:
-        return int((self._model.predict(x).argmax(axis=1) == labels).sum())
+    def _outputs(self, x: np.ndarray) -> np.ndarray:
+        return self._model.predict(x, batch_size=4096).astype(np.float64, copy=False)
 
-    def _cost(self, x, labels, lmbda, n_reg=None) -> float:
-        a = self._model.predict(x).astype(np.float64)
-        y = np.eye(self.sizes[-1])[labels]
-        per_input = (0.5 * ((a - y) ** 2).sum() if self.cost is QuadraticCost
-                     else float(np.sum(np.nan_to_num(-y * np.log(np.clip(a, 1e-300, None))
-                                                     - (1 - y) * np.log(np.clip(1 - a, 1e-300, None))))))
-        n = len(x)
-        reg = 0.5 * (lmbda / (n_reg or n)) * sum(float((w.astype(np.float64) ** 2).sum()) for w in self.weights)
-        return per_input / n + reg
+    def _total_cost(self, outputs, ys, lmbda: float) -> float:
+        n = len(ys)
+        cost = float(self._cost_cls.per_input(outputs, ys.astype(np.float64, copy=False)).sum() / n)
+        return cost + 0.5 * (lmbda / n) * sum(float(np.linalg.norm(w) ** 2) for w in self.weights)
+
+    @staticmethod
+    def _correct(outputs, labels) -> int:
+        return int((outputs.argmax(axis=1) == labels).sum())
 
     def accuracy(self, data, convert: bool = False) -> int:
-        """Number of inputs classified correctly (``convert`` is accepted for the book's
-        signature; one-hot and integer targets are both recognised)."""
-        x, labels = _stack(_as_pairs(data, "data"), self.sizes[0], self.sizes[-1], "data")
-        return self._correct(x, labels)
+        """How many inputs the network classifies right (argmax of its output). ``convert=True``:
+        the targets are one-hot columns (training data); else integer labels (columns are
+        recognised either way)."""
+        pairs = _as_pairs(data, "data")
+        x = _inputs(pairs, self.sizes[0], self._model.dtype, "data")
+        ys = _targets(pairs, self.sizes[-1], np.float64, "data")
+        return self._correct(self._outputs(x), _labels(pairs, ys, convert))
 
     def total_cost(self, data, lmbda: float, convert: bool = False) -> float:
-        """Mean cost per input plus ½(λ/n)·Σ‖w‖²."""
-        x, labels = _stack(_as_pairs(data, "data"), self.sizes[0], self.sizes[-1], "data")
-        return self._cost(x, labels, lmbda)
+        """Mean cost per input plus ½(λ/n)·Σ‖w‖². ``convert=True``: the targets are integer labels,
+        turned into one-hot columns (labels are recognised either way)."""
+        pairs = _as_pairs(data, "data")
+        x = _inputs(pairs, self.sizes[0], self._model.dtype, "data")
+        ys = _targets(pairs, self.sizes[-1], np.float64, "data")
+        return self._total_cost(self._outputs(x), ys, float(lmbda))
+
+    # -- training ----------------------------------------------------------------------------------
+    def _plan(self, eta: float, lmbda: float, n: int):
+        """Ready the engine for the book's update and return the step plan (no loss values: the
+        book monitors separately). The L2 terms exist only while training (see _untrain)."""
+        model = self._model
+        for layer in model.layers:  # (λ/2n)·Σw², so the gradient adds (λ/n)·w
+            layer.kernel_regularizer = L2(lmbda / (2.0 * n)) if lmbda else None
+        if model.loss is None or type(model.loss) is not type(self._cost_cls.engine_loss()):
+            model.compile(SGD(eta), self._cost_cls.engine_loss())
+        else:
+            model.optimizer.learning_rate = SGD(eta).learning_rate
+        model.collect_params()
+        return replace(plan_for(model), measure=False)
+
+    def _untrain(self) -> None:
+        for layer in self._model.layers:
+            layer.kernel_regularizer = None
+
+    def update_mini_batch(self, mini_batch, eta, lmbda, n) -> None:
+        """One gradient step on ``mini_batch`` (a list of (x, y) pairs):
+        w ← (1 − ηλ/n)·w − (η/m)·Σ∇C_x,  b ← b − (η/m)·Σ∇_b C_x."""
+        pairs = _as_pairs(mini_batch, "mini_batch")
+        dtype = self._model.dtype
+        x = _inputs(pairs, self.sizes[0], dtype, "mini_batch")
+        y = _targets(pairs, self.sizes[-1], dtype, "mini_batch")
+        try:
+            train_step(self._model, self._plan(float(eta), float(lmbda), int(n)), x, y)
+        finally:
+            self._untrain()
+
+    def backprop(self, x, y) -> tuple[list, list]:
+        """(nabla_b, nabla_w): the gradient of the cost C_x of one input, layer by layer, shaped
+        like ``biases`` and ``weights`` (the four BP equations, run by the engine's layers)."""
+        model, dtype = self._model, self._model.dtype
+        xb = np.asarray(x, dtype=dtype).reshape(1, -1)
+        yb = np.asarray(y, dtype=dtype).reshape(1, -1)
+        if xb.shape[1] != self.sizes[0] or yb.shape[1] != self.sizes[-1]:
+            raise DataError(f"backprop needs x of {self.sizes[0]} values and y of {self.sizes[-1]}, "
+                            f"got {xb.shape[1]} and {yb.shape[1]}")
+        self._untrain()
+        loss = self._cost_cls.engine_loss()
+        model.collect_params()
+        model.first_trainable = 0
+        out = model.forward(xb, training=True)
+        if loss.fused_activation == "sigmoid":
+            model.backward(loss.grad_z(out, yb), fused=True)
+        else:
+            model.backward(loss.grad(out, yb))
+        nabla_b = [layer.grads["bias"].astype(np.float64)[:, None] for layer in model.layers]
+        nabla_w = [layer.grads["kernel"].T.astype(np.float64) for layer in model.layers]
+        return nabla_b, nabla_w
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
             monitor_training_cost=False, monitor_training_accuracy=False, early_stopping_n=0):
-        """Mini-batch stochastic gradient descent; returns the four monitor lists
-        (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy)."""
-        if not (isinstance(epochs, int) and epochs >= 0):
+        """Mini-batch stochastic gradient descent, printing and returning what the book's does:
+        (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy), one entry per
+        epoch for each monitor switched on. ``early_stopping_n``: return once the accuracy
+        (evaluation, else training) has not improved for that many epochs."""
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
-        if not (isinstance(mini_batch_size, int) and mini_batch_size >= 1):
+        if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, (int, np.integer)) \
+                or mini_batch_size < 1:
             raise ConfigError(f"mini_batch_size must be a positive integer, got {mini_batch_size!r}")
         if not float(eta) > 0:
             raise ConfigError(f"eta must be > 0, got {eta}")
         if not float(lmbda) >= 0:
             raise ConfigError(f"lmbda must be >= 0, got {lmbda}")
-        train = _stack(_as_pairs(training_data, "training_data"), self.sizes[0], self.sizes[-1], "training_data")
+        dtype = self._model.dtype
+        pairs = _as_pairs(training_data, "training_data")
+        x, y = _inputs(pairs, self.sizes[0], dtype, "training_data"), _targets(pairs, self.sizes[-1], dtype,
+                                                                             "training_data")
+        train_labels = _labels(pairs, y, convert=True)
         evaluation = None
         if evaluation_data is not None:
-            evaluation = _stack(_as_pairs(evaluation_data, "evaluation_data"), self.sizes[0], self.sizes[-1],
-                                "evaluation_data")
-        n = len(train[0])
-        for layer in self._model.layers:  # (λ/2n)·Σw², so the gradient adds (λ/n)·w
-            layer.kernel_regularizer = L2(lmbda / (2.0 * n)) if lmbda else None
-        self._model.compile(SGD(float(eta)), self.cost.engine_loss())
-        flags = {"monitor_evaluation_cost": monitor_evaluation_cost,
-                 "monitor_evaluation_accuracy": monitor_evaluation_accuracy,
-                 "monitor_training_cost": monitor_training_cost,
-                 "monitor_training_accuracy": monitor_training_accuracy}
-        monitor = _Monitor(self, train, evaluation, flags, float(lmbda), early_stopping_n)
-        y_onehot = np.eye(self.sizes[-1], dtype=self._model.dtype)[train[1]]
-        self._model.fit(train[0], y_onehot, batch_size=mini_batch_size, epochs=epochs, verbose=0,
-                        callbacks=[monitor])
-        lists = monitor.lists
+            epairs = _as_pairs(evaluation_data, "evaluation_data")
+            ex = _inputs(epairs, self.sizes[0], dtype, "evaluation_data")
+            ey = _targets(epairs, self.sizes[-1], np.float64, "evaluation_data")
+            evaluation = (ex, ey, _labels(epairs, ey, convert=False))
+        n = len(x)
+        lists = {"evaluation_cost": [], "evaluation_accuracy": [], "training_cost": [], "training_accuracy": []}
+        best, since_best = 1, 0
+        order = list(range(n))  # shuffled in place every epoch, as the book shuffles its list
+        batches = ArrayBatches(x, y, None, int(mini_batch_size))
+        try:
+            plan = self._plan(float(eta), float(lmbda), n)
+            for j in range(int(epochs)):
+                if self.seed is None:
+                    random.shuffle(order)
+                    batches.begin_epoch(np.array(order))
+                else:
+                    batches.begin_epoch(self._model.rng.permutation(n))
+                for step in range(batches.steps):
+                    train_step(self._model, plan, *batches.get(step))
+                print(f"Epoch {j} training complete")
+                accuracy = self._monitor(lists, x, y, train_labels, evaluation, float(lmbda),
+                                         (monitor_training_cost, monitor_training_accuracy,
+                                          monitor_evaluation_cost, monitor_evaluation_accuracy), early_stopping_n)
+                if early_stopping_n > 0:
+                    if accuracy > best:
+                        best, since_best = accuracy, 0
+                    else:
+                        since_best += 1
+                    if since_best == early_stopping_n:
+                        break
+        finally:
+            self._untrain()
         return (lists["evaluation_cost"], lists["evaluation_accuracy"], lists["training_cost"],
                 lists["training_accuracy"])
+
+    def _monitor(self, lists, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
+        """One epoch's monitors, printed in the book's words; returns the accuracy early stopping
+        watches (evaluation if there is evaluation data, else training)."""
+        train_cost, train_acc, eval_cost, eval_acc = flags
+        accuracy = None
+        if train_cost or train_acc or (early_stopping_n and evaluation is None):
+            out = self._outputs(x)
+            if train_cost:
+                cost = self._total_cost(out, y, lmbda)
+                lists["training_cost"].append(cost)
+                print(f"Cost on training data: {cost}")
+            accuracy = self._correct(out, labels)
+            if train_acc:
+                lists["training_accuracy"].append(accuracy)
+                print(f"Accuracy on training data: {accuracy} / {len(x)}")
+        if evaluation is not None and (eval_cost or eval_acc or early_stopping_n):
+            ex, ey, el = evaluation
+            out = self._outputs(ex)
+            if eval_cost:
+                cost = self._total_cost(out, ey, lmbda)
+                lists["evaluation_cost"].append(cost)
+                print(f"Cost on evaluation data: {cost}")
+            accuracy = self._correct(out, el)
+            if eval_acc:
+                lists["evaluation_accuracy"].append(accuracy)
+                print(f"Accuracy on evaluation data: {accuracy} / {len(ex)}")
+        return accuracy
 
     # -- files ---------------------------------------------------------------------------------------
     def save(self, filename) -> None:
@@ -269,11 +457,11 @@ class Network:
         data = {"sizes": self.sizes,
                 "weights": [w.astype(np.float64).tolist() for w in self.weights],
                 "biases": [b.astype(np.float64).tolist() for b in self.biases],
-                "cost": self.cost.__name__}
+                "cost": self._cost_cls.__name__}
         atomic_write_text(filename, json.dumps(data))
 
 
-def load(filename) -> Network:
+def load(filename, dtype="float64") -> Network:
     """Load a network saved by ``Network.save`` (or the book's network2.py), validating every field."""
     path = Path(filename)
     try:
@@ -312,10 +500,9 @@ def load(filename) -> Network:
             raise ModelFileError(f"{path}: weights[{i}] or biases[{i}] holds NaN or inf")
         arrays.append((w_arr, b_arr))
     # every array checked against sizes (and so bounded by the file's own size) before allocating a network
-    net = Network(sizes, cost=COSTS[data["cost"]])
-    for i, (w_arr, b_arr) in enumerate(arrays):
-        net.weights[i][...] = w_arr
-        net.biases[i][...] = b_arr
+    net = Network(sizes, cost=COSTS[data["cost"]], dtype=dtype)  # draws its initial weights, as the book's does
+    net.weights = [w for w, _ in arrays]
+    net.biases = [b for _, b in arrays]
     return net
 
 

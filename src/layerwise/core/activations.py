@@ -40,6 +40,17 @@ class ActivationFunction:
         return f"{type(self).__name__}({args})"
 
 
+def _expit(z):
+    """The logistic ufunc for z's array module (SciPy's on the CPU, CuPy's on a GPU)."""
+    if type(z).__module__.startswith("cupy"):
+        from cupyx.scipy.special import expit
+        return expit
+    return _scipy_expit
+
+
+from scipy.special import expit as _scipy_expit  # noqa: E402  (a ufunc: one pass, both tails exact)
+
+
 def _into(out, like):
     return out if out is not None else np.empty_like(like)
 
@@ -65,17 +76,15 @@ class Linear(ActivationFunction):
 class Sigmoid(ActivationFunction):
     """σ(z) = 1 / (1 + e^{-z}), σ' = a(1 − a).
 
-    Computed as ½(1 + tanh(z/2)), which never overflows for large |z|.
+    Computed as SciPy's ``expit`` (one pass; 1/(1 + e^{−z}) for z ≥ 0 and e^{z}/(1 + e^{z}) below),
+    which never overflows and keeps full relative accuracy in both tails: σ(−40) = 4.25e-18, as
+    the book's 1/(1 + exp(−z)) gives, where ½(1 + tanh(z/2)) returns 0.
     """
 
     name = "sigmoid"
 
     def value(self, z, out=None):
-        out = np.multiply(z, 0.5, out=out)
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
-        return out
+        return _expit(z)(z, out=out) if out is not None else _expit(z)(z)
 
     def backward(self, dy, a, out=None):
         out = np.multiply(dy, a, out=out)     # dy·a

@@ -66,11 +66,28 @@ class L1L2(Regularizer):
         return g
 
     def add_gradient(self, w, grad) -> None:
-        """grad += dR/dw, in place."""
+        """grad += dR/dw, in place, through a scratch array kept between steps (a weight-sized
+        temporary per step would be an allocation, on large layers a page-faulting mmap)."""
+        tmp = self._scratch(w)
         if self.l1:
-            grad += self.l1 * np.sign(w)
+            np.sign(w, out=tmp)
+            tmp *= self.l1
+            grad += tmp
         if self.l2:
-            grad += (2.0 * self.l2) * w
+            np.multiply(w, 2.0 * self.l2, out=tmp)
+            grad += tmp
+
+    def _scratch(self, w):
+        buffers = self.__dict__.setdefault("_buffers", {})
+        key = (tuple(w.shape), str(w.dtype), type(w).__module__)
+        if key not in buffers:
+            buffers[key] = w * 0
+        return buffers[key]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_buffers", None)
+        return state
 
     def get_config(self):
         return {"name": self.name, "l1": self.l1, "l2": self.l2}

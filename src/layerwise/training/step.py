@@ -31,6 +31,7 @@ class StepPlan:
     halt_on_nonfinite: bool = False   # check each step's loss; a non-finite step is not applied
     sync: bool = True                 # read the loss back every step (host) or only per epoch (device)
     metrics: tuple[Metric, ...] = field(default=())
+    measure: bool = True              # compute the loss value at all (the book's SGD monitors otherwise)
 
 
 def output_activation(model) -> str | None:
@@ -46,7 +47,7 @@ def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
     layers = model.layers
     return StepPlan(
         fused=fused_with is not None and fused_with == output_activation(model),
-        regularized=any(layer.regularization_terms() for layer in layers),
+        regularized=any(layer.regularization_terms() for layer in layers if layer.built),
         constrained=any(getattr(l, "kernel_constraint", None) is not None or
                         getattr(l, "bias_constraint", None) is not None for l in layers),
         halt_on_nonfinite=any(getattr(cb, "halts_on_nonfinite", False) for cb in callbacks),
@@ -103,6 +104,9 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResul
     or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics."""
     m = int(x.shape[0])
     out = model.forward(x, training=True)
+    if not plan.measure:  # gradients only: no loss value, no penalty sum, no metrics
+        backward_and_update(model, plan, out, y)
+        return StepResult({"size": m})
     loss = model.loss.value_array(out, y)
     if plan.regularized:
         loss = loss + penalty(model)  # float64
