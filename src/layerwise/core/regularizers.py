@@ -79,7 +79,7 @@ class L1L2(Regularizer):
 
     def _scratch(self, w):
         buffers = self.__dict__.setdefault("_buffers", {})
-        key = (tuple(w.shape), str(w.dtype), type(w).__module__)
+        key = (w.shape, w.dtype, type(w))  # hashable as they are: no string formatting per step
         if key not in buffers:
             buffers[key] = w * 0
         return buffers[key]

@@ -22,14 +22,18 @@ from ..data.inputs import FileRows, mapped_file
 class ArrayBatches:
     """Batches gathered from arrays held by ``xp`` (NumPy in RAM, or CuPy on the device)."""
 
-    def __init__(self, x, y, labels, batch_size: int, xp=np):
+    def __init__(self, x, y, labels, batch_size: int, xp=np, dtype=None):
         self.xp, self.n = xp, len(x)
         self.batch_size = min(int(batch_size), self.n)
         self.steps = math.ceil(self.n / self.batch_size)
         self.x, self.y = self._resident(x), xp.asarray(y)
         self.labels = None if labels is None else xp.asarray(labels, dtype=np.int64)
         bs = self.batch_size
-        self.xbuf = xp.empty((bs,) + tuple(x.shape[1:]), dtype=x.dtype)
+        # x may stay in its own dtype (float32 pixels for a float64 model): each batch is gathered
+        # into a staging buffer and cast, instead of a converted copy of the whole data set
+        dtype = x.dtype if dtype is None else np.dtype(dtype)
+        self.stage = None if dtype == x.dtype else xp.empty((bs,) + tuple(x.shape[1:]), dtype=x.dtype)
+        self.xbuf = xp.empty((bs,) + tuple(x.shape[1:]), dtype=dtype)
         self.ybuf = xp.empty((bs,) + tuple(y.shape[1:]), dtype=y.dtype)
         self.lbuf = None if labels is None else xp.empty(bs, dtype=np.int64)
         self.order = None
@@ -50,7 +54,11 @@ class ArrayBatches:
         idx = self.rows(step)
         m = len(idx)
         xb, yb = self.xbuf[:m], self.ybuf[:m]
-        self._gather_x(idx, xb)
+        if self.stage is None:
+            self._gather_x(idx, xb)
+        else:
+            self._gather_x(idx, self.stage[:m])
+            xb[...] = self.stage[:m]
         self.y.take(idx, axis=0, out=yb)
         lb = None
         if self.labels is not None:
