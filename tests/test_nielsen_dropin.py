@@ -246,3 +246,16 @@ def test_vectorized_result_and_the_default_dtype():
     assert network2.Network([3, 2], dtype="float32").weights[0].dtype == np.float32
     with pytest.raises(ConfigError, match="cost must be QuadraticCost or CrossEntropyCost"):
         network2.Network([3, 2], cost=object)
+
+
+def test_mnist_loader_gives_the_books_format():
+    import layerwise.compat.mnist_loader as mnist_loader
+    training, validation, test = mnist_loader.load_data_wrapper("digits", validation_size=200)
+    assert len(validation) == 200 and isinstance(validation[0][1], int)
+    x, y = training[0]
+    assert x.shape == (64, 1) and y.shape == (10, 1) and y.sum() == 1.0
+    assert network2._rows_view([p[0] for p in training], 64) is not None  # zero-copy into the SGD
+    net = network2.Network([64, 20, 10], seed=0)
+    with contextlib.redirect_stdout(io.StringIO()):
+        _, acc, _, _ = net.SGD(training, 3, 10, 0.5, evaluation_data=test, monitor_evaluation_accuracy=True)
+    assert acc[-1] > 0.8 * len(test)
