@@ -1,6 +1,4 @@
 """``python -m layerwise ...`` runs the command line (same as the ``layerwise`` command)."""
-import sys
+from .app.cli import entry, main  # noqa: F401
 
-from .app.cli import main
-
-sys.exit(main())
+entry()

@@ -1,7 +1,5 @@
 """Old import path and ``python -m layerwise.cli``: the command line lives in ``layerwise.app.cli``."""
-import sys
-
-from .app.cli import main
+from .app.cli import entry, main  # noqa: F401
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

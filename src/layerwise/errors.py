@@ -30,5 +30,12 @@ class TrainingError(LayerwiseError, RuntimeError):
     """Training cannot go on (for example the loss became NaN)."""
 
 
+class MissingDependencyError(LayerwiseError, ImportError):
+    """An optional part needs a package that is not installed (the message says which extra)."""
+
+
 class FileWriteError(LayerwiseError, OSError):
     """A file could not be written (disk full, permissions); the previous version is kept."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()

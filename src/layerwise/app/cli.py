@@ -59,7 +59,8 @@ OVERRIDES = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="layerwise", description="Classic neural networks, layer by layer.")
+    parser = argparse.ArgumentParser(prog="layerwise", description="Classic neural networks, layer by layer.",
+                                     epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"layerwise {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -87,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_positive_int, help="also checkpoint every N steps")
     t.add_argument("--diagnostics", action="store_true", default=None,
                    help="record per-layer statistics and warn about unhealthy training")
-    t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint "
+                   "(with --epochs N: train a run further, to N epochs in all)")
+    t.add_argument("--restart", action="store_true", help="with --resume: start the run again from epoch 1 "
+                   "when it has no checkpoint")
     t.add_argument("--save", help="also write the trained model to this file")
     out = t.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the final result")
@@ -140,10 +144,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_train(args) -> int:
     from rich.console import Console
+    from ..errors import ConfigError
     from . import config as config_mod, runs
     console = Console(highlight=False, stderr=args.log_format == "jsonl")
+    if args.save:
+        runs.check_writable(args.save)  # before the training, not after it
+    if args.restart and not args.resume:
+        raise ConfigError("--restart goes with --resume RUN_DIR")
     if args.resume:
         cfg = runs.load_run_config(args.resume)
+        changed = [f"--{flag.replace('_', '-')}" for flag in OVERRIDES
+                   if flag != "epochs" and getattr(args, flag) is not None]
+        if changed or args.config:
+            raise ConfigError(f"--resume continues {args.resume} as it was configured; {', '.join(changed) or '--config'} "
+                              "cannot change it (start a new run instead; only --epochs may extend it)")
+        plan = runs.resume_plan(args.resume, cfg, args.epochs, args.restart)
+        if plan is not None:
+            console.print(plan, soft_wrap=True)
+            return 0
     elif args.config:
         cfg = config_mod.load(args.config)
     else:
@@ -158,7 +176,7 @@ def cmd_train(args) -> int:
     log = (lambda msg: None) if (args.quiet or jsonl) else (lambda msg: console.print(msg, soft_wrap=True))
     try:
         result = runs.train(cfg, resume_dir=args.resume, verbose=0 if (args.quiet or jsonl) else 1,
-                            extra_callbacks=extra, log=log)
+                            extra_callbacks=extra, log=log, restart=args.restart)
     except runs.RunInterrupted as stop:
         console.print(f"interrupted ({stop.detail or 'Ctrl-C'}); resume with: "
                       f"layerwise train --resume {stop.run_dir}", soft_wrap=True)
@@ -288,7 +306,15 @@ COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "tune": cmd_tune, "evalu
             "report": cmd_report, "export": cmd_export}
 
 
+EXIT_CODES = """exit status: 0 success; 1 an error of the environment (a file that cannot be written,
+out of memory, a server that cannot be reached) or of layerwise itself; 2 bad usage or bad input
+(flags, configs, data, model files); 130 interrupted (Ctrl-C; a checkpoint is saved); a closed
+pipe (`| head`) ends the command quietly, as SIGPIPE does."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure is one line on stderr and an exit status (see EXIT_CODES)."""
+    import os
     from ..errors import LayerwiseError
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -296,11 +322,39 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except LayerwiseError as exc:
         print(f"layerwise: error: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, (OSError, MemoryError)) else 2
     except KeyboardInterrupt:
         print("layerwise: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `layerwise predict ... | head -1`: the reader is gone, so are we
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 141
+    except MemoryError:
+        print("layerwise: error: out of memory (a smaller --batch-size, or data memory-mapped from a .npy file, "
+              "needs less)", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"layerwise: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or a third-party failure: one line, the traceback on request
+        if os.environ.get("LAYERWISE_DEBUG"):
+            raise
+        print(f"layerwise: error: {type(exc).__name__}: {exc} (set LAYERWISE_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def entry() -> None:
+    """The console script: SIGPIPE back to the Unix default (a closed pipe ends us quietly)."""
+    import signal
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

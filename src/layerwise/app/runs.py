@@ -15,7 +15,6 @@ import csv
 import datetime
 import json
 import platform
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from .._version import __version__
 
 from . import config as config_mod
 from ..training.callbacks import Callback, CSVLogger
-from ..errors import ConfigError
+from ..errors import ConfigError, FileWriteError
 from ..formats.atomic import atomic_write_text
 @dataclass
 class RunResult:
@@ -60,6 +59,8 @@ def make_run_dir(runs_dir, name: str) -> Path:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path(runs_dir) / f"{stamp}-{name}"
     path, i = base, 1
+    if Path(runs_dir).exists() and not Path(runs_dir).is_dir():
+        raise FileWriteError(17, f"cannot make run directories in {runs_dir}: it is a file")
     while True:
         try:
             path.mkdir(parents=True)
@@ -67,6 +68,8 @@ def make_run_dir(runs_dir, name: str) -> Path:
         except FileExistsError:
             i += 1
             path = base.with_name(f"{base.name}-{i}")
+        except OSError as exc:
+            raise FileWriteError(exc.errno, f"cannot make a run directory in {runs_dir}: {exc.strerror}") from None
 
 
 def versions() -> dict[str, str]:
@@ -92,14 +95,59 @@ def load_dataset(cfg: dict[str, Any]):
     return datasets.load(cfg["data"]["dataset"], validation_size=val)
 
 
+def check_writable(path) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    import os
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise FileWriteError(21, f"cannot write {path}: it is a directory")
+    if not parent.is_dir():
+        raise FileWriteError(2, f"cannot write {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise FileWriteError(13, f"cannot write {path}: permission denied")
+
+
+def resume_plan(run_dir, cfg: dict[str, Any], epochs: int | None, restart: bool) -> str | None:
+    """Check a ``--resume``: None to go on (``cfg`` updated for ``--epochs``), or the sentence to
+    print when there is nothing to do. Refuses what would silently do something else."""
+    run_dir = Path(run_dir)
+    checkpoint = run_dir / "checkpoint.lwc"
+    done = len(read_history(run_dir / "history.csv").get("loss", [])) if (run_dir / "history.csv").is_file() else 0
+    if epochs is not None:
+        if epochs < done:
+            raise ConfigError(f"{run_dir} has trained {done} epochs already; --epochs {epochs} would undo that "
+                              f"(give a number above {done})")
+        config_mod.set_path(cfg, "fit.epochs", epochs)
+    if not checkpoint.is_file():
+        if restart:
+            return None
+        raise ConfigError(f"{run_dir} has no checkpoint.lwc to resume from; add --restart to train it again "
+                          "from epoch 1")
+    finished = (run_dir / "metrics.json").is_file()
+    if finished and done >= cfg["fit"]["epochs"]:
+        return (f"{run_dir} is finished ({done} epochs); nothing changed. "
+                f"Train it further with: layerwise train --resume {run_dir} --epochs N")
+    if finished:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        if metrics.get("stopped_early"):
+            return (f"{run_dir} stopped early at epoch {done} ({metrics['stopped_early']}); nothing changed. "
+                    "Start a new run to train longer")
+    return None
+
+
 def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callbacks=(), log=print,
-          run_dir=None) -> RunResult:
+          run_dir=None, restart: bool = False) -> RunResult:
     """Train what ``cfg`` (validated by config.validate) describes, in a new run directory
     (or continue the run in ``resume_dir``)."""
     ds = load_dataset(cfg)
     cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
     if resume_dir is not None:
         run_dir = Path(resume_dir)
+        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))  # an --epochs extension is recorded
+        if restart:
+            for stale in ("history.csv", "metrics.json", "checkpoint.lwc"):
+                (run_dir / stale).unlink(missing_ok=True)
     else:
         run_dir = Path(run_dir) if run_dir is not None else make_run_dir(cfg["run"]["runs_dir"], cfg["name"])
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -117,15 +165,13 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
         callbacks.append(Diagnostics(run_dir=run_dir))
     log(f"{ds!r}; run directory {run_dir}")
     validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
-    t0 = time.perf_counter()
     try:
         model.fit(ds.x_train, ds.y_train, batch_size=cfg["fit"]["batch_size"], epochs=cfg["fit"]["epochs"],
                   shuffle=cfg["fit"]["shuffle"], validation_data=validation, verbose=verbose, callbacks=callbacks,
                   checkpoint=run_dir / "checkpoint.lwc", checkpoint_every=cfg["fit"]["checkpoint_every"] or None,
-                  resume=resume_dir is not None)
+                  resume=resume_dir is not None and not restart)
     except KeyboardInterrupt as exc:
         raise RunInterrupted(run_dir, str(exc)) from None
-    seconds = time.perf_counter() - t0
     history = model.history.history
     result = model.evaluate(ds.x_test, ds.y_test)
     metrics: dict[str, Any] = {"test_" + k: v for k, v in result.items()}
@@ -134,17 +180,21 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
             metrics[f"best_{key}"] = max(history[key]) if "accuracy" in key else min(history[key])
     times = history.get("time", [])
     metrics.update(epochs=len(times), seconds_per_epoch=(float(np.mean(times)) if times else 0.0),
-                   epoch_seconds=times, train_seconds=seconds, parameters=model.count_params(),
+                   epoch_seconds=times, train_seconds=float(sum(times)),  # all epochs, across resumes
+                   parameters=model.count_params(),
                    seed=cfg["seed"], versions=versions())
     if getattr(model, "nonfinite_report", None):
         metrics["stopped"] = f"non-finite loss at {model.nonfinite_report}"
+    elif len(times) < cfg["fit"]["epochs"] and model.stop_training:
+        metrics["stopped_early"] = "a callback stopped training (early stopping or the learning-rate floor)"
     model.save(run_dir / "model.lwm")
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
     if cfg["run"]["plots"] or cfg["run"]["report"]:
         try:
             build_report(run_dir, model=model, dataset=ds, cfg=cfg, history=history, metrics=metrics)
         except ImportError as exc:  # matplotlib missing: the run itself is complete
-            log(f"no plots or report: {exc}")
+            import sys
+            print(f"layerwise: note: no plots or report ({exc})", file=sys.stderr)
     return RunResult(run_dir, metrics, model, history)
 
 
@@ -153,6 +203,11 @@ def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metr
     from ..formats.model_file import load_model
     from .report import make_plots, write_report
     run_dir = Path(run_dir)
+    for needed in ("model.lwm", "history.csv", "metrics.json"):
+        if (model is None or needed != "model.lwm") and not (run_dir / needed).is_file() and \
+                not (needed == "history.csv" and history is not None) and not (needed == "metrics.json" and metrics is not None):
+            raise ConfigError(f"{run_dir}: no {needed} (the run did not finish); resume it with "
+                              f"layerwise train --resume {run_dir}")
     if cfg is None:
         cfg = config_mod.load(run_dir / "config.toml")
     if model is None:

@@ -329,6 +329,11 @@ def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 
         x_test = as_features(x_test, f"{path.name} x_test", x.shape[1:])
         y_test = as_labels(y_test, name=f"{path.name} y_test")
     n_classes = int(max(y.max(), y_test.max() if len(y_test) else 0)) + 1
+    if n_classes > len(y) + len(y_test):
+        raise DataError(f"{path}: label {n_classes - 1} but only {len(y) + len(y_test)} rows; labels must be "
+                        "class indices 0..k-1 (is the label column the right one?)")
+    if len(np.unique(y)) < 2:
+        raise DataError(f"{path}: every training label is {int(y[0])}; classification needs at least two classes")
     return Dataset(path.stem, x.reshape(len(x), -1), y, x_test.reshape(len(x_test), -1), y_test,
                    n_classes=n_classes, class_names=[str(i) for i in range(n_classes)])
 

@@ -1,15 +1,26 @@
 """The safetensors container shared by model files and checkpoints: arrays plus one JSON
-metadata entry ``layerwise``, parsed with every bound checked before any array is read."""
+metadata entry ``layerwise``, parsed with every bound checked before any array is read.
+
+Integrity: a second metadata entry ``layerwise_checksums`` holds CRC-32s of the ``layerwise``
+JSON text, of the tensor table (names, dtypes, shapes) and of every tensor's bytes, and the
+``layerwise`` JSON says ``"checksummed": true``. Loading recomputes them all, so any single-bit
+flip anywhere in the file (CRC-32 detects every error burst up to 32 bits) raises
+ModelFileError instead of loading a silently different model. Files written before checksums
+existed still load, with a warning.
+"""
 from __future__ import annotations
 
 import json
 import struct
+import warnings
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ModelFileError
+
 FORMAT = "layerwise-model"
 FORMAT_VERSION = 1
 _DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "U8": np.uint8}
@@ -28,10 +39,62 @@ def read_bytes(path, what: str = "model file") -> bytes:
 
 
 # -- safetensors container --------------------------------------------------------------------
+class UnverifiedFileWarning(UserWarning):
+    """A model file or checkpoint written before layerwise stored checksums: it loads, but damage
+    to it cannot be detected. Saving it again adds the checksums."""
+
+
+def _crc(data) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def _table_crc(header: dict[str, Any]) -> int:
+    """CRC of the tensor table: each tensor's name, dtype and shape (offsets are checked by bounds)."""
+    table = {name: [info["dtype"], info["shape"]] for name, info in header.items()}
+    return _crc(json.dumps(table, sort_keys=True).encode())
+
+
 def pack(tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
+    """The file's bytes: safetensors arrays, the ``layerwise`` JSON, and their checksums."""
     from safetensors.numpy import save
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
-    return save(arrays, metadata={"layerwise": json.dumps(meta, sort_keys=True)})
+    meta_text = json.dumps({**meta, "checksummed": True}, sort_keys=True)
+    sums = {"algorithm": "crc32", "meta": _crc(meta_text.encode()),
+            "tensors": {k: _crc(memoryview(a).cast("B")) for k, a in arrays.items()},
+            "table": _table_crc({k: {"dtype": _DTYPE_NAMES[a.dtype], "shape": list(a.shape)}
+                                 for k, a in arrays.items()})}
+    return save(arrays, metadata={"layerwise": meta_text, "layerwise_checksums": json.dumps(sums, sort_keys=True)})
+
+
+_DTYPE_NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+
+def _verify(data: bytes, hlen: int, header: dict, meta_raw: dict, meta: dict, source: str) -> None:
+    """Every checksum in the file against its bytes; ModelFileError naming the first mismatch."""
+    raw = meta_raw.get("layerwise_checksums")
+    if raw is None:
+        if meta.get("checksummed"):
+            raise ModelFileError(f"{source}: the checksums are missing (damaged file)")
+        warnings.warn(f"{source}: written before layerwise stored checksums, so damage to it cannot be "
+                      "detected; save it again to add them", UnverifiedFileWarning, stacklevel=3)
+        return
+    try:
+        sums = json.loads(raw)
+        ok = (isinstance(sums, dict) and sums.get("algorithm") == "crc32" and isinstance(sums.get("tensors"), dict)
+              and isinstance(sums.get("meta"), int) and isinstance(sums.get("table"), int))
+    except (TypeError, json.JSONDecodeError):
+        ok = False
+    if not ok:
+        raise ModelFileError(f"{source}: corrupt checksums (damaged file)")
+    if not meta.get("checksummed") or _crc(meta_raw["layerwise"].encode()) != sums["meta"]:
+        raise ModelFileError(f"{source}: the metadata does not match its checksum (damaged file)")
+    if set(sums["tensors"]) != set(header) or _table_crc(header) != sums["table"]:
+        raise ModelFileError(f"{source}: the tensor table does not match its checksum (damaged file)")
+    view = memoryview(data)[8 + hlen:]
+    for name, info in header.items():
+        a, b = info["data_offsets"]
+        if _crc(view[a:b]) != sums["tensors"][name]:
+            raise ModelFileError(f"{source}: tensor {name!r} does not match its checksum (damaged file)")
 
 
 def unpack(data: bytes, source: str = "file") -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -69,6 +132,9 @@ def unpack(data: bytes, source: str = "file") -> tuple[dict[str, np.ndarray], di
         if not 0 <= offs[0] <= offs[1] <= body or offs[1] - offs[0] != size:
             raise ModelFileError(f"{source}: tensor {name!r} lies outside the file or has the wrong "
                                  "size (truncated or corrupt)")
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{source}: corrupt layerwise metadata (not a JSON object)")
+    _verify(data, hlen, header, meta_raw, meta, source)
     try:
         from safetensors.numpy import load
         tensors = load(bytes(data))

@@ -12,8 +12,8 @@ def pyplot():
     try:
         import matplotlib
     except ImportError as exc:
-        from ..errors import LayerwiseError
-        raise LayerwiseError("plots need matplotlib: pip install 'layerwise[plot]'") from exc
+        from ..errors import MissingDependencyError
+        raise MissingDependencyError("plots need matplotlib: pip install 'layerwise[plot]'") from exc
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt

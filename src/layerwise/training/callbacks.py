@@ -378,10 +378,17 @@ class CSVLogger(Callback):
         atomic_write_csv(self.filename, self.rows)
 
     def state_dict(self):
-        return {"rows": [dict(r) for r in self.rows]}
+        # columns and rows as lists: a checkpoint's JSON sorts dict keys, which would reorder the columns
+        columns: list[str] = []
+        for row in self.rows:
+            columns.extend(k for k in row if k not in columns)
+        return {"columns": columns, "rows": [[row.get(c, "") for c in columns] for row in self.rows]}
 
     def load_state_dict(self, state):
-        self.rows = [dict(r) for r in state["rows"]]
+        if "columns" in state:
+            self.rows = [dict(zip(state["columns"], values)) for values in state["rows"]]
+        else:  # checkpoints from before the columns were kept
+            self.rows = [dict(r) for r in state["rows"]]
 
 
 class TerminateOnNaN(Callback):
