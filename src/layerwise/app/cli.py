@@ -58,11 +58,17 @@ OVERRIDES = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one --help away) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"layerwise: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="layerwise", description="Classic neural networks, layer by layer.",
-                                     epilog=EXIT_CODES)
+    parser = _Parser(prog="layerwise", description="Classic neural networks, layer by layer.", epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"layerwise {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train an MLP and write a run directory with model, history, plots, report")
     t.add_argument("--config", help="a TOML config file (flags below override its values)")
@@ -82,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--l2", type=float, help="L2 penalty l·Σw² on each kernel")
     t.add_argument("--validation-size", type=float, help="held-out part of the training set (fraction, or a "
                    "count if >= 1; default 0.1)")
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=int, help="seeds initialisation, shuffling and dropout (same seed: same run)")
     t.add_argument("--name", help="run name (default: the data set's name)")
     t.add_argument("--runs-dir", help="where run directories are made (default ./runs)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="also checkpoint every N steps")
@@ -109,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--output", default="lr_find.png", help="the plot of loss against rate")
 
     u = sub.add_parser("tune", help="hyperparameter search over the config's [tune] table (Optuna)")
-    u.add_argument("config")
+    u.add_argument("config", help="a TOML config with a [tune] table")
     u.add_argument("--trials", type=_positive_int, help="trials to finish (random/tpe; default tune.trials)")
     u.add_argument("--timeout", type=_positive_float, help="stop starting trials after this many seconds")
     u.add_argument("--workers", type=_positive_int, default=1, help="parallel worker processes on this machine")
@@ -120,21 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--worker-only", action="store_true", help="only run trials (a worker joining a study)")
 
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
-    e.add_argument("model")
+    e.add_argument("model", help="a model file (model.lwm of a run)")
     e.add_argument("--dataset", help="default: the data set the model was trained on")
-    e.add_argument("--split", choices=["test", "train"], default="test")
+    e.add_argument("--split", choices=["test", "train"], default="test", help="which part of the data set (default test)")
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON object (full precision)")
 
     p = sub.add_parser("predict", help="labels and class probabilities for an array file or images")
-    p.add_argument("model")
+    p.add_argument("model", help="a model file (model.lwm of a run)")
     p.add_argument("inputs", nargs="+", help=".npy, .npz (array 'x'), .csv (features) or PNG/JPEG images")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     s = sub.add_parser("summary", help="the layers and parameter counts of a saved model")
-    s.add_argument("model")
+    s.add_argument("model", help="a model file")
 
     r = sub.add_parser("report", help="redraw the plots and report.html of a run directory")
-    r.add_argument("run_dir")
+    r.add_argument("run_dir", help="a run directory (runs/<time>-<name>)")
 
     x = sub.add_parser("export", help="export a model file to ONNX")
     x.add_argument("model", help="a model file written by layerwise (model.lwm)")
@@ -321,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except LayerwiseError as exc:
-        print(f"layerwise: error: {exc}", file=sys.stderr)
+        print(f"layerwise: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1 if isinstance(exc, (OSError, MemoryError)) else 2
     except KeyboardInterrupt:
         print("layerwise: interrupted", file=sys.stderr)
@@ -343,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug or a third-party failure: one line, the traceback on request
         if os.environ.get("LAYERWISE_DEBUG"):
             raise
-        print(f"layerwise: error: {type(exc).__name__}: {exc} (set LAYERWISE_DEBUG=1 for the traceback)",
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"layerwise: error: {type(exc).__name__}: {first} (set LAYERWISE_DEBUG=1 for the traceback)",
               file=sys.stderr)
         return 1
 

@@ -67,6 +67,21 @@ def _str(choices: tuple[str, ...] | None = None):
     return check
 
 
+def _run_name(path, v):
+    """A run name becomes part of a directory name: no path separators, no leading dot."""
+    if not isinstance(v, str) or not v or any(c in v for c in "/\\\0") or v.startswith("."):
+        _fail(path, "a plain name (no '/', no leading '.')", v)
+    return v
+
+
+def _split_size(path, v):
+    """A held-out part: a fraction in [0, 1), or a whole number of samples."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 \
+            or (v >= 1 and float(v) != int(v)):
+        _fail(path, "a fraction in [0, 1) or a whole number of samples", v)
+    return int(v) if v >= 1 else float(v)
+
+
 def _list_of(item: Callable, expected: str, min_len: int = 0):
     def check(path, v):
         if not isinstance(v, list) or len(v) < min_len:
@@ -111,11 +126,11 @@ ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softma
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
 SPEC: dict[str, Any] = {
-    "name": _str(),
+    "name": _run_name,
     "seed": NONNEG_INT,
     "data": _table({
         "dataset": _str(),
-        "validation_size": NONNEG_NUM,
+        "validation_size": _split_size,
     }),
     "model": _table({
         "sizes": _list_of(POS_INT, "a list of at least two positive integers", 2),

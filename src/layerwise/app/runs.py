@@ -113,6 +113,10 @@ def resume_plan(run_dir, cfg: dict[str, Any], epochs: int | None, restart: bool)
     print when there is nothing to do. Refuses what would silently do something else."""
     run_dir = Path(run_dir)
     checkpoint = run_dir / "checkpoint.lwc"
+    if restart:  # from epoch 1, in the same directory (train() clears the old history and checkpoint)
+        if epochs is not None:
+            config_mod.set_path(cfg, "fit.epochs", epochs)
+        return None
     done = len(read_history(run_dir / "history.csv").get("loss", [])) if (run_dir / "history.csv").is_file() else 0
     if epochs is not None:
         if epochs < done:
@@ -120,8 +124,6 @@ def resume_plan(run_dir, cfg: dict[str, Any], epochs: int | None, restart: bool)
                               f"(give a number above {done})")
         config_mod.set_path(cfg, "fit.epochs", epochs)
     if not checkpoint.is_file():
-        if restart:
-            return None
         raise ConfigError(f"{run_dir} has no checkpoint.lwc to resume from; add --restart to train it again "
                           "from epoch 1")
     finished = (run_dir / "metrics.json").is_file()
