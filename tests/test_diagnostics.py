@@ -114,3 +114,28 @@ def test_lr_find_command(tmp_path, capsys):
     assert main(["lr-find", "--steps", "40", "--end", "100", "--output", str(out)]) == 0
     text = capsys.readouterr().out
     assert "suggested rate" in text and "threshold" in text and out.exists()
+
+
+def test_the_readme_default_run_raises_no_warning(tmp_path, monkeypatch):
+    """`layerwise train --diagnostics` on digits: the loss falls every epoch, so no advice."""
+    from layerwise.cli import main
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--diagnostics", "--quiet"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run / "warnings.json").read_text()) == []
+
+
+def test_lr_finder_is_honest_about_what_it_measured(ds):
+    model = lw.Sequential([lw.Dense(100, "relu"), lw.Dense(10, "softmax")], seed=0)
+    model.compile(lw.SGD(0.1), "categorical_crossentropy")
+    fresh = model.find_lr(ds.x_train, ds.y_train)
+    assert 0.1 < fresh.threshold < 5 and fresh.steepest > fresh.lrs[max(5, len(fresh.lrs) // 10) - 1]
+    assert fresh.note == ""
+    short = model.find_lr(ds.x_train, ds.y_train, start_lr=0.01, end_lr=0.4, steps=40)  # ends before the threshold
+    assert not short.diverged and "never blew up" in short.note
+    model.fit(ds.x_train, ds.y_train, epochs=15, verbose=0)
+    weights = model.get_weights()
+    trained = model.find_lr(ds.x_train, ds.y_train)
+    assert np.isnan(trained.threshold) and "already trained" in trained.note
+    for a, b in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -217,8 +217,12 @@ def cmd_lr_find(args) -> int:
     model.build((ds.n_features,))
     result = model.find_lr(ds.x_train, ds.y_train, start_lr=args.start, end_lr=args.end, steps=args.steps,
                            batch_size=cfg["fit"]["batch_size"])
-    print(f"threshold {result.threshold:.3g} (the loss stops falling there)  suggested rate {result.suggestion:.3g}"
-          f"  steepest descent at {result.steepest:.3g}  ({len(result.lrs)} rates tried, {comp['optimizer']})")
+    if result.threshold == result.threshold:  # not NaN
+        print(f"threshold {result.threshold:.3g} (the loss stops falling there)  suggested rate "
+              f"{result.suggestion:.3g}  steepest descent at {result.steepest:.3g}  "
+              f"({len(result.lrs)} rates tried, {comp['optimizer']})")
+    if result.note:
+        print(f"note: {result.note}")
     try:
         print(f"plot: {result.plot(args.output)}")
     except ImportError:

@@ -14,7 +14,7 @@ were never active in any sampled batch (dead units). At each epoch's end it chec
 | exploding gradients | a layer's gradient norm > 1000× its first recorded value, or NaN/inf   |
 | dying ReLUs | > 50% of a ReLU layer's units never active during the epoch             |
 | saturation | > 50% of a sigmoid/tanh layer's activations saturated (epoch mean)       |
-| learning rate too high | training loss rose epoch over epoch by > 5%, became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value |
+| learning rate too high | training loss rose epoch over epoch by > 5%, became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value by more than ¼ of the starting loss |
 | overfitting | validation loss rose two epochs running, to > 5% above its best, while training loss fell |
 
 Each warning names the layer and the number behind it and suggests the notes' remedy; it is
@@ -41,6 +41,7 @@ DEAD_FRACTION = 0.5
 SATURATED_FRACTION = 0.5
 LOSS_RISE = 1.05
 LOSS_SPIKE = 1.5
+SPIKE_OF_START = 0.25  # ...and the climb must exceed this fraction of the loss at the start of training
 OVERFIT_RISE = 1.05
 
 REMEDIES = {
@@ -90,6 +91,7 @@ class Diagnostics(Callback):
         self._fired: set[tuple[str, str | None]] = {(w.kind, w.layer) for w in self.warnings}
         self._prev_kernels = None
         self._loss_avg, self._loss_avg_min, self._loss_seen, self._spike = 0.0, math.inf, 0, 0.0
+        self._loss_start = math.inf
         self._start_epoch()
 
     def _start_epoch(self):
@@ -102,7 +104,11 @@ class Diagnostics(Callback):
             self._loss_seen += 1
             self._loss_avg = 0.9 * self._loss_avg + 0.1 * float(logs["loss"])
             avg = self._loss_avg / (1 - 0.9 ** self._loss_seen)
-            if self._loss_seen >= 5:
+            if self._loss_seen == 5:
+                self._loss_start = avg
+            # a climb counts when it is large against both the lowest value and the starting loss:
+            # batch noise near convergence (0.03 → 0.08 on digits) is a big ratio but no divergence
+            if self._loss_seen > 5 and avg - self._loss_avg_min > SPIKE_OF_START * self._loss_start:
                 self._spike = max(self._spike, avg / max(self._loss_avg_min, 1e-12))
             self._loss_avg_min = min(self._loss_avg_min, avg)
         if self._prev_kernels is not None:  # the update-to-weight ratio of the step after a sample

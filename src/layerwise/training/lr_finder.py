@@ -24,6 +24,8 @@ class LRFinderResult:
     threshold: float = float("nan")   # where the loss stops falling and starts to grow
     suggestion: float = float("nan")  # about half the threshold (the notes' rule)
     steepest: float = float("nan")    # where the loss falls fastest
+    diverged: bool = False            # the sweep stopped because the loss blew up (past the threshold)
+    note: str = ""                    # what the sweep can and cannot say, in words
 
     def plot(self, path) -> Path:
         from ..formats.figures import pyplot as _plt, save_figure as _save
@@ -95,12 +97,22 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
         opt.load_state_dict(opt_state)
         model.rng.bit_generator.state = rng_state
         model.nonfinite_report = None
-    if len(result.losses) >= 3:
-        losses = np.array(result.losses)
-        lrs = np.array(result.lrs)
-        result.threshold = float(lrs[int(np.argmin(losses))])
-        result.suggestion = result.threshold / 2
-        slope = np.gradient(losses, np.log(lrs))
-        upto = int(np.argmin(losses)) + 1
-        result.steepest = float(lrs[int(np.argmin(slope[:upto]))])
+    result.diverged = len(result.lrs) < steps
+    losses, lrs = np.array(result.losses), np.array(result.lrs)
+    warm = max(5, len(losses) // 10)  # the smoothed curve's first points are mostly noise
+    lowest = int(np.argmin(losses)) if len(losses) else 0
+    start = losses[warm:2 * warm]
+    fell = len(start) > 0 and start.mean() - losses[lowest] > max(0.1 * start.mean(), 3.0 * start.std())
+    if len(losses) < 2 * warm + 3 or lowest < warm or not fell:
+        result.note = ("the loss did not fall in the sweep (beyond its noise), so it shows no threshold: a model that is "
+                       "already trained (find_lr measures from the current weights), or start_lr above the "
+                       "threshold; try a fresh model or a lower start_lr")
+        return result
+    result.threshold = float(lrs[lowest])
+    result.suggestion = result.threshold / 2
+    slope = np.gradient(losses, np.log(lrs))
+    result.steepest = float(lrs[warm + int(np.argmin(slope[warm:lowest + 1]))])
+    if not result.diverged and lowest >= len(losses) - max(2, len(losses) // 10):
+        result.note = (f"the loss never blew up up to end_lr = {end_lr:g}; the threshold may lie higher "
+                       "(raise end_lr to see it)")
     return result
