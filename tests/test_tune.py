@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,19 @@ def test_a_worker_killed_mid_trial_is_survived(tmp_path, monkeypatch, postgres_u
     assert len(done) == 4 and set(done.values()) == {1}  # every point finished exactly once
     states = collections.Counter(t.state for t in trials)
     assert states[optuna.trial.TrialState.FAIL] == 1  # the killed trial: failed by heartbeat, then retried
+
+
+def test_the_tune_example_runs_and_reports_each_trial(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    example = Path(__file__).resolve().parents[1] / "examples" / "configs" / "tune.toml"
+    summary = tune_mod.tune(example, study_dir=tmp_path / "study", log=lambda m: None)
+    assert summary["trials"] == summary["complete"] == 4 and summary["best_value"] > 0.8
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("trial ")]
+    assert len(lines) == 4 and all("complete val_accuracy" in l for l in lines)
+
+
+def test_a_worker_never_starts_a_study(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = write_config(tmp_path, name="nobody")
+    with pytest.raises(ConfigError, match="study 'nobody' does not exist"):
+        tune_mod.tune(cfg, study_dir=tmp_path / "study", worker_only=True)

@@ -6,11 +6,16 @@
     metric = "val_accuracy"     # any logged per-epoch value; direction follows its name
     trials = 20                 # for random/tpe (a grid runs every point)
     [tune.params]
-    "compile.learning_rate" = { grid = [0.01, 0.1] }                  # grid values
-    "model.sizes.1" = { grid = [64, 256] }                           # an element of a list
-    "model.dropout" = { low = 0.0, high = 0.5 }                      # a range (random/tpe)
-    "compile.learning_rate" = { low = 1e-4, high = 1e-1, log = true } # a log-scale range
+    "compile.learning_rate" = { grid = [0.01, 0.1] }   # grid values
+    "model.sizes.1" = { grid = [64, 256] }            # an element of a list
+
+  and, for random/tpe, ranges and choices:
+
+    "model.dropout" = { low = 0.0, high = 0.5 }                        # a range
+    "compile.learning_rate" = { low = 1e-4, high = 1e-1, log = true }  # a log-scale range
     "model.activation" = { choices = ["relu", "tanh"] }
+
+  (examples/configs/tune.toml is a complete, tested example.)
 
     layerwise tune CONFIG [--workers N] [--storage URL] [--study NAME] [--trials N] [--timeout S]
 
@@ -196,6 +201,10 @@ def run_worker(cfg, spec, name: str, storage_url: str, study_dir: Path, trials: 
     from optuna.trial import TrialState
     study = create_study(cfg, spec, name, storage_url)
     metric = spec["metric"]
+
+    def progress(study, trial):  # one line per finished trial, so a long search is visibly moving
+        value = "" if trial.value is None else f" {metric} {trial.value:.4f}"
+        print(f"trial {trial.number} {trial.state.name.lower()}{value}  {trial.params}", flush=True)
     better = max if spec["direction"] == "maximize" else min
 
     def objective(trial):
@@ -216,11 +225,12 @@ def run_worker(cfg, spec, name: str, storage_url: str, study_dir: Path, trials: 
     if spec["sampler"] == "grid":
         deadline = time.time() + (timeout or math.inf)
         while time.time() < deadline and study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-            study.optimize(objective, n_trials=1, catch=(LayerwiseError,))
+            study.optimize(objective, n_trials=1, catch=(LayerwiseError,), callbacks=[progress])
     else:
         n_total = trials or spec["trials"]
         study.optimize(objective, timeout=timeout, catch=(LayerwiseError,),
-                       callbacks=[MaxTrialsCallback(n_total, states=(TrialState.COMPLETE, TrialState.PRUNED))])
+                       callbacks=[MaxTrialsCallback(n_total, states=(TrialState.COMPLETE, TrialState.PRUNED)),
+                                  progress])
     if finish:
         _finish_stale(study, objective, timeout)
 
@@ -252,7 +262,12 @@ def tune(config_path, study_name: str | None = None, storage: str | None = None,
     study_dir = Path(study_dir or Path("studies") / name)
     study_dir.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(study_dir / 'study.db').resolve()}"
-    queue_grid(create_study(cfg, spec, name, storage), spec)  # before any worker starts
+    if worker_only:  # a worker joins a study; it never starts one (that would run every trial alone)
+        if name not in _optuna().get_all_study_names(storage=storage_for(storage)):
+            raise ConfigError(f"study {name!r} does not exist in {storage}; start it first with "
+                              f"layerwise tune {config_path} --storage URL --study {name} (without --worker-only)")
+    else:
+        queue_grid(create_study(cfg, spec, name, storage), spec)  # before any worker starts
     t0 = time.perf_counter()
     procs = []
     # workers on one machine share its cores: give each its share of BLAS threads
