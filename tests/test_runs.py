@@ -40,8 +40,8 @@ def test_run_directory_has_everything(run):
     assert metrics["parameters"] == 64 * 100 + 100 + 100 * 10 + 10 and metrics["seed"] == 0
     assert set(metrics["versions"]) >= {"layerwise", "numpy", "python"}
     plots = {p.name for p in (run / "plots").iterdir()}
-    assert plots == {"learning_curves.png", "learning_rate.png", "confusion_matrix.png",
-                     "first_layer_weights.png", "misclassified.png"}
+    assert plots == {"learning_curves.png", "per_class_accuracy.png", "confusion_matrix.png",
+                     "first_layer_weights.png", "misclassified.png"}  # constant rate: no learning-rate panel
     html = (run / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 5 and "http://" not in html and "https://" not in html
 
@@ -119,19 +119,26 @@ def test_predict_arrays_and_images(run, in_tmp, capsys):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)")
-def test_report_renders_in_chromium(run, in_tmp):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_report_renders_in_chromium(run, in_tmp, width):
     url = (run / "report.html").resolve().as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={in_tmp / 'chr'}"]
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={in_tmp / 'chr'}",
+             f"--window-size={width},2400"]
     dom = subprocess.run([CHROMIUM, *flags, "--virtual-time-budget=5000", "--dump-dom", url],
                          capture_output=True, text=True, timeout=120).stdout
     metrics = json.loads((run / "metrics.json").read_text())
     assert f"Test accuracy <strong>{metrics['test_accuracy']:.4f}</strong>" in dom
-    assert 'data-images-loaded="5/5"' in dom  # every plot decoded and shown
-    for caption in ("Learning curves", "Learning rate", "Confusion matrix", "First-layer weights",
-                    "Misclassified examples"):
-        assert f"<figcaption>{caption}</figcaption>" in dom
+    for key in ("test_accuracy", "test_loss", "best_val_accuracy"):  # the header's numbers are metrics.json's
+        assert f'data-key="{key}"><div class="value">{metrics[key]:.4f}</div>' in dom
+    assert f'data-key="epochs"><div class="value">{metrics["epochs"]}</div>' in dom
+    assert 'data-images-loaded="5/5"' in dom  # every figure decoded and shown
+    assert 'data-overflow-x="0"' in dom  # no horizontal scrolling, at this width either
+    for caption in ("Learning curves", "Confusion matrix (test set)", "Per-class accuracy (test set)",
+                    "First-layer weights (one unit per tile)", "Misclassified test examples"):
+        assert f"<figcaption>{caption}" in dom
+    assert "Learning rate</figcaption>" not in dom  # the rate was constant: no panel for it
+    assert "<dt>Model</dt><dd>64 → Dense 100 relu → Dense 10 softmax" in dom and "<footer>made by layerwise" in dom
     shot = in_tmp / "report.png"
-    subprocess.run([CHROMIUM, *flags, "--window-size=1200,3000", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120)
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000

@@ -181,6 +181,7 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
         if key in history:
             metrics[f"best_{key}"] = max(history[key]) if "accuracy" in key else min(history[key])
     times = history.get("time", [])
+    metrics["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     metrics.update(epochs=len(times), seconds_per_epoch=(float(np.mean(times)) if times else 0.0),
                    epoch_seconds=times, train_seconds=float(sum(times)),  # all epochs, across resumes
                    parameters=model.count_params(),
@@ -225,13 +226,69 @@ def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metr
     warnings = []
     warn_path = run_dir / "warnings.json"
     if warn_path.exists():
-        warnings = [w["message"] for w in json.loads(warn_path.read_text())]
+        warnings = json.loads(warn_path.read_text())
     lines: list[str] = []
     model.summary(print_fn=lines.append)
     shown = {k: v for k, v in metrics.items() if k != "epoch_seconds"}
     return write_report(run_dir, f"{cfg['name']} — layerwise run", shown, plots, "\n".join(lines),
                         (run_dir / "config.toml").read_text() if (run_dir / "config.toml").exists()
-                        else config_mod.dumps(cfg), warnings)
+                        else config_mod.dumps(cfg), warnings, facts=_facts(run_dir, model, dataset, cfg, history, metrics),
+                        per_class=_per_class(model, dataset))
+
+
+def describe_model(model) -> str:
+    """The model in one line: "64 → Dense 100 relu → Dense 10 softmax (7,510 parameters)"."""
+    parts = [" × ".join(str(d) for d in model.input_shape)]
+    for layer in model.layers:
+        kind = type(layer).__name__
+        act = getattr(getattr(layer, "activation", None), "name", None)
+        if hasattr(layer, "units"):
+            parts.append(f"{kind} {layer.units}" + (f" {act}" if act and act != "linear" else ""))
+        elif hasattr(layer, "rate"):
+            parts.append(f"{kind} {layer.rate:g}")
+        elif act:
+            parts.append(act)
+        else:
+            parts.append(kind)
+    return " → ".join(parts) + f" ({model.count_params():,} parameters)"
+
+
+def describe_optimizer(optimizer, cfg) -> str:
+    """The optimizer, its rate or schedule, batch size and epochs in one line."""
+    conf = optimizer.get_config()
+    rate = conf.pop("learning_rate")
+    name = conf.pop("name")
+    rate_text = (f"learning rate {rate['learning_rate']:g}" if rate.get("name") == "constant" else
+                 f"learning rate {rate['name']}(" + ", ".join(f"{k}={v}" for k, v in rate.items() if k != "name") + ")")
+    extra = ", ".join(f"{k} {v}" for k, v in conf.items() if v not in (None, False, 0, 0.0))
+    return f"{name}, {rate_text}" + (f", {extra}" if extra else "") + \
+        f"; batch {cfg['fit']['batch_size']}, {cfg['fit']['epochs']} epochs"
+
+
+def _facts(run_dir: Path, model, dataset, cfg, history, metrics) -> dict[str, str]:
+    when = metrics.get("finished")
+    if not when and (run_dir / "metrics.json").exists():
+        when = datetime.datetime.fromtimestamp((run_dir / "metrics.json").stat().st_mtime).isoformat(timespec="seconds")
+    n_val = len(dataset.x_val) if dataset.x_val is not None else 0
+    facts = {"Date": str(when or "").replace("T", " "),
+             "Data": f"{dataset.name}: {len(dataset.x_train):,} training, {n_val:,} validation, "
+                     f"{len(dataset.x_test):,} test samples; {dataset.n_features} features, {dataset.n_classes} classes",
+             "Model": describe_model(model),
+             "Optimizer": describe_optimizer(model.optimizer, cfg) if model.optimizer is not None else "—"}
+    if metrics.get("stopped") or metrics.get("stopped_early"):
+        facts["Stopped"] = str(metrics.get("stopped") or metrics.get("stopped_early"))
+    return facts
+
+
+def _per_class(model, dataset) -> list[tuple[str, float, int]]:
+    from ..core.metrics import confusion_matrix
+    k = model.n_outputs
+    if k < 2:
+        return []
+    cm = confusion_matrix(dataset.y_test, model.predict_classes(dataset.x_test), k)
+    names = list(dataset.class_names) if dataset.class_names else [str(i) for i in range(k)]
+    support = cm.sum(axis=1)
+    return [(names[i], float(cm[i, i] / support[i]) if support[i] else 0.0, int(support[i])) for i in range(k)]
 
 
 def load_run_config(run_dir) -> dict[str, Any]:

@@ -33,7 +33,6 @@ def learning_curves(history: dict[str, list[float]], path: Path) -> Path:
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle("Learning curves")
     return _save(fig, path)
 
 
@@ -48,7 +47,6 @@ def learning_rate(history: dict[str, list[float]], path: Path) -> Path:
     ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_ylabel("learning rate (end of epoch)")
     ax.grid(alpha=0.3)
-    ax.set_title("Learning rate")
     return _save(fig, path)
 
 
@@ -67,7 +65,21 @@ def confusion(cm: np.ndarray, class_names: list[str], path: Path) -> Path:
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
                         color="white" if cm[i, j] > cm.max() / 2 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    ax.set_title("Confusion matrix (test set)")
+    return _save(fig, path)
+
+
+def per_class_accuracy(cm: np.ndarray, class_names: list[str], path: Path) -> Path:
+    """Accuracy on the test set for each class (recall: correct / samples of that class)."""
+    plt = _plt()
+    support = cm.sum(axis=1)
+    acc = np.divide(np.diag(cm), support, out=np.zeros(len(cm)), where=support > 0)
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.45 * len(cm) + 2), 3.4))
+    bars = ax.bar(range(len(cm)), acc, color="#4c78a8")
+    ax.bar_label(bars, labels=[f"{a:.2f}" for a in acc], fontsize=7)
+    ax.set_xticks(range(len(cm)), class_names, rotation=45 if len(cm) > 10 else 0, ha="right" if len(cm) > 10 else "center")
+    ax.set_ylim(0, 1.08)
+    ax.set_ylabel("accuracy")
+    ax.grid(alpha=0.3, axis="y")
     return _save(fig, path)
 
 
@@ -84,7 +96,6 @@ def first_layer_weights(kernel: np.ndarray, image_shape: tuple[int, ...], path: 
             w = kernel[:, i].reshape(image_shape)
             lim = np.abs(w).max() or 1.0
             ax.imshow(w, cmap="RdBu_r", vmin=-lim, vmax=lim)
-    fig.suptitle(f"First-layer weights ({units} of {kernel.shape[1]} units)")
     return _save(fig, path)
 
 
@@ -100,7 +111,6 @@ def misclassified(x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, image_s
     for ax, i in zip(axes.flat, wrong):
         ax.imshow(x[i].reshape(image_shape), cmap="gray_r")
         ax.set_title(f"true {class_names[y_true[i]]}\npred {class_names[y_pred[i]]}", fontsize=7)
-    fig.suptitle(f"Misclassified test examples ({len(np.flatnonzero(y_true != y_pred))} in all)")
     return _save(fig, path)
 
 
@@ -112,8 +122,10 @@ def make_plots(run_dir: Path, history: dict[str, list[float]], model=None, x_tes
     out_dir = Path(run_dir) / "plots"
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = [("Learning curves", learning_curves(history, out_dir / "learning_curves.png"))]
-    if history.get("lr"):
+    if len(set(history.get("lr", []))) > 1:  # a constant rate needs no picture (it is in the header)
         plots.append(("Learning rate", learning_rate(history, out_dir / "learning_rate.png")))
+    else:
+        (out_dir / "learning_rate.png").unlink(missing_ok=True)
     for title, name in (("Gradient norm per layer", "gradient_norms.png"),
                         ("Dead and saturated units", "unit_health.png"),
                         ("Update-to-weight ratio", "update_ratios.png")):
@@ -123,15 +135,17 @@ def make_plots(run_dir: Path, history: dict[str, list[float]], model=None, x_tes
         pred = model.predict_classes(x_test)
         k = model.n_outputs
         names = list(class_names) if class_names else [str(i) for i in range(k)]
-        plots.append(("Confusion matrix", confusion(confusion_matrix(y_test, pred, k), names,
-                                                    out_dir / "confusion_matrix.png")))
+        cm = confusion_matrix(y_test, pred, k)
+        plots.append(("Confusion matrix (test set)", confusion(cm, names, out_dir / "confusion_matrix.png")))
+        plots.append(("Per-class accuracy (test set)", per_class_accuracy(cm, names,
+                                                                          out_dir / "per_class_accuracy.png")))
         first = next((l for l in model.layers if isinstance(l, Dense)), None)
         if image_shape and first is not None and first.input_shape[0] == int(np.prod(image_shape)):
             from ...core.backend import to_numpy
-            plots.append(("First-layer weights", first_layer_weights(to_numpy(first.params["kernel"]),
+            plots.append(("First-layer weights (one unit per tile)", first_layer_weights(to_numpy(first.params["kernel"]),
                                                                      tuple(image_shape),
                                                                      out_dir / "first_layer_weights.png")))
         if image_shape and (pred != y_test).any():
-            plots.append(("Misclassified examples", misclassified(x_test, y_test, pred, tuple(image_shape), names,
+            plots.append((f"Misclassified test examples ({int((pred != y_test).sum())} in all)", misclassified(x_test, y_test, pred, tuple(image_shape), names,
                                                                   out_dir / "misclassified.png")))
     return plots
