@@ -181,3 +181,14 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
                           shell=True, cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr == ""
+
+
+def test_a_run_directory_counts_epochs_from_one_everywhere(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--epochs", "3", "--lr", "30", "--diagnostics", "--log-format", "jsonl"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    printed = [json.loads(l)["epoch"] for l in capsys.readouterr().out.splitlines() if '"epoch"' in l and "result" not in l]
+    history = [int(line.split(",")[0]) for line in (run / "history.csv").read_text().splitlines()[1:]]
+    assert printed == history == [1, 2, 3]
+    warnings = json.loads((run / "warnings.json").read_text())
+    assert warnings and all(1 <= w["epoch"] <= 3 for w in warnings)  # a rate of 30 draws advice

@@ -161,7 +161,7 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"],
                   ema=comp["ema"] or None)
     model.build((ds.n_features,))
-    callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv")), *extra_callbacks]
+    callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv"), first_epoch=1), *extra_callbacks]
     if cfg["run"].get("diagnostics"):
         from ..inspect.diagnostics import Diagnostics
         callbacks.append(Diagnostics(run_dir=run_dir))

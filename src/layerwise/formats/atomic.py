@@ -27,6 +27,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``:
     a crash leaves either the old file or the new one, never half of one."""
     path = Path(path)
+    if path.is_dir():
+        raise FileWriteError(21, f"cannot write {path}: it is a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

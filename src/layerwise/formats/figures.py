@@ -20,9 +20,13 @@ def pyplot():
 
 
 def save_figure(fig, path) -> Path:
-    """Write ``fig`` as a PNG to ``path`` (atomically) and close it."""
+    """Write ``fig`` as a PNG to ``path`` (atomically) and close it. Matplotlib's own warnings
+    (layout, fonts) are about drawing, not about the run: they stay off the console."""
+    import warnings
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())
     import matplotlib.pyplot as plt
     plt.close(fig)

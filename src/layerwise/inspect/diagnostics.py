@@ -63,7 +63,7 @@ class Warning_:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "layer": self.layer, "value": self.value, "epoch": self.epoch,
+        return {"kind": self.kind, "layer": self.layer, "value": self.value, "epoch": self.epoch + 1,  # 1-based, as printed
                 "message": self.message}
 
 

@@ -355,11 +355,13 @@ class ModelCheckpoint(Callback):
 
 
 class CSVLogger(Callback):
-    """One CSV row per epoch (epoch, then every logged value); the file is rewritten atomically."""
+    """One CSV row per epoch (epoch, then every logged value); the file is rewritten atomically.
+    Epochs are counted from ``first_epoch`` (0, as Keras does; run directories use 1, as the console)."""
 
-    def __init__(self, filename: str, append: bool = False):
+    def __init__(self, filename: str, append: bool = False, first_epoch: int = 0):
         super().__init__()
         self.filename, self.append = str(filename), bool(append)
+        self.first_epoch = int(first_epoch)
         self.rows: list[dict[str, Any]] = []
 
     def on_train_begin(self, logs=None):
@@ -374,7 +376,7 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         from ..formats.atomic import atomic_write_csv
-        self.rows.append({"epoch": epoch, **{k: f"{v:.8g}" for k, v in (logs or {}).items()}})
+        self.rows.append({"epoch": epoch + self.first_epoch, **{k: f"{v:.8g}" for k, v in (logs or {}).items()}})
         atomic_write_csv(self.filename, self.rows)
 
     def state_dict(self):

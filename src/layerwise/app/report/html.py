@@ -96,7 +96,7 @@ def _fmt(v) -> str:
 
 def _warning_html(w) -> str:
     if isinstance(w, dict):
-        epoch = f"epoch {int(w['epoch']) + 1}: " if isinstance(w.get("epoch"), int) else ""
+        epoch = f"epoch {int(w['epoch'])}: " if isinstance(w.get("epoch"), int) else ""  # 1-based in warnings.json
         return f'<div class="warning"><strong>{html.escape(epoch)}</strong>{html.escape(str(w.get("message", "")))}</div>'
     return f'<div class="warning">{html.escape(str(w))}</div>'
 
