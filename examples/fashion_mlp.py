@@ -11,7 +11,7 @@ import time
 import layerwise as lw
 
 
-def main(epochs: int = 20, seed: int = 0) -> dict:
+def main(epochs: int = 20, seed: int = 0, extra_callbacks=()) -> dict:
     ds = lw.datasets.load("fashion-mnist", validation_size=10_000)
     model = lw.Sequential([
         lw.Dense(256, "relu", kernel_initializer="he_normal", kernel_regularizer=lw.L2(1e-5)),
@@ -29,7 +29,8 @@ def main(epochs: int = 20, seed: int = 0) -> dict:
     model.fit(ds.x_train, ds.y_train, batch_size=128, epochs=epochs,
               validation_data=(ds.x_val, ds.y_val),
               callbacks=[lw.ReduceLROnPlateau("val_loss", factor=0.5, patience=2),
-                         lw.EarlyStopping("val_accuracy", patience=5, restore_best_weights=True)])
+                         lw.EarlyStopping("val_accuracy", patience=5, restore_best_weights=True),
+                         *extra_callbacks])
     seconds = time.perf_counter() - t0
     result = model.evaluate(ds.x_test, ds.y_test)
     epochs_run = len(model.history.epoch)

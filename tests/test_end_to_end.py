@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import layerwise as lw
+
 from layerwise.data import datasets as ds_mod
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,10 +49,12 @@ def test_keras_style_fashion_mlp_reaches_89_percent():
     sys.path.insert(0, str(ROOT / "examples"))
     try:
         import fashion_mlp
-        result = fashion_mlp.main(epochs=20)
+        diagnostics = lw.Diagnostics(every=20, verbose=False)
+        result = fashion_mlp.main(epochs=20, extra_callbacks=[diagnostics])
     finally:
         sys.path.pop(0)
     assert result["test_accuracy"] >= 0.89, result
+    assert diagnostics.warnings == []  # a healthy run gets no advice
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ were never active in any sampled batch (dead units). At each epoch's end it chec
 | dying ReLUs | > 50% of a ReLU layer's units never active during the epoch             |
 | saturation | > 50% of a sigmoid/tanh layer's activations saturated (epoch mean)       |
 | learning rate too high | training loss rose epoch over epoch by > 5%, became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value by more than ¼ of the starting loss |
-| overfitting | validation loss rose two epochs running, to > 5% above its best, while training loss fell |
+| overfitting | validation loss rose three epochs running, to > 10% above its best, while training loss fell |
 
 Each warning names the layer and the number behind it and suggests the notes' remedy; it is
 shown once per layer and kind. The cost: on sampled steps one pass over the weights and
@@ -42,7 +42,7 @@ SATURATED_FRACTION = 0.5
 LOSS_RISE = 1.05
 LOSS_SPIKE = 1.5
 SPIKE_OF_START = 0.25  # ...and the climb must exceed this fraction of the loss at the start of training
-OVERFIT_RISE = 1.05
+OVERFIT_RISE = 1.10  # over three epochs running (two-epoch bumps of ~10% are noise that plateau schedules absorb)
 
 REMEDIES = {
     "vanishing": "try He or Xavier initialisation, ReLU-family activations, or batch normalisation",
@@ -225,12 +225,12 @@ class Diagnostics(Callback):
                        f"learning rate too high: the running training loss climbed to {self._spike:.1f}× its "
                        "lowest value (it oscillates or grows instead of falling)")
         val = [e.get("val_loss") for e in self.epochs]
-        if len(val) >= 3 and None not in val[-3:] and len(losses) >= 3:
+        if len(val) >= 4 and None not in val[-4:] and len(losses) >= 4:
             best_val = min(v for v in val if v is not None)
-            if val[-1] > val[-2] > val[-3] and losses[-1] < losses[-2] < losses[-3] and val[-1] > OVERFIT_RISE * best_val:
-                self._warn("overfitting", None, val[-1] - val[-3], epoch,
-                           f"overfitting: validation loss rose {val[-3]:.4g} → {val[-1]:.4g} over two epochs "
-                           f"while training loss fell {losses[-3]:.4g} → {losses[-1]:.4g}")
+            if val[-1] > val[-2] > val[-3] > val[-4] and losses[-1] < losses[-4] and val[-1] > OVERFIT_RISE * best_val:
+                self._warn("overfitting", None, val[-1] - val[-4], epoch,
+                           f"overfitting: validation loss rose {val[-4]:.4g} → {val[-1]:.4g} over three epochs "
+                           f"while training loss fell {losses[-4]:.4g} → {losses[-1]:.4g}")
 
     # -- output -------------------------------------------------------------------------------------
     def on_train_end(self, logs=None):
