@@ -221,8 +221,10 @@ def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metr
         metrics = json.loads((run_dir / "metrics.json").read_text())
     if dataset is None:
         dataset = load_dataset(cfg)
-    plots = make_plots(run_dir, history, model, dataset.x_test, dataset.y_test, dataset.image_shape,
-                       dataset.class_names)
+    from ..formats.figures import quiet_drawing
+    with quiet_drawing():
+        plots = make_plots(run_dir, history, model, dataset.x_test, dataset.y_test, dataset.image_shape,
+                           dataset.class_names)
     warnings = []
     warn_path = run_dir / "warnings.json"
     if warn_path.exists():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 from .atomic import atomic_write_bytes
@@ -17,6 +18,16 @@ def pyplot():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt
+
+
+@contextmanager
+def quiet_drawing():
+    """A context that keeps matplotlib's drawing warnings (empty log axes, layout, fonts) off the
+    console: they are about a picture, not about the run."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
 
 
 def save_figure(fig, path) -> Path:

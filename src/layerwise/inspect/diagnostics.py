@@ -237,7 +237,9 @@ class Diagnostics(Callback):
         if self.run_dir is not None and self.epochs:
             self._write()
             try:
-                plot_diagnostics(self, Path(self.run_dir) / "plots")
+                from ..formats.figures import quiet_drawing
+                with quiet_drawing():
+                    plot_diagnostics(self, Path(self.run_dir) / "plots")
             except ImportError:
                 pass
 
