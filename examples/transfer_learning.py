@@ -17,14 +17,15 @@ from sklearn.svm import SVC
 import layerwise as lw
 
 
-def main():
+def main(make_callbacks=lambda: []):
+    """``make_callbacks``: extra callbacks for each fit (the tests pass Diagnostics)."""
     ds = lw.datasets.load("digits")
     low, high = ds.y_train < 5, ds.y_train >= 5
     base = lw.Sequential([lw.Dense(64, "relu", kernel_initializer="he_normal"),
                           lw.Dense(32, "relu", kernel_initializer="he_normal"),
                           lw.Dense(5, "softmax")], seed=0)
     base.compile(lw.Adam(3e-3), "categorical_crossentropy", metrics=["accuracy"])
-    base.fit(ds.x_train[low], ds.y_train[low], epochs=20, verbose=0)
+    base.fit(ds.x_train[low], ds.y_train[low], epochs=20, verbose=0, callbacks=make_callbacks())
     path = Path(tempfile.mkdtemp()) / "digits-0-4.lwm"
     base.save(path)
 
@@ -42,7 +43,7 @@ def main():
     for name, model in (("first layer reused, frozen", frozen), ("two layers fine-tuned", tuned),
                         ("from scratch", scratch)):
         model.compile(lw.Adam(1e-2), "categorical_crossentropy", metrics=["accuracy"])
-        model.fit(x_few, y_few, epochs=60, batch_size=10, verbose=0)
+        model.fit(x_few, y_few, epochs=60, batch_size=10, verbose=0, callbacks=make_callbacks())
         print(f"digits 5-9 from 50 examples, {name:27s} test accuracy "
               f"{model.evaluate(x_test, y_test)['accuracy']:.3f}")
 

@@ -74,3 +74,19 @@ def test_transfer_learning_example_runs(capsys):
     runpy.run_path(str(ROOT / "examples" / "transfer_learning.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "first layer reused, frozen" in out and "SVM on the saved network's 32 hidden features" in out
+
+
+def test_the_transfer_learning_example_is_healthy(capsys):
+    """Every fit of examples/transfer_learning.py runs without a diagnostics warning."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import transfer_learning
+        made = []
+
+        def diagnostics():
+            made.append(lw.Diagnostics(every=5, verbose=False))
+            return [made[-1]]
+        transfer_learning.main(diagnostics)
+    finally:
+        sys.path.pop(0)
+    assert len(made) == 4 and all(d.warnings == [] for d in made), [[w.message for w in d.warnings] for d in made]

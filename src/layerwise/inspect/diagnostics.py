@@ -12,9 +12,9 @@ were never active in any sampled batch (dead units). At each epoch's end it chec
 |---------|-------------------------------------------------------------------------------|
 | vanishing gradients | first layer's gradient norm < 1/100 of the last layer's (epoch median) |
 | exploding gradients | a layer's gradient norm > 1000× its first recorded value, or NaN/inf   |
-| dying ReLUs | > 50% of a ReLU layer's units never active during the epoch             |
+| dying ReLUs | > 50% of a ReLU layer's units never active during the epoch (≥ 100 inputs sampled) |
 | saturation | > 50% of a sigmoid/tanh layer's activations saturated (epoch mean)       |
-| learning rate too high | training loss rose epoch over epoch by > 5%, became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value by more than ¼ of the starting loss |
+| learning rate too high | training loss rose epoch over epoch by > 5% (and > 2% of the first epoch's loss), became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value by more than ¼ of the starting loss |
 | overfitting | validation loss rose three epochs running, to > 10% above its best, while training loss fell |
 
 Each warning names the layer and the number behind it and suggests the notes' remedy; it is
@@ -38,10 +38,12 @@ from ..errors import ConfigError
 VANISHING_RATIO = 1e-2
 EXPLODING_GROWTH = 1e3
 DEAD_FRACTION = 0.5
+DEAD_MIN_ROWS = 100  # sampled inputs an epoch needs before "never active" means anything
 SATURATED_FRACTION = 0.5
 LOSS_RISE = 1.05
 LOSS_SPIKE = 1.5
-SPIKE_OF_START = 0.25  # ...and the climb must exceed this fraction of the loss at the start of training
+SPIKE_OF_START = 0.25
+RISE_OF_START = 0.02  # an epoch-over-epoch rise must also exceed this fraction of the first epoch's loss  # ...and the climb must exceed this fraction of the loss at the start of training
 OVERFIT_RISE = 1.10  # over three epochs running (two-epoch bumps of ~10% are noise that plateau schedules absorb)
 
 REMEDIES = {
@@ -97,6 +99,7 @@ class Diagnostics(Callback):
     def _start_epoch(self):
         self._epoch_records: list[dict[str, Any]] = []
         self._active = {l.name: None for l in self.layers}
+        self._active_rows: dict[str, int] = {}  # rows behind each _active: too few say nothing about dying
 
     def on_batch_end(self, batch, logs=None):
         step = self.model.optimizer.iterations
@@ -140,6 +143,7 @@ class Diagnostics(Callback):
                 if act in ("relu", "leaky_relu", "elu"):
                     on = (a > 0).any(axis=0)
                     self._active[n] = on if self._active[n] is None else (self._active[n] | on)
+                    self._active_rows[n] = self._active_rows.get(n, 0) + int(a.shape[0])
                 if act == "sigmoid":
                     rec[f"{n}/saturated"] = float(((a < 0.01) | (a > 0.99)).mean())
                 elif act == "tanh":
@@ -174,7 +178,7 @@ class Diagnostics(Callback):
                 v = self._median(f"{n}/{stat}")
                 if v is not None:
                     summary[f"{n}/{stat}"] = v
-            if self._active[n] is not None:
+            if self._active[n] is not None and self._active_rows.get(n, 0) >= DEAD_MIN_ROWS:
                 summary[f"{n}/dead"] = float(1.0 - self._active[n].mean())
             summary[f"{n}/nonfinite"] = int(sum(r.get(f"{n}/nonfinite", 0) for r in self._epoch_records))
         summary.update({k: v for k, v in logs.items() if k in ("loss", "val_loss", "lr")})
@@ -217,7 +221,8 @@ class Diagnostics(Callback):
         if losses and not math.isfinite(losses[-1]):
             self._warn("lr", None, losses[-1], epoch, "the training loss became NaN/inf: the learning rate is "
                        "above its threshold")
-        elif len(losses) >= 2 and losses[-1] > LOSS_RISE * losses[-2]:
+        elif len(losses) >= 2 and losses[-1] > LOSS_RISE * losses[-2] and \
+                losses[-1] - losses[-2] > RISE_OF_START * losses[0]:
             self._warn("lr", None, losses[-1] / losses[-2], epoch,
                        f"learning rate too high: the training loss rose from {losses[-2]:.4g} to {losses[-1]:.4g}")
         elif self._spike > LOSS_SPIKE:
