@@ -102,3 +102,15 @@ def test_loss_lookup():
     assert isinstance(losses.get("sparse_categorical_crossentropy"), CategoricalCrossentropy)
     with pytest.raises(ConfigError, match="unknown loss 'hinge'.*valid:.*mse"):
         losses.get("hinge")
+
+
+def test_binary_crossentropy_stays_finite_on_saturated_float32_outputs():
+    """In float32 1 − 1e-12 == 1.0: the clip must use the dtype's ε or ln(1 − a) is −inf."""
+    bce = BinaryCrossentropy()
+    a = np.array([[1.0, 0.0, 1.0]], dtype=np.float32)  # a sigmoid saturated both ways
+    y = np.array([[0.0, 1.0, 1.0]], dtype=np.float32)
+    value = bce.value(a, y)
+    assert np.isfinite(value) and value == pytest.approx(2 * -np.log(np.finfo(np.float32).eps) / 3, rel=1e-3)
+    assert np.isfinite(bce.grad(a, y)).all()
+    a64, y64 = a.astype(np.float64), y.astype(np.float64)
+    assert bce.value(a64, y64) == pytest.approx(2 * -np.log(1e-12) / 3, rel=1e-6)  # float64: the notes' clip

@@ -13,7 +13,8 @@ Conventions (stated because frameworks differ):
   mse        L = mean over all n·k elements of (a − y)²       (TensorFlow's reduce_mean, the notes' MSE)
   quadratic  L = (1/n) Σ_x ½‖a − y‖²                          (Nielsen's QuadraticCost, the ½ convention)
   binary_crossentropy      L = mean over all elements of −[y ln a + (1 − y) ln(1 − a)],
-                           a clipped to [1e-12, 1 − 1e-12] as in the notes;
+                           a clipped to [ε, 1 − ε], ε = 1e-12 as in the notes (float64) or
+                           the dtype's machine ε where 1 − 1e-12 would round to 1 (float32);
                            ``sum_over_outputs=True`` sums over outputs instead (Nielsen's CrossEntropyCost)
   categorical_crossentropy L = −(1/n) Σ_x Σ_j y_j ln clip(a_j, 1e-12, 1)  (Keras; the notes' clip)
   log_likelihood           L = −(1/n) Σ_x ln a_y   (Nielsen's softmax + log-likelihood)
@@ -28,6 +29,13 @@ from .backend import array_module_of
 from .. import registry
 from ..errors import ConfigError
 CLIP = 1e-12
+
+
+def clip_bounds(a) -> tuple[float, float]:
+    """[ε, 1 − ε] for probabilities of a's dtype: ε = max(1e-12, machine ε), because in float32
+    1 − 1e-12 rounds to 1.0 and ln(1 − a) becomes −inf when a sigmoid saturates."""
+    eps = max(CLIP, float(np.finfo(a.dtype).eps)) if np.issubdtype(a.dtype, np.floating) else CLIP
+    return eps, 1.0 - eps
 
 
 def is_sparse(y_true) -> bool:
@@ -124,14 +132,14 @@ class BinaryCrossentropy(Loss):
             z = y_pred
             per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
         else:
-            a = np.clip(y_pred, CLIP, 1.0 - CLIP)
+            a = np.clip(y_pred, *clip_bounds(y_pred))
             per = -(y_true * np.log(a) + (1.0 - y_true) * np.log1p(-a))
         return per.sum() / self._norm(y_pred)
 
     def grad(self, y_pred, y_true):
         if self.from_logits:
             return self.grad_z(0.5 * (1.0 + np.tanh(0.5 * y_pred)), y_true)
-        a = np.clip(y_pred, CLIP, 1.0 - CLIP)
+        a = np.clip(y_pred, *clip_bounds(y_pred))
         return (a - y_true) / (a * (1.0 - a)) / self._norm(y_pred)
 
     def grad_z(self, a, y_true):
