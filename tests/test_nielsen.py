@@ -7,37 +7,12 @@ from layerwise.compat.nielsen import CrossEntropyCost, Network, QuadraticCost, l
 from layerwise.errors import ConfigError, DataError, ModelFileError
 
 from conftest import make_blobs
-
-
-def sig(z):
-    return 1 / (1 + np.exp(-z))
+from helpers.book_reference import ref_update
 
 
 def book_update(weights, biases, batch, eta, lmbda, n, cost):
     """network2.py's update_mini_batch with per-example backprop (the four BP equations)."""
-    nabla_b = [np.zeros(b.shape) for b in biases]
-    nabla_w = [np.zeros(w.shape) for w in weights]
-    for x, y in batch:
-        activation, activations, zs = x, [x], []
-        for b, w in zip(biases, weights):
-            z = w @ activation + b
-            zs.append(z)
-            activation = sig(z)
-            activations.append(activation)
-        delta = cost.delta(zs[-1], activations[-1], y)                    # BP1
-        nb = [None] * len(biases)
-        nw = [None] * len(weights)
-        nb[-1], nw[-1] = delta, delta @ activations[-2].T                  # BP3, BP4
-        for l in range(2, len(weights) + 1):
-            sp = sig(zs[-l]) * (1 - sig(zs[-l]))
-            delta = (weights[-l + 1].T @ delta) * sp                       # BP2
-            nb[-l], nw[-l] = delta, delta @ activations[-l - 1].T
-        nabla_b = [a + b for a, b in zip(nabla_b, nb)]
-        nabla_w = [a + b for a, b in zip(nabla_w, nw)]
-    m = len(batch)
-    weights = [(1 - eta * lmbda / n) * w - (eta / m) * nw for w, nw in zip(weights, nabla_w)]
-    biases = [b - (eta / m) * nb for b, nb in zip(biases, nabla_b)]
-    return weights, biases
+    return ref_update(weights, biases, batch, eta, lmbda, n, quadratic=cost is QuadraticCost)
 
 
 @pytest.mark.parametrize("cost", [CrossEntropyCost, QuadraticCost])

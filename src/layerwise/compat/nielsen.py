@@ -468,26 +468,23 @@ class Network:
         train_cost, train_acc, eval_cost, eval_acc = flags
         accuracy = None
         if train_cost or train_acc or (early_stopping_n and evaluation is None):
-            out = self._outputs(x)
-            if train_cost:
-                cost = self._total_cost(out, y, lmbda)
-                lists["training_cost"].append(cost)
-                print(f"Cost on training data: {cost}")
-            accuracy = self._correct(out, labels)
-            if train_acc:
-                lists["training_accuracy"].append(accuracy)
-                print(f"Accuracy on training data: {accuracy} / {len(x)}")
+            accuracy = self._monitor_one(lists, "training", (x, y, labels), lmbda, train_cost, train_acc)
         if evaluation is not None and (eval_cost or eval_acc or early_stopping_n):
-            ex, ey, el = evaluation
-            out = self._outputs(ex)
-            if eval_cost:
-                cost = self._total_cost(out, ey, lmbda)
-                lists["evaluation_cost"].append(cost)
-                print(f"Cost on evaluation data: {cost}")
-            accuracy = self._correct(out, el)
-            if eval_acc:
-                lists["evaluation_accuracy"].append(accuracy)
-                print(f"Accuracy on evaluation data: {accuracy} / {len(ex)}")
+            accuracy = self._monitor_one(lists, "evaluation", evaluation, lmbda, eval_cost, eval_acc)
+        return accuracy
+
+    def _monitor_one(self, lists, which: str, data, lmbda: float, cost_on: bool, accuracy_on: bool) -> int:
+        """Cost and accuracy on one data set from one forward pass, appended and printed if asked."""
+        x, y, labels = data
+        out = self._outputs(x)
+        if cost_on:
+            cost = self._total_cost(out, y, lmbda)
+            lists[f"{which}_cost"].append(cost)
+            print(f"Cost on {which} data: {cost}")
+        accuracy = self._correct(out, labels)
+        if accuracy_on:
+            lists[f"{which}_accuracy"].append(accuracy)
+            print(f"Accuracy on {which} data: {accuracy} / {len(x)}")
         return accuracy
 
     # -- files ---------------------------------------------------------------------------------------
