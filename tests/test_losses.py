@@ -100,8 +100,8 @@ def test_custom_loss(rng):
 
 def test_loss_lookup():
     assert isinstance(losses.get("sparse_categorical_crossentropy"), CategoricalCrossentropy)
-    with pytest.raises(ConfigError, match="unknown loss 'hinge'.*valid:.*mse"):
-        losses.get("hinge")
+    with pytest.raises(ConfigError, match="unknown loss 'focal'.*valid:.*mse"):  # (hinge is known now)
+        losses.get("focal")
 
 
 def test_binary_crossentropy_stays_finite_on_saturated_float32_outputs():
@@ -114,3 +114,38 @@ def test_binary_crossentropy_stays_finite_on_saturated_float32_outputs():
     assert np.isfinite(bce.grad(a, y)).all()
     a64, y64 = a.astype(np.float64), y.astype(np.float64)
     assert bce.value(a64, y64) == pytest.approx(2 * -np.log(1e-12) / 3, rel=1e-6)  # float64: the notes' clip
+
+
+def test_huber_mae_and_hinges_follow_their_formulas_and_gradcheck(rng):
+    a = rng.normal(size=(6, 3)) * 2
+    y = rng.normal(size=(6, 3))
+    d = a - y
+    huber = losses.get({"name": "huber", "delta": 1.5})
+    want = np.where(abs(d) <= 1.5, 0.5 * d * d, 1.5 * (abs(d) - 0.75)).mean()
+    assert huber.value(a, y) == pytest.approx(want, rel=1e-12)
+    assert losses.get("mae").value(a, y) == pytest.approx(abs(d).mean(), rel=1e-12)
+    labels = rng.integers(0, 2, size=(6, 3)).astype(float)
+    signed = 2 * labels - 1  # Keras turns 0/1 labels into -1/1 for the hinges
+    assert losses.get("hinge").value(a, labels) == pytest.approx(np.maximum(0, 1 - signed * a).mean(), rel=1e-12)
+    assert losses.get("squared_hinge").value(a, signed) == pytest.approx(
+        (np.maximum(0, 1 - signed * a) ** 2).mean(), rel=1e-12)
+    a = a[np.all(abs(d) > 0.05, axis=1) & np.all(abs(abs(d) - 1.5) > 0.05, axis=1)]  # away from the kinks
+    y, labels = y[:len(a)], labels[:len(a)]
+    a = np.where(abs(1 - (2 * labels - 1) * a) < 0.05, a + 0.2, a)
+    for loss, target in ((huber, y), (losses.get("mae"), y), (losses.get("hinge"), labels),
+                         (losses.get("squared_hinge"), labels)):
+        assert gradcheck(loss, a, target).max_error < 1e-6, loss.name
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_label_smoothing(rng, sparse):
+    p = rng.dirichlet(np.ones(4), size=5)
+    labels = rng.integers(0, 4, 5)
+    y = labels if sparse else np.eye(4)[labels]
+    loss = CategoricalCrossentropy(label_smoothing=0.2)
+    smooth = np.eye(4)[labels] * 0.8 + 0.05
+    assert loss.value(p, y) == pytest.approx(-(smooth * np.log(p)).sum() / 5, rel=1e-12)
+    assert gradcheck(loss, p, y).max_error < 1e-6  # the gradient and the fused softmax δ = (a − y_s)/n
+    assert losses.get(loss.get_config()).label_smoothing == 0.2
+    with pytest.raises(ConfigError, match="label_smoothing must be in"):
+        CategoricalCrossentropy(label_smoothing=1.0)

@@ -26,8 +26,8 @@ from .errors import (BackendError, ConfigError, DataError, FileWriteError, Layer
 from .inspect.gradcheck import gradcheck  # noqa: E402
 from .formats.model_file import load_model as load  # noqa: E402
 from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  # noqa: E402
-from .core.losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, LogLikelihood,  # noqa: E402
-                          MeanSquaredError, QuadraticCost)
+from .core.losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, Hinge, Huber,  # noqa: E402
+                          LogLikelihood, MeanAbsoluteError, MeanSquaredError, QuadraticCost, SquaredHinge)
 from .model import Sequential  # noqa: E402
 from .optim.optimizers import SGD, AdaGrad, Adam, AdamW, RMSProp  # noqa: E402
 from .core.regularizers import L1, L2, L1L2, MaxNorm  # noqa: E402
@@ -48,7 +48,7 @@ __all__ = [
     "optimizers", "regularizers", "schedules", "datasets",
     "Sequential", "Layer", "Dense", "Activation", "Dropout", "BatchNorm", "BatchNormalization", "Flatten",
     "MeanSquaredError", "QuadraticCost", "BinaryCrossentropy", "CategoricalCrossentropy", "LogLikelihood",
-    "CustomLoss", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "L1", "L2", "L1L2", "MaxNorm",
+    "CustomLoss", "Huber", "MeanAbsoluteError", "Hinge", "SquaredHinge", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "L1", "L2", "L1L2", "MaxNorm",
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",
     "ExponentialMovingAverage", "History", "ProgressBar", "EarlyStopping", "ReduceLROnPlateau",
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",

@@ -18,6 +18,7 @@ Conventions (stated because frameworks differ):
                            ``sum_over_outputs=True`` sums over outputs instead (Nielsen's CrossEntropyCost)
   categorical_crossentropy L = −(1/n) Σ_x Σ_j y_j ln clip(a_j, 1e-12, 1)  (Keras; the notes' clip)
   log_likelihood           L = −(1/n) Σ_x ln a_y   (Nielsen's softmax + log-likelihood)
+  huber, mae, hinge, squared_hinge   means over all elements, as Keras's (see each class)
 """
 from __future__ import annotations
 
@@ -164,10 +165,22 @@ class CategoricalCrossentropy(Loss):
     accepts_sparse = True
     fused_activation = "softmax"
 
-    def __init__(self, from_logits: bool = False):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
         self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
         if self.from_logits:
             self.fused_activation = None
+
+    def _smoothed(self, y_true, k: int, like):
+        """Keras's label smoothing: y ← y(1 − ε) + ε/k (integer labels become one-hot first)."""
+        xp = array_module_of(like)
+        if is_sparse(y_true):
+            dense = xp.zeros((y_true.shape[0], k), dtype=like.dtype)
+            dense[_rows(like), y_true] = 1.0
+            y_true = dense
+        return y_true * (1.0 - self.label_smoothing) + self.label_smoothing / k
 
     def _log_probs(self, y_pred):
         if self.from_logits:
@@ -177,6 +190,8 @@ class CategoricalCrossentropy(Loss):
 
     def value_array(self, y_pred, y_true):
         n = y_pred.shape[0]
+        if self.label_smoothing:
+            y_true = self._smoothed(y_true, y_pred.shape[-1], y_pred)
         if is_sparse(y_true):
             if self.from_logits:
                 logp = self._log_probs(y_pred)[_rows(y_pred), y_true]
@@ -187,6 +202,8 @@ class CategoricalCrossentropy(Loss):
 
     def grad(self, y_pred, y_true):
         n = y_pred.shape[0]
+        if self.label_smoothing:
+            y_true = self._smoothed(y_true, y_pred.shape[-1], y_pred)
         if self.from_logits:
             z = y_pred - y_pred.max(axis=-1, keepdims=True)
             p = np.exp(z)
@@ -201,6 +218,8 @@ class CategoricalCrossentropy(Loss):
 
     def grad_z(self, a, y_true):
         n = a.shape[0]
+        if self.label_smoothing:
+            y_true = self._smoothed(y_true, a.shape[-1], a)
         d = a.copy()
         if is_sparse(y_true):
             d[_rows(a), y_true] -= 1.0
@@ -210,7 +229,10 @@ class CategoricalCrossentropy(Loss):
         return d
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits}
+        cfg = {"name": self.name, "from_logits": self.from_logits}
+        if self.label_smoothing:
+            cfg["label_smoothing"] = self.label_smoothing
+        return cfg
 
 
 class LogLikelihood(CategoricalCrossentropy):
@@ -226,6 +248,78 @@ class LogLikelihood(CategoricalCrossentropy):
 
     def get_config(self):
         return {"name": self.name}
+
+
+class Huber(Loss):
+    """L = mean over all elements of ½d² where |d| ≤ δ, else δ(|d| − ½δ), d = a − y (Keras's Huber);
+    ∂L/∂a = d, or δ·sign(d) beyond δ, over the element count N."""
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = float(delta)
+        if not self.delta > 0:
+            raise ConfigError(f"huber delta must be > 0, got {delta}")
+
+    def value_array(self, y_pred, y_true):
+        d = abs(y_pred - y_true)
+        return np.where(d <= self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta)).mean()
+
+    def grad(self, y_pred, y_true):
+        d = y_pred - y_true
+        return np.clip(d, -self.delta, self.delta) / d.size
+
+    def get_config(self):
+        return {"name": self.name, "delta": self.delta}
+
+
+class MeanAbsoluteError(Loss):
+    """L = mean over all elements of |a − y|;  ∂L/∂a = sign(a − y)/N (0 where a = y)."""
+
+    name = "mae"
+
+    def value_array(self, y_pred, y_true):
+        return abs(y_pred - y_true).mean()
+
+    def grad(self, y_pred, y_true):
+        d = y_pred - y_true
+        return np.sign(d) / d.size
+
+
+def _signed(y_true):
+    """Keras's hinge targets: labels in {0, 1} become {−1, 1}; targets already ±1 pass through."""
+    xp = array_module_of(y_true)
+    if bool(((y_true == 0) | (y_true == 1)).all()):
+        return 2.0 * y_true - 1.0
+    return y_true.astype(xp.result_type(y_true, 1.0), copy=False)
+
+
+class Hinge(Loss):
+    """L = mean over all elements of max(0, 1 − y·a), y ∈ {−1, 1} (0/1 labels are converted, as
+    Keras does);  ∂L/∂a = −y·1[y·a < 1]/N."""
+
+    name = "hinge"
+
+    def value_array(self, y_pred, y_true):
+        return np.maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean()
+
+    def grad(self, y_pred, y_true):
+        y = _signed(y_true)
+        return (-y * (y * y_pred < 1.0)).astype(y_pred.dtype) / y_pred.size
+
+
+class SquaredHinge(Loss):
+    """L = mean over all elements of max(0, 1 − y·a)²;  ∂L/∂a = −2y·max(0, 1 − y·a)/N."""
+
+    name = "squared_hinge"
+
+    def value_array(self, y_pred, y_true):
+        m = np.maximum(0.0, 1.0 - _signed(y_true) * y_pred)
+        return (m * m).mean()
+
+    def grad(self, y_pred, y_true):
+        y = _signed(y_true)
+        return (-2.0 * y * np.maximum(0.0, 1.0 - y * y_pred)).astype(y_pred.dtype) / y_pred.size
 
 
 class CustomLoss(Loss):
@@ -262,6 +356,10 @@ registry.register("loss", BinaryCrossentropy, aliases=("bce",))
 registry.register("loss", CategoricalCrossentropy,
                   aliases=("sparse_categorical_crossentropy", "crossentropy", "cross_entropy"))
 registry.register("loss", LogLikelihood)
+registry.register("loss", Huber, aliases=("huber_loss",))
+registry.register("loss", MeanAbsoluteError, aliases=("mean_absolute_error",))
+registry.register("loss", Hinge)
+registry.register("loss", SquaredHinge)
 
 
 def get(identifier) -> Loss:
