@@ -176,7 +176,7 @@ def test_state_dict_round_trip_resumes_exactly(make):
     (lambda: AdaGrad(epsilon=0), "epsilon"),
     (lambda: SGD(0.1, clipnorm=0), "clipnorm"),
     (lambda: SGD(0.1, weight_decay=-1), "weight_decay"),
-    (lambda: optimizers.get("adamax"), "unknown optimizer 'adamax'; valid: adagrad, adam, adamw"),
+    (lambda: optimizers.get("lion"), "unknown optimizer 'lion'; valid: adagrad, adam, adamax, adamw"),  # (adamax exists now)
     (lambda: optimizers.get("adam", beta=0.3), "bad arguments for optimizer 'adam'"),
 ])
 def test_bad_hyperparameters_fail_at_construction(factory, message):
@@ -206,6 +206,10 @@ OURS = {
     "adam": lambda: Adam(0.01),
     "adam_wd": lambda: Adam(0.01, weight_decay=0.05),
     "adamw": lambda: AdamW(0.01, weight_decay=0.05),
+    "adamax": lambda: optimizers.Adamax(0.02),
+    "adamax_wd": lambda: optimizers.Adamax(0.02, weight_decay=0.05),
+    "nadam": lambda: optimizers.Nadam(0.01),
+    "nadam_wd": lambda: optimizers.Nadam(0.01, weight_decay=0.05, momentum_decay=0.01),
 }
 
 

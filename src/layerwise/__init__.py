@@ -29,7 +29,7 @@ from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  
 from .core.losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, Hinge, Huber,  # noqa: E402
                           LogLikelihood, MeanAbsoluteError, MeanSquaredError, QuadraticCost, SquaredHinge)
 from .model import Sequential  # noqa: E402
-from .optim.optimizers import SGD, AdaGrad, Adam, AdamW, RMSProp  # noqa: E402
+from .optim.optimizers import SGD, AdaGrad, Adam, Adamax, AdamW, Nadam, RMSProp  # noqa: E402
 from .core.regularizers import L1, L2, L1L2, MaxNorm  # noqa: E402
 from .optim.schedules import (Constant, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
                               PiecewiseConstant, StepDecay)
@@ -48,7 +48,7 @@ __all__ = [
     "optimizers", "regularizers", "schedules", "datasets",
     "Sequential", "Layer", "Dense", "Activation", "Dropout", "BatchNorm", "BatchNormalization", "Flatten",
     "MeanSquaredError", "QuadraticCost", "BinaryCrossentropy", "CategoricalCrossentropy", "LogLikelihood",
-    "CustomLoss", "Huber", "MeanAbsoluteError", "Hinge", "SquaredHinge", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "L1", "L2", "L1L2", "MaxNorm",
+    "CustomLoss", "Huber", "MeanAbsoluteError", "Hinge", "SquaredHinge", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "Adamax", "Nadam", "L1", "L2", "L1L2", "MaxNorm",
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",
     "ExponentialMovingAverage", "History", "ProgressBar", "EarlyStopping", "ReduceLROnPlateau",
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",

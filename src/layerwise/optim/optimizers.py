@@ -375,6 +375,98 @@ class AdamW(Adam):
         super().apply(p, g, slots, tmp, sc)
 
 
+class Adamax(Adam):
+    """Adam with the infinity norm (PyTorch's Adamax), t = step number from 1:
+
+      m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  w ← w − (η/(1 − β₁ᵗ))·m/u
+    Defaults η = 0.002, β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    """
+
+    name = "adamax"
+    slot_names = ("m", "u")
+
+    def __init__(self, learning_rate=0.002, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+
+    def step_scalars(self, lr):
+        return {"lr": lr, "step": lr / (1.0 - self.beta_1 ** self.iterations)}
+
+    def _fused_apply(self, p, g, slots, sc) -> bool:
+        return False
+
+    def apply(self, p, g, slots, tmp, sc):
+        m, u = slots["m"], slots["u"]
+        m *= self.beta_1
+        np.multiply(g, 1.0 - self.beta_1, out=tmp)
+        m += tmp
+        u *= self.beta_2
+        np.abs(g, out=tmp)
+        tmp += self.epsilon
+        np.maximum(u, tmp, out=u)
+        np.divide(m, u, out=tmp)
+        tmp *= sc["step"]
+        p -= tmp
+
+
+class Nadam(Adam):
+    """Adam with Nesterov momentum (PyTorch's NAdam, momentum decay ψ = 0.004), t from 1:
+
+      μₜ = β₁(1 − ½·0.96^{tψ});  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  d = √(v/(1 − β₂ᵗ)) + ε
+      w ← w − η(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ)·g/d − η·μₜ₊₁/(1 − Πᵢ≤ₜ₊₁ μᵢ)·m/d
+    Defaults η = 0.002, β₁ = 0.9, β₂ = 0.999, ε = 1e-8. The product of the μ is recomputed from
+    the step count, so checkpoints resume it exactly.
+    """
+
+    name = "nadam"
+
+    def __init__(self, learning_rate=0.002, momentum_decay: float = 0.004, **kwargs):
+        self.momentum_decay = _check("momentum_decay", momentum_decay, lo=0)
+        super().__init__(learning_rate, **kwargs)
+        self._products = (0, 1.0)  # (t, Π_{i≤t} μᵢ), extended one step at a time
+
+    def _mu(self, t: int) -> float:
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _product(self, t: int) -> float:
+        done, prod = getattr(self, "_products", (0, 1.0))
+        if done > t:
+            done, prod = 0, 1.0
+        for i in range(done + 1, t + 1):
+            prod *= self._mu(i)
+        self._products = (t, prod)
+        return prod
+
+    def step_scalars(self, lr):
+        t = self.iterations
+        mu, mu_next = self._mu(t), self._mu(t + 1)
+        prod = self._product(t)
+        return {"lr": lr, "c_g": lr * (1.0 - mu) / (1.0 - prod), "c_m": lr * mu_next / (1.0 - prod * mu_next),
+                "bc2": 1.0 - self.beta_2 ** t}
+
+    def _fused_apply(self, p, g, slots, sc) -> bool:
+        return False
+
+    def apply(self, p, g, slots, tmp, sc):
+        m, v = slots["m"], slots["v"]
+        m *= self.beta_1
+        np.multiply(g, 1.0 - self.beta_1, out=tmp)
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta_2
+        v *= self.beta_2
+        v += tmp
+        np.divide(v, sc["bc2"], out=tmp)      # the denominator d = √(v/(1 − β₂ᵗ)) + ε
+        np.sqrt(tmp, out=tmp)
+        tmp += self.epsilon
+        p -= sc["c_g"] * g / tmp              # two terms over the same d
+        p -= sc["c_m"] * m / tmp
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["momentum_decay"] = self.momentum_decay
+        return cfg
+
+
 def momentum(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:
     """SGD with momentum 0.9 (the name "momentum" in configs)."""
     return SGD(learning_rate, momentum=momentum, **kwargs)
@@ -385,7 +477,7 @@ def nesterov(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:
     return SGD(learning_rate, momentum=momentum, nesterov=True, **kwargs)
 
 
-for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, momentum, nesterov):
+for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, Adamax, Nadam, momentum, nesterov):
     registry.register("optimizer", _factory)
 
 
