@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "Network([784, 30, 10]) (default: features,100,classes)")
     t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu")
     t.add_argument("--init", help="weight initializer (default: he_normal for ReLU-family, glorot_uniform otherwise)")
-    t.add_argument("--optimizer", help="sgd (default), momentum, nesterov, adagrad, rmsprop, adam, adamw")
+    t.add_argument("--optimizer", help="sgd (default), momentum, nesterov, adagrad, rmsprop, adam, adamw, adamax, nadam")
     t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, "
                    "momentum and nesterov, 0.001 otherwise)")
     t.add_argument("--momentum", type=float, help="momentum for --optimizer sgd")

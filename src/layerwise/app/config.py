@@ -123,7 +123,7 @@ NONNEG_NUM = _num(0, expected="a number >= 0")
 FRACTION = _num(0, 1, hi_open=True, expected="a number in [0, 1)")
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softmax")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam")
 
 SPEC: dict[str, Any] = {
     "name": _run_name,
@@ -190,7 +190,7 @@ DEFAULTS: dict[str, Any] = {
     "fit": {"epochs": 20, "batch_size": 32, "shuffle": True, "checkpoint_every": 0},
     "run": {"runs_dir": "runs", "plots": True, "report": True, "diagnostics": False},
 }
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01}
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adamax": 0.002, "nadam": 0.002}
 
 
 def _validate_table(spec: dict[str, Any], value: Any, path: str, required=()) -> dict[str, Any]:
