@@ -88,6 +88,58 @@ class Normal(Initializer):
         return {"name": self.name, "mean": self.mean, "stddev": self.stddev}
 
 
+def _truncated_normal(rng, stddev: float, shape, mean: float = 0.0):
+    """N(mean, stddev²) with every draw beyond 2 standard deviations drawn again (Keras's rule)."""
+    out = rng.normal(0.0, 1.0, size=shape)
+    bad = np.abs(out) > 2.0
+    while bad.any():
+        out[bad] = rng.normal(0.0, 1.0, size=int(bad.sum()))
+        bad = np.abs(out) > 2.0
+    return mean + stddev * out
+
+
+class TruncatedNormal(Initializer):
+    """N(mean, stddev²) truncated at ±2 stddev (redrawn), as Keras's TruncatedNormal (stddev 0.05)."""
+
+    name = "truncated_normal"
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05):
+        if not stddev >= 0:
+            raise ConfigError(f"stddev must be >= 0, got {stddev}")
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def sample(self, shape, rng):
+        return _truncated_normal(rng, self.stddev, shape, self.mean)
+
+    def get_config(self):
+        return {"name": self.name, "mean": self.mean, "stddev": self.stddev}
+
+
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times ``gain``: the Q of a QR decomposition of a standard normal
+    matrix, signs fixed by R's diagonal so that Q is uniformly distributed (Saxe et al.; Keras's
+    Orthogonal). For a (n_in, units) kernel the columns (units ≤ n_in) or the rows are orthonormal."""
+
+    name = "orthogonal"
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = float(gain)
+
+    def sample(self, shape, rng):
+        if len(shape) < 2:
+            raise ConfigError(f"orthogonal initialisation needs a matrix, got shape {shape}")
+        rows, cols = int(np.prod(shape[:-1])), int(shape[-1])
+        a = rng.normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+    def get_config(self):
+        return {"name": self.name, "gain": self.gain}
+
+
 class _VarianceScaling(Initializer):
     scale = 1.0
     mode = "fan_in"  # or "fan_avg"
@@ -97,6 +149,8 @@ class _VarianceScaling(Initializer):
         fan_in, fan_out = _fans(shape)
         fan = fan_in if self.mode == "fan_in" else (fan_in + fan_out) / 2.0
         var = self.scale / max(1.0, fan)
+        if self.distribution == "truncated_normal":  # the truncated draw's std is 0.8796·σ: scale it back
+            return _truncated_normal(rng, math.sqrt(var) / 0.87962566103423978, shape)
         if self.distribution == "normal":
             return rng.normal(0.0, math.sqrt(var), size=shape)
         limit = math.sqrt(3.0 * var)
@@ -123,6 +177,13 @@ class GlorotNormal(_VarianceScaling):
     mode = "fan_avg"
 
 
+class LecunUniform(_VarianceScaling):
+    """U(−√(3/n_in), √(3/n_in)): variance 1/n_in (SELU networks' initialisation)."""
+
+    name = "lecun_uniform"
+    distribution = "uniform"
+
+
 class HeNormal(_VarianceScaling):
     name = "he_normal"
     scale = 2.0
@@ -141,6 +202,8 @@ registry.register("initializer", HeUniform, aliases=("kaiming_uniform",))
 registry.register("initializer", Normal, aliases=("large", "random_normal"))
 registry.register("initializer", GlorotNormal, aliases=("xavier_normal",))
 registry.register("initializer", HeNormal, aliases=("kaiming_normal",))
+for _cls in (LecunUniform, TruncatedNormal, Orthogonal):
+    registry.register("initializer", _cls)
 
 
 def get(identifier: str | dict | Initializer) -> Initializer:
