@@ -14,7 +14,7 @@ layers use "class_name") or an object into an object. Unknown names and bad keys
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ConfigError
 
@@ -123,8 +123,3 @@ def resolve(kind: str, identifier, base: type | None = None, name_key: str = "na
         return create(kind, name, cfg)
     what = f"a name, a config dict{f' or a {base.__name__}' if base is not None else ''}"
     raise ConfigError(f"{_LABEL.get(kind, kind)} must be {what}, got {identifier!r}")
-
-
-def function(kind: str, name: str) -> Callable:
-    """The registered object itself (metrics are functions, not classes to instantiate)."""
-    return lookup(kind, name)

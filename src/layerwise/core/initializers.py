@@ -98,21 +98,16 @@ def _truncated_normal(rng, stddev: float, shape, mean: float = 0.0):
     return mean + stddev * out
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(Normal):
     """N(mean, stddev²) truncated at ±2 stddev (redrawn), as Keras's TruncatedNormal (stddev 0.05)."""
 
     name = "truncated_normal"
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05):
-        if not stddev >= 0:
-            raise ConfigError(f"stddev must be >= 0, got {stddev}")
-        self.mean, self.stddev = float(mean), float(stddev)
+        super().__init__(mean, stddev)
 
     def sample(self, shape, rng):
         return _truncated_normal(rng, self.stddev, shape, self.mean)
-
-    def get_config(self):
-        return {"name": self.name, "mean": self.mean, "stddev": self.stddev}
 
 
 class Orthogonal(Initializer):

@@ -14,7 +14,7 @@ state, in layer order (EMA averages are not weights; they travel in ``snapshot``
 """
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -135,15 +135,9 @@ def restore(model, arrays: list) -> None:
 
 # -- inference weights ------------------------------------------------------------------------------
 def averaged(model):
-    """A context in which the parameters hold their EMA averages (a no-op without EMA)."""
+    """A context in which the parameters hold their EMA averages (a no-op without EMA): the weights
+    the model predicts with (evaluate, predict, features, exporters)."""
     if getattr(model, "ema", None) is not None and model.built:
         model.collect_params()
         return model.ema.swapped_in(model.flat_params)
     return nullcontext()
-
-
-@contextmanager
-def inference_weights(model):
-    """The weights a model predicts with (averaged where EMA is on), for exporters."""
-    with averaged(model):
-        yield

@@ -56,7 +56,7 @@ def to_onnx_model(model):
     onnx, helper, numpy_helper = _onnx()
     if not model.built:
         model.build()
-    with model_state.inference_weights(model):
+    with model_state.averaged(model):
         return _graph(model, onnx, helper, numpy_helper)
 
 

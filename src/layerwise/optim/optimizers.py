@@ -333,15 +333,23 @@ class Adam(Optimizer):
                       p.dtype.type(sc["step"]), p.dtype.type(sc["c2"]), p, slots["m"], slots["v"])
         return True
 
-    def apply(self, p, g, slots, tmp, sc):
-        m, v = slots["m"], slots["v"]
+    def _first_moment(self, m, g, tmp) -> None:
+        """m ← β₁m + (1 − β₁)g, in place (tmp: scratch)."""
         m *= self.beta_1
         np.multiply(g, 1.0 - self.beta_1, out=tmp)
         m += tmp
+
+    def _moments(self, m, v, g, tmp) -> None:
+        """m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g², in place (tmp: scratch)."""
+        self._first_moment(m, g, tmp)
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - self.beta_2
         v *= self.beta_2
         v += tmp
+
+    def apply(self, p, g, slots, tmp, sc):
+        m, v = slots["m"], slots["v"]
+        self._moments(m, v, g, tmp)
         np.sqrt(v, out=tmp)                  # the denominator √v/√(1 − β₂ᵗ) + ε
         tmp *= sc["c2"]
         tmp += self.epsilon
@@ -396,9 +404,7 @@ class Adamax(Adam):
 
     def apply(self, p, g, slots, tmp, sc):
         m, u = slots["m"], slots["u"]
-        m *= self.beta_1
-        np.multiply(g, 1.0 - self.beta_1, out=tmp)
-        m += tmp
+        self._first_moment(m, g, tmp)
         u *= self.beta_2
         np.abs(g, out=tmp)
         tmp += self.epsilon
@@ -448,13 +454,7 @@ class Nadam(Adam):
 
     def apply(self, p, g, slots, tmp, sc):
         m, v = slots["m"], slots["v"]
-        m *= self.beta_1
-        np.multiply(g, 1.0 - self.beta_1, out=tmp)
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta_2
-        v *= self.beta_2
-        v += tmp
+        self._moments(m, v, g, tmp)
         np.divide(v, sc["bc2"], out=tmp)      # the denominator d = √(v/(1 − β₂ᵗ)) + ε
         np.sqrt(tmp, out=tmp)
         tmp += self.epsilon
