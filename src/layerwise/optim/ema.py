@@ -26,14 +26,19 @@ class ExponentialMovingAverage:
         if len(self.shadows) != len(params):
             self.shadows = [p.copy() for p in params]
 
+    def advance(self) -> float:
+        """The decay d of this update, counting the update (the fused optimizer kernel applies it)."""
+        d = self.effective_decay(self.num_updates)
+        self.num_updates += 1
+        return d
+
     def update(self, params: list) -> None:
         """shadow ← d·shadow + (1 − d)·param for each parameter (call after each optimizer step)."""
         self.start(params)
-        d = self.effective_decay(self.num_updates)
+        d = self.advance()
         for s, p in zip(self.shadows, params):
             s *= d
             s += (1.0 - d) * p
-        self.num_updates += 1
 
     @contextmanager
     def swapped_in(self, params: list):

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import schedules
+from . import fused as fused_kernels, schedules
 from .. import registry
 from ..errors import ConfigError
 def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
@@ -69,7 +69,7 @@ class Optimizer:
     slot_names: tuple[str, ...] = ()
 
     def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
-                 clipnorm=None, global_clipnorm=None):
+                 clipnorm=None, global_clipnorm=None, fused: bool | None = None):
         if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
             _check("learning_rate", learning_rate, lo=0, lo_open=True)
         self.learning_rate = schedules.get(learning_rate)
@@ -77,6 +77,7 @@ class Optimizer:
         self.clipvalue = _check("clipvalue", clipvalue, lo=0, lo_open=True, optional=True)
         self.clipnorm = _check("clipnorm", clipnorm, lo=0, lo_open=True, optional=True)
         self.global_clipnorm = _check("global_clipnorm", global_clipnorm, lo=0, lo_open=True, optional=True)
+        self.fused = None if fused is None else bool(fused)
         self.iterations = 0
         self.lr_multiplier = 1.0
         self.slots: dict[str, list] = {k: [] for k in self.slot_names}
@@ -99,17 +100,23 @@ class Optimizer:
                 norm = float(np.sqrt((g * g).sum()))
                 if norm > self.clipnorm:
                     g *= self.clipnorm / norm
-        if self.global_clipnorm is not None:
-            norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
-            if norm > self.global_clipnorm:
-                for g in grads:
-                    g *= self.global_clipnorm / norm
+        scale = self.global_clip_scale(grads)
+        if scale is not None:
+            for g in grads:
+                g *= scale
         if self.weight_decay and self.couples_weight_decay:
             for i, (p, g) in enumerate(zip(params, grads)):
                 tmp = self._tmp(i, p)
                 np.multiply(p, self.weight_decay, out=tmp)
                 g += tmp
         return grads
+
+    def global_clip_scale(self, grads: list) -> float | None:
+        """c/‖(g₁, g₂, …)‖ when global_clipnorm c is set and the norm exceeds it, else None."""
+        if self.global_clipnorm is None:
+            return None
+        norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
+        return self.global_clipnorm / norm if norm > self.global_clipnorm else None
 
     def _tmp(self, i: int, p):
         """Scratch space shaped like parameter i, reused every step (no allocation per update)."""
@@ -121,15 +128,20 @@ class Optimizer:
 
     couples_weight_decay = True
 
-    def update(self, params: list, grads: list, tensors: list | None = None, scalars: dict | None = None) -> None:
+    def update(self, params: list, grads: list, tensors: list | None = None, scalars: dict | None = None,
+               ema=None) -> None:
         """One optimisation step over parallel lists of parameter and gradient arrays (in place).
 
         ``tensors`` (optional): per-tensor views when ``params``/``grads`` are flat buffers, for
-        the per-tensor clipnorm.
+        the per-tensor clipnorm. ``ema`` (optional): a moving average of the weights to advance
+        after the step (inside the same pass when the fused CPU kernel runs).
         """
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
         self._ensure_slots(params)
+        if self._runs_fused(params, grads):
+            self._fused_update(params[0], grads[0], tensors, ema)
+            return
         grads = self.transform_gradients(params, grads, tensors)
         lr = self.lr
         self.iterations += 1
@@ -150,6 +162,50 @@ class Optimizer:
             for arrays in self.slots.values():
                 for a in arrays:
                     flush_tiny(a)
+        if ema is not None:
+            ema.update(params)
+
+    # -- the fused CPU pass (optim/fused.py) -------------------------------------------------
+    fused: bool | None = None   # None: the kernel when Numba is there and the buffer is large enough
+    kernel_rule: type | None = None  # the class whose ``apply`` the kernel computes
+
+    def _runs_fused(self, params, grads) -> bool:
+        if self.fused is False or self.kernel_rule is None or type(self).apply is not self.kernel_rule.apply:
+            return False
+        if self.fused and not fused_kernels.available():
+            from ..errors import MissingDependencyError
+            raise MissingDependencyError(f"{self.name}(fused=True) needs Numba: pip install numba")
+        return fused_kernels.usable(params, grads, min_size=1 if self.fused else fused_kernels.MIN_SIZE)
+
+    def _fused_update(self, p, g, tensors, ema) -> None:
+        """The whole chain and rule in one kernel call; the same arithmetic as the NumPy path."""
+        dt = p.dtype.type
+        if self.clipnorm is not None or (self.clipvalue is not None and self.global_clipnorm is not None):
+            self.transform_gradients([], [g], tensors)  # the rare norm clips by NumPy, decay in the kernel
+            clip, scale = 0.0, None
+        else:
+            clip, scale = self.clipvalue or 0.0, self.global_clip_scale([g])
+        wd = self.weight_decay if self.couples_weight_decay else 0.0
+        lr = self.lr
+        self.iterations += 1
+        sc = self.step_scalars(lr)
+        if ema is not None:
+            ema.start([p])
+            d, shadow = ema.advance(), ema.shadows[0]
+        else:
+            d, shadow = 0.0, p
+        head = (dt(clip if clip else np.inf), dt(1.0 if scale is None else scale), dt(wd))
+        tail = (ema is not None, shadow, dt(d), dt(1.0 - d))
+        self.run_kernel(p, g, head, sc, tail)
+        if self.iterations % FLUSH_EVERY == 0:
+            tiny = dt(np.finfo(p.dtype).tiny * 2.0 ** 24)
+            for arrays in self.slots.values():
+                fused_kernels.kernel("flush")(arrays[0], tiny)
+
+    def run_kernel(self, p, g, head: tuple, sc: dict, tail: tuple) -> None:
+        """Call this rule's kernel: ``head`` = (clip, scale, decay λ), ``tail`` = (ema?, shadow,
+        d, 1 − d), all in the buffer's dtype."""
+        raise NotImplementedError
 
     def _ensure_slots(self, params) -> None:
         for key in self.slot_names:
@@ -184,6 +240,8 @@ class Optimizer:
             value = getattr(self, key)
             if value:
                 cfg[key] = value
+        if self.fused is not None:
+            cfg["fused"] = self.fused
         return cfg
 
     def state_dict(self) -> dict[str, Any]:
@@ -243,6 +301,14 @@ class SGD(Optimizer):
         else:
             p += v
 
+    def run_kernel(self, p, g, head, sc, tail):
+        dt = p.dtype.type
+        if self.momentum:
+            fused_kernels.kernel("momentum")(p, g, self.slots["velocity"][0], *head, dt(sc["lr"]),
+                                             dt(self.momentum), self.nesterov, *tail)
+        else:
+            fused_kernels.kernel("sgd")(p, g, *head, dt(sc["lr"]), *tail)
+
     def get_config(self):
         cfg = super().get_config()
         cfg.update(momentum=self.momentum, nesterov=self.nesterov)
@@ -272,6 +338,11 @@ class AdaGrad(Optimizer):
         s += tmp
         _scaled_step(p, g, s, tmp, self.epsilon, sc["lr"])
 
+    def run_kernel(self, p, g, head, sc, tail):
+        dt = p.dtype.type
+        fused_kernels.kernel("scaled")(p, g, self.slots["accumulator"][0], *head, dt(sc["lr"]), dt(1.0),
+                                       dt(1.0), dt(self.epsilon), *tail)
+
     def get_config(self):
         cfg = super().get_config()
         cfg.update(epsilon=self.epsilon, initial_accumulator_value=self.initial_accumulator_value)
@@ -296,6 +367,11 @@ class RMSProp(Optimizer):
         s *= self.rho
         s += tmp
         _scaled_step(p, g, s, tmp, self.epsilon, sc["lr"])
+
+    def run_kernel(self, p, g, head, sc, tail):
+        dt = p.dtype.type
+        fused_kernels.kernel("scaled")(p, g, self.slots["mean_square"][0], *head, dt(sc["lr"]), dt(self.rho),
+                                       dt(1.0 - self.rho), dt(self.epsilon), *tail)
 
     def get_config(self):
         cfg = super().get_config()
@@ -356,6 +432,13 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= sc["step"]                    # η/(1 − β₁ᵗ)
         p -= tmp
+
+    def run_kernel(self, p, g, head, sc, tail):
+        dt = p.dtype.type
+        fused_kernels.kernel("adam")(p, g, self.slots["m"][0], self.slots["v"][0], *head,
+                                     dt(sc.get("decay", 1.0)), dt(self.beta_1), dt(1.0 - self.beta_1),
+                                     dt(self.beta_2), dt(1.0 - self.beta_2), dt(self.epsilon), dt(sc["step"]),
+                                     dt(sc["c2"]), *tail)
 
     def get_config(self):
         cfg = super().get_config()
@@ -476,6 +559,10 @@ def nesterov(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:
     """SGD with Nesterov momentum 0.9 (the name "nesterov" in configs)."""
     return SGD(learning_rate, momentum=momentum, nesterov=True, **kwargs)
 
+
+# the rules the fused CPU kernels compute (a subclass that overrides ``apply`` runs its own NumPy rule)
+for _rule in (SGD, AdaGrad, RMSProp, Adam, AdamW):
+    _rule.kernel_rule = _rule
 
 for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, Adamax, Nadam, momentum, nesterov):
     registry.register("optimizer", _factory)

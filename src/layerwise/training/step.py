@@ -91,12 +91,13 @@ def backward_and_update(model, plan: StepPlan, out, y) -> None:
         model.backward(model.loss.grad_z(out, y), fused=True)
     else:
         model.backward(model.loss.grad(out, y))
-    model.optimizer.update(model.flat_params, model.flat_grads, model.tensor_grads)
+    averaged_in_step = model.ema if not plan.constrained else None  # the average follows the constraints
+    model.optimizer.update(model.flat_params, model.flat_grads, model.tensor_grads, ema=averaged_in_step)
     if plan.constrained:
         for layer in model.layers:
             layer.apply_constraints()
-    if model.ema is not None:
-        model.ema.update(model.flat_params)
+        if model.ema is not None:
+            model.ema.update(model.flat_params)
 
 
 def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResult:
