@@ -22,7 +22,7 @@ import numpy as np
 from .tasks import TASKS
 
 RESULTS = Path(__file__).parent / "results"
-FRAMEWORKS = ["layerwise", "pytorch", "sklearn"]
+FRAMEWORKS = ["layerwise", "pytorch", "pytorch-fused", "pytorch-compiled", "keras", "sklearn"]
 
 
 def sgemm_peak_gflops(n: int = 2048, repeats: int = 7) -> float:

@@ -88,7 +88,9 @@ def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch):
     return times, model.evaluate(xt, yt)["accuracy"]
 
 
-def run_torch(task, x, y, xt, yt, epochs, sizes, batch):
+def run_torch(task, x, y, xt, yt, epochs, sizes, batch, fused=False, compiled=False):
+    """PyTorch as its users run it: defaults; ``fused``: Adam(fused=True) (one kernel for the
+    update); ``compiled``: the whole step (forward, loss, backward) under torch.compile."""
     import torch
     torch.manual_seed(0)
     act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[task["activation"]]
@@ -99,29 +101,78 @@ def run_torch(task, x, y, xt, yt, epochs, sizes, batch):
     if task["loss"] != "ce":
         mods.append(torch.nn.Sigmoid())
     net = torch.nn.Sequential(*mods)
-    opt = torch.optim.Adam(net.parameters(), lr=task["lr"]) if task["optimizer"] == "adam" else \
-        torch.optim.SGD(net.parameters(), lr=task["lr"])
+    if task["optimizer"] == "adam":
+        opt = torch.optim.Adam(net.parameters(), lr=task["lr"], **({"fused": True} if fused else {}))
+    else:
+        opt = torch.optim.SGD(net.parameters(), lr=task["lr"], **({"fused": True} if fused else {}))
     X, Y = torch.from_numpy(x), torch.from_numpy(y)
     Y1 = torch.nn.functional.one_hot(Y, sizes[-1]).float()
     ce = torch.nn.CrossEntropyLoss()
+
+    def loss_of(xb, yb, y1b):
+        out = net(xb)
+        if task["loss"] == "ce":
+            return ce(out, yb)
+        return 0.5 * ((out - y1b) ** 2).sum() / len(xb)  # the book's quadratic cost ½‖a − y‖², batch mean
+
+    def step(xb, yb, y1b):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_of(xb, yb, y1b)
+        loss.backward()
+        return loss
+
+    if compiled:
+        step = torch.compile(step)
     times = []
     for _ in range(epochs):
         t0 = time.perf_counter()
         perm = torch.randperm(len(X))
         for i in range(0, len(X), batch):
             idx = perm[i:i + batch]
-            out = net(X[idx])
-            if task["loss"] == "ce":
-                loss = ce(out, Y[idx])
-            else:  # the book's quadratic cost ½‖a − y‖² averaged over the batch
-                loss = 0.5 * ((out - Y1[idx]) ** 2).sum() / len(idx)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            step(X[idx], Y[idx], Y1[idx])
             opt.step()
         times.append(time.perf_counter() - t0)
     with torch.no_grad():
         acc = (net(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean()
     return times, float(acc)
+
+
+def run_torch_fused(*args):
+    return run_torch(*args, fused=True)
+
+
+def run_torch_compiled(*args):
+    return run_torch(*args, fused=True, compiled=True)
+
+
+def run_keras(task, x, y, xt, yt, epochs, sizes, batch):
+    """Keras 3 on its PyTorch backend (KERAS_BACKEND=torch), model.fit as its users call it."""
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((sizes[0],))] +
+                             [keras.layers.Dense(n, task["activation"]) for n in sizes[1:-1]] +
+                             [keras.layers.Dense(sizes[-1], "softmax" if task["loss"] == "ce" else "sigmoid")])
+    opt = keras.optimizers.Adam(task["lr"]) if task["optimizer"] == "adam" else keras.optimizers.SGD(task["lr"])
+    if task["loss"] == "ce":
+        model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+        target = y
+    else:
+        model.compile(opt, "mse", metrics=["accuracy"])  # Keras's mse = mean over outputs: η scaled to match
+        target = np.eye(sizes[-1], dtype=np.float32)[y]
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t0)
+
+    model.fit(x, target, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()])
+    acc = float((model.predict(xt, verbose=0, batch_size=1024).argmax(1) == yt).mean())
+    return times, acc
 
 
 def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
@@ -141,7 +192,8 @@ def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
     return [total / epochs] * epochs, float(clf.score(xt, yt))
 
 
-RUNNERS = {"layerwise": run_layerwise, "pytorch": run_torch, "sklearn": run_sklearn}
+RUNNERS = {"layerwise": run_layerwise, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
+           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "sklearn": run_sklearn}
 
 
 def main(argv):
@@ -151,7 +203,7 @@ def main(argv):
     sizes = [int(s) for s in opts["sizes"].split(",")] if "sizes" in opts else task["sizes"]
     batch = int(opts.get("batch", task["batch"]))
     threads = opts.get("threads")
-    if framework == "pytorch":
+    if framework.startswith("pytorch"):
         import torch
         if threads:
             torch.set_num_threads(int(threads))
