@@ -192,7 +192,7 @@ def test_model_gradcheck_with_batchnorm_regularizers(rng):
     (lambda: lw.schedules.get({"name": "exponential", "rate": 1}), "schedule 'exponential': unknown key 'rate'"),
     (lambda: lw.regularizers.get_constraint("maxnorm"), "unknown constraint 'maxnorm'; valid: max_norm"),
     (lambda: lw.layers.from_config({"class_name": "Conv2D"}), "unknown layer type 'Conv2D'; valid: Activation"),
-    (lambda: lw.metrics.get("f1"), "unknown metric 'f1'; valid: acc, accuracy"),
+    (lambda: lw.metrics.get("cohen_kappa"), "unknown metric 'cohen_kappa'; valid: acc, accuracy"),
     (lambda: lw.initializers.get({"nam": "he"}), "lacks the key 'name'"),
     (lambda: lw.register("widget", object), "unknown registry kind 'widget'"),
 ])

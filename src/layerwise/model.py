@@ -21,13 +21,13 @@ from . import registry
 from .core import backend, losses as losses_mod, metrics as metrics_mod, state as model_state
 from .core.layers import Dense, Layer, from_config as layer_from_config
 from .core.metrics import predicted_labels
-from .data.inputs import as_features, as_targets
+from .data.inputs import as_features, as_targets, target_task
 from .errors import ConfigError, DataError
 from .optim import ema as averaging, optimizers as optimizers_mod
 from .training import callbacks as callbacks_mod, checkpoint as checkpoint_mod
 from .training.batches import batch_source
 from .training.loop import Loop
-from .training.state import FitState
+from .training.state import EpochSums, FitState
 from .training.step import plan_for, train_step
 
 
@@ -54,6 +54,7 @@ class Sequential:
         self.optimizer: optimizers_mod.Optimizer | None = None
         self.loss: losses_mod.Loss | None = None
         self.metrics: list[str] = []
+        self.active_metrics: list = []  # the compiled metrics resolved for the last fit's targets
         self.ema: averaging.ExponentialMovingAverage | None = None
         self.stop_training = False
         self.history: callbacks_mod.History | None = None
@@ -174,12 +175,17 @@ class Sequential:
         """Choose the optimizer, loss, metrics and (optionally) an EMA of the weights.
 
         ``optimizer`` and ``loss`` take names ("adam", "mse") or objects (``Adam(1e-3)``);
-        ``ema`` takes a decay (e.g. 0.99) or an ExponentialMovingAverage.
+        ``ema`` takes a decay (e.g. 0.99) or an ExponentialMovingAverage. ``metrics``: names or
+        Metric objects; "auto" picks the targets' defaults (accuracy for classes, binary and subset
+        accuracy for multi-label rows, MAE and RMSE for regression). Each is checked against the
+        targets at fit time: "accuracy" on regression targets is skipped with a warning.
         """
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss)
-        self.metrics = [metrics_mod.get(m).name if not isinstance(m, metrics_mod.Metric) else
-                        _register_metric(m) for m in (metrics or [])]
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        self.metrics = ["auto" if m == "auto" else metrics_mod.get(m).name if not isinstance(m, metrics_mod.Metric)
+                        else _register_metric(m) for m in (metrics or [])]
         self.ema = averaging.get(ema)
         if self.built:
             self.collect_params()
@@ -217,7 +223,8 @@ class Sequential:
         """One training step on one batch (Keras's ``train_on_batch``): checks the arrays, runs the
         step (forward, loss, backward, update, constraints, EMA) and returns the batch's loss."""
         self._require_compiled()
-        xa, ya, _ = self._prepare(x, y)
+        xa, ya, labels = self._prepare(x, y)
+        self.active_metrics = self._metrics_for(ya, labels)
         self.collect_params()
         if self.ema is not None:
             self.ema.start(self.flat_params)
@@ -253,6 +260,7 @@ class Sequential:
         """
         self._check_fit_arguments(batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split)
         (x, y, labels), val = self._split(x, y, validation_split, validation_data)
+        self.active_metrics = self._metrics_for(y, labels)
         self.collect_params()
         if self.ema is not None:
             self.ema.start(self.flat_params)
@@ -267,7 +275,7 @@ class Sequential:
             self.stop_training = state.stopped
         loop = Loop(self, plan_for(self, cbs.callbacks), batches, cbs,
                     checkpoint_mod.CheckpointSaver(checkpoint, self, cbs.callbacks, checkpoint_every),
-                    validate=(lambda: self._evaluate_prepared(*val)) if val is not None else None, shuffle=shuffle)
+                    validate=(lambda: self._evaluate_prepared(*val, metrics=self.active_metrics)) if val is not None else None, shuffle=shuffle)
         cbs.on_train_begin({"params": {"epochs": epochs, "steps": batches.steps, "samples": batches.n,
                                        "batch_size": batches.batch_size}})
         try:
@@ -312,18 +320,26 @@ class Sequential:
         for start in range(0, n, batch_size):
             yield slice(start, min(start + batch_size, n))
 
-    def _evaluate_prepared(self, x, y, labels, batch_size: int = 1024) -> dict[str, float]:
+    def _metrics_for(self, y, labels) -> list:
+        """The compiled metrics resolved for these targets (see ``metrics.for_task``)."""
+        task = target_task(y, labels, self.n_outputs)
+        sparse = labels is not None and getattr(y, "ndim", 2) == 1
+        return metrics_mod.for_task(self.metrics, task, self.n_outputs, sparse)
+
+    def _evaluate_prepared(self, x, y, labels, batch_size: int = 1024, metrics=None) -> dict[str, float]:
         xp = self.xp
-        metrics = [metrics_mod.get(m) for m in self.metrics] if labels is not None else []
-        loss_sum, sums = 0.0, {m.name: 0.0 for m in metrics}
+        metrics = self._metrics_for(y, labels) if metrics is None else metrics
+        sums = EpochSums(xp, metrics)
         with model_state.averaged(self):
             for sl in self._batches(len(x), batch_size):
                 out = self.forward(xp.asarray(x[sl]), training=False)
-                loss_sum += self.loss.value(out, xp.asarray(y[sl])) * (sl.stop - sl.start)
-                for m in metrics:
-                    sums[m.name] += float(m.batch_sum(out, xp.asarray(labels[sl])))
+                yb = xp.asarray(y[sl])
+                sums.add(self.loss.value(out, yb), sl.stop - sl.start, out, yb,
+                         None if labels is None else xp.asarray(labels[sl]))
             reg = self.regularization_loss()
-        return {"loss": loss_sum / len(x) + reg, **{k: v / len(x) for k, v in sums.items()}}
+        logs = sums.epoch_logs()
+        logs["loss"] += reg
+        return logs
 
     def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
         """Loss (including regularisation terms) and the compiled metrics on (x, y).
@@ -460,8 +476,10 @@ class Sequential:
 
 
 def _register_metric(metric) -> str:
-    """A Metric object given to compile: registered under its name so configs can name it."""
-    registry.register("metric", lambda: metric, name=metric.name)
+    """A Metric object given to compile: registered under its name (unless the name is taken)
+    so configs can name it."""
+    if metric.name not in registry.names("metric") and not metric.name.startswith("top_"):
+        registry.register("metric", lambda: metric, name=metric.name)
     return metric.name
 
 

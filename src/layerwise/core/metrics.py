@@ -1,9 +1,11 @@
-"""Classification metrics on predicted outputs (n, k) and integer labels (n,).
+"""Metrics on predicted outputs (n, k): classification (integer labels), multi-label (0/1 rows)
+and regression (real targets).
 
-The metrics ``compile`` accepts are :class:`Metric` objects registered by name: each gives the
-sum over a batch of a per-sample score, computed where the arrays live (NumPy or CuPy), so an
-epoch's value is (Σ over batches) / samples with one read-back per epoch on a GPU. Add your own
-with ``layerwise.register("metric", MyMetric)``."""
+The metrics ``compile`` accepts are :class:`Metric` objects registered by name. They stream over
+batches where the arrays live (NumPy or CuPy): a mean of per-sample scores keeps one running
+sum; precision/recall/F1 keep a confusion matrix, RMSE and R² a few per-output sums, so nothing
+holds all predictions except AUC (exact, as scikit-learn's). Values equal scikit-learn's on the
+same predictions. Add your own with ``layerwise.register("metric", MyMetric)``."""
 from __future__ import annotations
 
 import re
@@ -40,17 +42,58 @@ def confusion_matrix(y_true_labels, y_pred_labels, n_classes: int | None = None)
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
 
+TASKS = ("classification", "multilabel", "regression")
+
+
 class Metric:
-    """A per-sample score averaged over the data: ``batch_sum(y_pred, labels)`` returns the sum of
-    the scores of one batch as a 0-d array on the batch's device (no host round trip)."""
+    """A metric, computed streaming over batches where its arrays live (NumPy or CuPy).
+
+    The simple kind is a mean of per-sample scores: ``batch_sum(y_pred, target)`` returns the sum
+    of one batch's scores as a 0-d array (``target``: integer labels when ``targets == "labels"``,
+    else the target array y). Metrics that are not means of per-sample scores (precision, R², AUC)
+    override ``initial``/``accumulate``/``result``: their state is a count matrix, a few sums, or
+    the scores themselves. ``tasks``: the kinds of targets the metric means something for.
+    """
 
     name = "metric"
+    targets = "labels"              # "labels" (integer classes) or "y" (the targets as given)
+    tasks: tuple[str, ...] = ("classification",)
 
-    def batch_sum(self, y_pred, labels):
+    def batch_sum(self, y_pred, target):
         raise NotImplementedError
+
+    # -- the streaming protocol (a running sum unless overridden) ----------------------------
+    def initial(self, xp, on_host: bool = True):
+        return 0.0 if on_host else xp.zeros((), dtype=np.float64)
+
+    def accumulate(self, state, y_pred, y, labels):
+        s = self.batch_sum(y_pred, labels if self.targets == "labels" else y)
+        return state + float(s) if isinstance(state, float) else state + s
+
+    def result(self, state, n: int) -> float:
+        return float(state) / max(n, 1)
+
+    def saved(self, state):
+        """The state as JSON numbers (mid-epoch checkpoints)."""
+        return float(state)
+
+    def restored(self, saved, xp, on_host: bool = True):
+        return float(saved) if on_host else xp.asarray(saved, dtype=np.float64)
+
+    def check(self, task: str, n_outputs: int) -> None:
+        """ConfigError when this metric means nothing for these targets."""
+        if task not in self.tasks:
+            from ..errors import ConfigError
+            raise ConfigError(f"metric {self.name!r} needs {' or '.join(self.tasks)} targets, but the targets "
+                              f"are {task} ({_TASK_WORDS[task]})")
 
     def get_config(self):
         return {"name": self.name}
+
+
+_TASK_WORDS = {"classification": "integer class labels or one-hot rows",
+               "multilabel": "0/1 indicator rows with several 1s",
+               "regression": "real-valued targets"}
 
 
 def labels_of(y_pred):
@@ -91,9 +134,289 @@ class TopKAccuracy(Metric):
         return {"name": "top_k_accuracy", "k": self.k}
 
 
+# -- precision, recall, F1 from a streaming confusion matrix ------------------------------------
+AVERAGES = ("binary", "macro", "micro", "weighted")
+
+
+def per_class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class precision, recall, F1 and support from a confusion matrix C[true, predicted]
+    (0 where a ratio is 0/0, as scikit-learn's zero_division=0)."""
+    cm = np.asarray(cm, dtype=np.float64)
+    tp, pred, true = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(pred > 0, tp / pred, 0.0)
+        recall = np.where(true > 0, tp / true, 0.0)
+        f1 = np.where(pred + true > 0, 2 * tp / (pred + true), 0.0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": true}
+
+
+def averaged_score(cm: np.ndarray, score: str, average: str) -> float:
+    """scikit-learn's precision/recall/F1 with ``average`` over the classes present in the true or
+    the predicted labels ("binary": the positive class 1)."""
+    cm = np.asarray(cm, dtype=np.float64)
+    per = per_class_scores(cm)
+    if average == "binary":
+        return float(per[score][1]) if len(cm) > 1 else 0.0
+    if average == "micro":
+        total = cm.sum()
+        return float(np.trace(cm) / total) if total else 0.0
+    present = (cm.sum(axis=0) + cm.sum(axis=1)) > 0
+    if average == "weighted":
+        support = per["support"]
+        return float((per[score] * support).sum() / support.sum()) if support.sum() else 0.0
+    return float(per[score][present].mean()) if present.any() else 0.0
+
+
+class ConfusionScore(Metric):
+    """Precision, recall or F1 (``score``), averaged as scikit-learn does: "macro" (the mean over
+    classes), "micro" (from the pooled counts: equals accuracy for single-label data), "weighted"
+    (by support), "binary" (class 1 of a two-class model). Default: binary for two classes, macro
+    otherwise. Streaming: the state is the k × k confusion matrix."""
+
+    def __init__(self, score: str = "f1", average: str | None = None):
+        from ..errors import ConfigError
+        if score not in ("precision", "recall", "f1"):
+            raise ConfigError(f"score must be precision, recall or f1, got {score!r}")
+        if average is not None and average not in AVERAGES:
+            raise ConfigError(f"average must be one of {', '.join(AVERAGES)}, got {average!r}")
+        self.score, self.average = score, average
+        self.name = score if average is None else f"{score}_{average}"
+
+    def initial(self, xp, on_host=True):
+        return None  # sized by the first batch
+
+    def accumulate(self, state, y_pred, y, labels):
+        xp = array_module_of(y_pred)
+        k = max(int(y_pred.shape[1]) if y_pred.ndim == 2 else 1, 2)
+        counts = xp.bincount(labels.astype(np.int64) * k + labels_of(y_pred), minlength=k * k).reshape(k, k)
+        return counts if state is None else state + counts
+
+    def result(self, state, n):
+        if state is None:
+            return 0.0
+        cm = to_numpy(state)
+        average = self.average or ("binary" if len(cm) == 2 else "macro")
+        if average == "binary" and len(cm) != 2:
+            from ..errors import ConfigError
+            raise ConfigError(f"{self.name}: average 'binary' needs a two-class model, this one has {len(cm)} classes")
+        return averaged_score(cm, self.score, average)
+
+    def saved(self, state):
+        return None if state is None else to_numpy(state).astype(np.int64).tolist()
+
+    def restored(self, saved, xp, on_host=True):
+        return None if saved is None else xp.asarray(np.asarray(saved, dtype=np.int64))
+
+    def get_config(self):
+        return {"name": self.name}
+
+
+class AUC(Metric):
+    """Area under the ROC curve of a binary classifier (one sigmoid output, or the second of two
+    softmax outputs), exactly as scikit-learn's roc_auc_score: the state holds the scores."""
+
+    name = "auc"
+
+    def initial(self, xp, on_host=True):
+        return []
+
+    def check(self, task, n_outputs):
+        super().check(task, n_outputs)
+        if n_outputs > 2:
+            from ..errors import ConfigError
+            raise ConfigError(f"auc needs a binary classifier (one sigmoid output or two softmax outputs); "
+                              f"this model has {n_outputs} outputs")
+
+    def accumulate(self, state, y_pred, y, labels):
+        score = y_pred[:, -1] if y_pred.ndim == 2 else y_pred
+        state.append((score.astype(np.float64), labels.astype(np.int64)))
+        return state
+
+    def result(self, state, n):
+        if not state:
+            return float("nan")
+        scores = np.concatenate([to_numpy(s) for s, _ in state])
+        labels = np.concatenate([to_numpy(lab) for _, lab in state])
+        if len(np.unique(labels)) < 2:
+            return float("nan")  # undefined with one class present
+        from sklearn.metrics import roc_auc_score
+        return float(roc_auc_score(labels, scores))
+
+    def saved(self, state):
+        return [[to_numpy(s).tolist(), to_numpy(lab).tolist()] for s, lab in state]
+
+    def restored(self, saved, xp, on_host=True):
+        return [(xp.asarray(np.asarray(s, np.float64)), xp.asarray(np.asarray(lab, np.int64))) for s, lab in saved]
+
+
+# -- regression -------------------------------------------------------------------------------
+class _TargetMetric(Metric):
+    targets = "y"
+    tasks = ("regression", "classification", "multilabel")
+
+
+def _diff(y_pred, y):
+    return y_pred.astype(np.float64) - y.reshape(y_pred.shape).astype(np.float64)
+
+
+class MeanAbsoluteError(_TargetMetric):
+    """mean |ŷ − y| over samples and outputs (scikit-learn's uniform average)."""
+
+    name = "mae"
+
+    def batch_sum(self, y_pred, y):
+        return abs(_diff(y_pred, y)).mean(axis=1).sum()
+
+
+class MeanSquaredError(_TargetMetric):
+    """mean (ŷ − y)² over samples and outputs."""
+
+    name = "mse"
+
+    def batch_sum(self, y_pred, y):
+        d = _diff(y_pred, y)
+        return (d * d).mean(axis=1).sum()
+
+
+class RootMeanSquaredError(_TargetMetric):
+    """√(mean (ŷ − y)²) per output, then the mean over outputs (scikit-learn's uniform average).
+    State: the per-output sums of squared errors."""
+
+    name = "rmse"
+
+    def initial(self, xp, on_host=True):
+        return None
+
+    def accumulate(self, state, y_pred, y, labels):
+        d = _diff(y_pred, y)
+        sse = (d * d).sum(axis=0)
+        return sse if state is None else state + sse
+
+    def result(self, state, n):
+        return 0.0 if state is None else float(np.sqrt(to_numpy(state) / max(n, 1)).mean())
+
+    def saved(self, state):
+        return None if state is None else to_numpy(state).tolist()
+
+    def restored(self, saved, xp, on_host=True):
+        return None if saved is None else xp.asarray(np.asarray(saved, dtype=np.float64))
+
+
+class R2Score(RootMeanSquaredError):
+    """R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² per output, then the mean over outputs (scikit-learn's r2_score;
+    a constant target scores 1 when predicted exactly, else 0). State: Σy, Σy², Σ(y − ŷ)² per output."""
+
+    name = "r2"
+
+    def accumulate(self, state, y_pred, y, labels):
+        xp = array_module_of(y_pred)
+        yy = y.reshape(y_pred.shape).astype(np.float64)
+        d = y_pred.astype(np.float64) - yy
+        sums = xp.stack([yy.sum(axis=0), (yy * yy).sum(axis=0), (d * d).sum(axis=0)])
+        return sums if state is None else state + sums
+
+    def result(self, state, n):
+        if state is None or n == 0:
+            return 0.0
+        s_y, s_yy, sse = to_numpy(state)
+        sst = s_yy - s_y * s_y / n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(sst > 1e-12 * np.maximum(s_yy, 1e-300), 1.0 - sse / sst, np.where(sse == 0, 1.0, 0.0))
+        return float(r2.mean())
+
+
+# -- multi-label ----------------------------------------------------------------------------
+def _hits(y_pred, y):
+    """(ŷ > 0.5) == y per output (a float array)."""
+    return ((y_pred > 0.5) == (y.reshape(y_pred.shape) > 0.5)).astype(np.float64)
+
+
+class BinaryAccuracy(_TargetMetric):
+    """The fraction of outputs right, each thresholded at 0.5 (Keras's binary_accuracy): for
+    multi-label data, 1 − Hamming loss."""
+
+    name = "binary_accuracy"
+    tasks = ("multilabel", "classification")
+
+    def __init__(self, name: str = "binary_accuracy"):
+        self.name = name
+
+    def batch_sum(self, y_pred, y):
+        return _hits(y_pred, y).mean(axis=1).sum()
+
+    def get_config(self):
+        return {"name": "binary_accuracy"}
+
+
+class HammingLoss(_TargetMetric):
+    """The fraction of labels wrong (scikit-learn's hamming_loss)."""
+
+    name = "hamming_loss"
+    tasks = ("multilabel", "classification")
+
+    def batch_sum(self, y_pred, y):
+        return (1.0 - _hits(y_pred, y)).mean(axis=1).sum()
+
+
+class SubsetAccuracy(_TargetMetric):
+    """1 when every label of a sample is right (scikit-learn's accuracy_score on indicator rows)."""
+
+    name = "subset_accuracy"
+    tasks = ("multilabel", "classification")
+
+    def batch_sum(self, y_pred, y):
+        return _hits(y_pred, y).min(axis=1).sum()
+
+
+# -- which metrics a model computes, given its targets -----------------------------------------
+TASK_DEFAULTS = {"classification": ("accuracy",), "multilabel": ("binary_accuracy", "subset_accuracy"),
+                 "regression": ("mae", "rmse")}
+
+
+def for_task(names: list, task: str, n_outputs: int, sparse_targets: bool = False) -> list[Metric]:
+    """The compiled metrics resolved for these targets: "auto" gives the task's defaults;
+    "accuracy" means label accuracy for classes, per-label binary accuracy for multi-label data
+    (as in Keras), and is dropped with a warning for regression, where it means nothing.
+    Metrics that need y shaped like the outputs are refused for sparse integer targets."""
+    import warnings
+    from ..errors import ConfigError
+    out: list[Metric] = []
+    for ident in names:
+        if ident == "auto":
+            out.extend(get(n) for n in TASK_DEFAULTS[task] if all(m.name != n for m in out))
+            continue
+        metric = get(ident)
+        if metric.name == "accuracy" and type(metric) is Accuracy:
+            if task == "regression":
+                warnings.warn("metric 'accuracy' means nothing for real-valued (regression) targets and is "
+                              "not computed; use mae, mse, rmse or r2", UserWarning, stacklevel=3)
+                continue
+            if task == "multilabel":
+                metric = BinaryAccuracy("accuracy")
+        metric.check(task, n_outputs)
+        if metric.targets == "y" and sparse_targets:
+            raise ConfigError(f"metric {metric.name!r} compares outputs with targets of the same shape, but the "
+                              "loss takes integer labels; pass one-hot targets or use a label metric")
+        if all(m.name != metric.name for m in out):
+            out.append(metric)
+    return out
+
+
 registry.register("metric", Accuracy, aliases=("acc",))
 registry.register("metric", TopKAccuracy, name="top_k_accuracy")
 registry.register("metric", lambda: TopKAccuracy(5), name="top_5_accuracy")
+for _score in ("precision", "recall", "f1"):
+    registry.register("metric", (lambda s: lambda average=None: ConfusionScore(s, average))(_score), name=_score)
+    for _avg in AVERAGES:
+        registry.register("metric", (lambda s, a: lambda: ConfusionScore(s, a))(_score, _avg), name=f"{_score}_{_avg}")
+registry.register("metric", AUC)
+registry.register("metric", MeanAbsoluteError, aliases=("mean_absolute_error",))
+registry.register("metric", MeanSquaredError, aliases=("mean_squared_error",))
+registry.register("metric", RootMeanSquaredError, aliases=("root_mean_squared_error",))
+registry.register("metric", R2Score, aliases=("r2_score",))
+registry.register("metric", BinaryAccuracy)
+registry.register("metric", HammingLoss)
+registry.register("metric", SubsetAccuracy)
 
 
 def get(identifier) -> Metric:

@@ -163,7 +163,8 @@ def as_labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
 
 def as_targets(y, n_samples: int, n_outputs: int, sparse_ok: bool, dtype=np.float32,
                name: str = "y") -> tuple[np.ndarray, np.ndarray | None]:
-    """Targets in the form the loss wants, plus integer labels for accuracy (or None).
+    """Targets in the form the loss wants, plus integer class labels (None unless the targets are
+    classes: see ``_labels_of_targets``).
 
     - 1-D y with several outputs: class labels, kept as integers when the loss takes them
       (sparse) and one-hot encoded otherwise;
@@ -197,8 +198,26 @@ def as_targets(y, n_samples: int, n_outputs: int, sparse_ok: bool, dtype=np.floa
     if not np.isfinite(arr).all():
         idx = _first_nonfinite(arr)
         raise DataError(f"{name} contains {arr[idx]} at index {idx}")
-    if n_outputs > 1:
-        labels = arr.argmax(axis=1)
-    else:
-        labels = (arr[:, 0] > 0.5).astype(np.int64)
-    return arr, labels
+    return arr, _labels_of_targets(arr)
+
+
+def _labels_of_targets(arr: np.ndarray) -> np.ndarray | None:
+    """Class labels of 2-D targets when they are classes: one output of 0/1 values, or rows of
+    probabilities (one-hot, or soft labels summing to 1); None for multi-label rows and real values."""
+    if arr.shape[1] == 1:
+        col = arr[:, 0]
+        return col.astype(np.int64) if bool(((col == 0) | (col == 1)).all()) else None
+    if bool((arr >= 0).all()) and np.allclose(arr.sum(axis=1), 1.0, atol=1e-3):
+        return arr.argmax(axis=1)
+    return None
+
+
+def target_task(y, labels, n_outputs: int) -> str:
+    """What the targets are: "classification" (labels exist), "multilabel" (several outputs, 0/1
+    rows that are not one-hot) or "regression" (real values)."""
+    if labels is not None:
+        return "classification"
+    arr = np.asarray(y) if not hasattr(y, "__cuda_array_interface__") else y.get()
+    if n_outputs > 1 and bool(((arr == 0) | (arr == 1)).all()):
+        return "multilabel"
+    return "regression"

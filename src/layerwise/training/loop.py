@@ -48,8 +48,7 @@ class Loop:
             n = self.batches.n
             state.order = self.model.rng.permutation(n) if self.shuffle else np.arange(n)
         self.batches.begin_epoch(state.order)
-        names = [m.name for m in self.plan.metrics] if self.batches.labels is not None else []
-        return EpochSums(self.model.xp, names, state.loss_sum, state.metric_sums, state.seen,
+        return EpochSums(self.model.xp, self.plan.metrics, state.loss_sum, state.metric_sums, state.seen,
                          on_host=self.plan.sync)
 
     def _epoch(self, state: FitState, interrupt: StopOnInterrupt) -> bool:

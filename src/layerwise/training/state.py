@@ -11,6 +11,13 @@ import numpy as np
 from ..errors import ModelFileError
 
 
+def _json_numbers(v) -> bool:
+    """A metric's saved state: a number, None, or (nested) lists of numbers."""
+    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return True
+    return isinstance(v, list) and all(_json_numbers(e) for e in v)
+
+
 @dataclass
 class FitState:
     """The position in training: the loop advances it, checkpoints save and restore it whole.
@@ -25,7 +32,7 @@ class FitState:
     step: int = 0
     order: np.ndarray | None = None
     loss_sum: float = 0.0
-    metric_sums: dict[str, float] = field(default_factory=dict)
+    metric_sums: dict[str, Any] = field(default_factory=dict)  # each metric's saved state (JSON numbers)
     seen: int = 0
     stopped: bool = False
 
@@ -46,7 +53,7 @@ class FitState:
                                               or meta[k] < 0 for k in ints)
                 or not isinstance(meta.get("loss_sum"), (int, float))
                 or not isinstance(meta.get("metric_sums", {}), dict)
-                or not all(isinstance(v, (int, float)) for v in meta.get("metric_sums", {}).values())):
+                or not all(_json_numbers(v) for v in meta.get("metric_sums", {}).values())):
             raise ModelFileError(f"{source}: corrupt training position {meta!r}")
         if order is not None:
             n = meta["n_train"]
@@ -54,45 +61,46 @@ class FitState:
                 raise ModelFileError(f"{source}: the saved sample order is not a permutation of {n} samples")
         return cls(n_train=meta["n_train"], batch_size=meta["batch_size"], epoch=meta["epoch"], step=meta["step"],
                    order=order, loss_sum=float(meta["loss_sum"]),
-                   metric_sums={k: float(v) for k, v in meta.get("metric_sums", {}).items()},
+                   metric_sums=dict(meta.get("metric_sums", {})),
                    seen=meta["seen"], stopped=bool(meta.get("stopped", False)))
 
 
 class EpochSums:
-    """Σ loss·m and Σ metric scores over an epoch's batches, in float64, and the samples ``seen``.
+    """Σ loss·m over an epoch's batches (float64), each metric's streaming state, and the samples
+    ``seen``.
 
-    On a device (``on_host=False``) the sums are 0-d arrays of the model's array module, so the
-    device never waits for the host; on the host, where each step's loss is read anyway, they are
-    Python floats (the same float64 arithmetic, without a small array operation per step)."""
+    On a device (``on_host=False``) the sums are arrays of the model's array module, so the device
+    never waits for the host; on the host, where each step's loss is read anyway, the loss sum and
+    the per-sample metric sums are Python floats (no small array operation per step)."""
 
-    def __init__(self, xp, metric_names, loss_sum: float = 0.0, metric_sums: dict | None = None, seen: int = 0,
+    def __init__(self, xp, metrics=(), loss_sum: float = 0.0, metric_sums: dict | None = None, seen: int = 0,
                  on_host: bool = True):
-        start = (lambda v: float(v)) if on_host else (lambda v: xp.asarray(v, dtype=np.float64))
-        self.loss = start(loss_sum)
-        self.metrics = {k: start((metric_sums or {}).get(k, 0.0)) for k in metric_names}
+        self.loss = float(loss_sum) if on_host else xp.asarray(loss_sum, dtype=np.float64)
+        saved = metric_sums or {}
+        self.metrics = list(metrics)
+        self.states = {m.name: (m.restored(saved[m.name], xp, on_host) if m.name in saved else m.initial(xp, on_host))
+                       for m in self.metrics}
         self.seen = seen
         self.on_host = on_host
 
-    def add(self, loss, batch_metrics: dict, m: int) -> None:
-        """``loss``: the batch's mean loss (a float on the host, a 0-d array on a device)."""
+    def add(self, loss, m: int, y_pred=None, y=None, labels=None) -> None:
+        """``loss``: the batch's mean loss (a float on the host, a 0-d array on a device); the metrics
+        take the batch's outputs, targets and labels."""
         self.loss += loss * m
-        for k, v in batch_metrics.items():
-            self.metrics[k] += float(v) if self.on_host else v
+        if y_pred is not None:
+            for metric in self.metrics:
+                self.states[metric.name] = metric.accumulate(self.states[metric.name], y_pred, y, labels)
         self.seen += m
 
-    def read(self) -> tuple[float, dict[str, float]]:
-        """The sums on the host (one device-to-host read each)."""
-        return float(self.loss), {k: float(v) for k, v in self.metrics.items()}
-
     def save_into(self, state: FitState) -> None:
-        state.loss_sum, state.metric_sums = self.read()
+        state.loss_sum = float(self.loss)
+        state.metric_sums = {m.name: m.saved(self.states[m.name]) for m in self.metrics}
         state.seen = self.seen
 
     def epoch_logs(self) -> dict[str, float]:
         """The epoch's mean loss and metrics ({"loss": ..., "accuracy": ...})."""
-        loss, metrics = self.read()
         n = max(self.seen, 1)
-        return {"loss": loss / n, **{k: v / n for k, v in metrics.items()}}
+        return {"loss": float(self.loss) / n, **{m.name: m.result(self.states[m.name], self.seen) for m in self.metrics}}
 
     def finite(self) -> bool:
         return math.isfinite(float(self.loss))

@@ -5,7 +5,7 @@
     → backward: δ at the output (fused with its activation where the loss allows), down the stack
     → optimizer: clip → decay → update rule       (in place, one flat buffer)
     → constraints (max-norm) → weight averages (EMA)
-    → running sums of the loss and metrics
+    → running sums of the loss and the metrics' streaming states
 
 The GPU differs only in where arrays live and when the sums are read back (``plan.sync``), never
 in arithmetic; the "numpy-device" backend runs the device bookkeeping on NumPy for CI.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import backend
-from ..core.metrics import Metric, get as get_metric
+from ..core.metrics import Metric
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
                         getattr(l, "bias_constraint", None) is not None for l in layers),
         halt_on_nonfinite=any(getattr(cb, "halts_on_nonfinite", False) for cb in callbacks),
         sync=not backend.is_device(model.backend_name) if sync is None else sync,
-        metrics=tuple(get_metric(m) for m in model.metrics),
+        metrics=tuple(model.active_metrics),
     )
 
 
@@ -124,6 +124,5 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResul
                 return StepResult(logs, halted=True)  # the weights stay as they were before this step
     backward_and_update(model, plan, out, y)
     if sums is not None:
-        scores = {mt.name: mt.batch_sum(out, labels) for mt in plan.metrics} if labels is not None else {}
-        sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), scores, m)
+        sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), m, out, y, labels)
     return StepResult(logs)
