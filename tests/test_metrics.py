@@ -217,3 +217,14 @@ def test_every_metric_name_resolves_and_round_trips_through_save(tmp_path):
     for name in ("precision", "recall", "f1", "auc", "mae", "mse", "rmse", "r2", "binary_accuracy",
                  "hamming_loss", "subset_accuracy", "f1_weighted", "mean_absolute_error", "r2_score"):
         assert isinstance(M.get(name), M.Metric)
+
+
+def test_cli_metrics_flag_reaches_history_and_the_report_shows_per_class_scores(tmp_path):
+    from layerwise.app import cli
+    rc = cli.main(["train", "--metrics", "accuracy,f1_macro", "--epochs", "2", "--runs-dir", str(tmp_path), "--quiet"])
+    assert rc == 0
+    run = next(tmp_path.iterdir())
+    header = (run / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"f1_macro", "val_f1_macro"} <= set(header)
+    page = (run / "report.html").read_text()
+    assert "<th>precision</th><th>recall (accuracy)</th><th>F1</th>" in page and "macro average" in page

@@ -47,6 +47,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _metric_names(text: str) -> list[str]:
+    from ..core import metrics
+    from ..errors import ConfigError
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    try:
+        for n in names:
+            if n != "auto":
+                metrics.get(n)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
+
+
 # flag → config path; a flag given on the command line overrides the config file
 OVERRIDES = {
     "dataset": "data.dataset", "validation_size": "data.validation_size", "layers": "model.sizes",
@@ -54,7 +67,7 @@ OVERRIDES = {
     "batch_norm": "model.batch_norm", "l2": "model.l2", "optimizer": "compile.optimizer",
     "lr": "compile.learning_rate", "momentum": "compile.momentum", "epochs": "fit.epochs",
     "batch_size": "fit.batch_size", "checkpoint_every": "fit.checkpoint_every", "seed": "seed",
-    "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics",
+    "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics", "metrics": "compile.metrics",
 }
 
 
@@ -81,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, "
                    "momentum and nesterov, 0.001 otherwise)")
     t.add_argument("--momentum", type=float, help="momentum for --optimizer sgd")
+    t.add_argument("--metrics", type=_metric_names, help="comma-separated metrics, e.g. accuracy,f1_macro,"
+                   "precision_weighted,top_3_accuracy (default: accuracy)")
     t.add_argument("--epochs", type=_positive_int, help="default 20")
     t.add_argument("--batch-size", type=_positive_int, help="default 32")
     t.add_argument("--dropout", type=float, help="dropout rate after each hidden layer")

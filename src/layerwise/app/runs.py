@@ -282,15 +282,22 @@ def _facts(run_dir: Path, model, dataset, cfg, history, metrics) -> dict[str, st
     return facts
 
 
-def _per_class(model, dataset) -> list[tuple[str, float, int]]:
-    from ..core.metrics import confusion_matrix
+def _per_class(model, dataset) -> list[tuple[str, float, float, float, int]]:
+    """(class, precision, recall, F1, samples) on the test set, then the macro and weighted rows."""
+    from ..core.metrics import averaged_score, confusion_matrix, per_class_scores
     k = model.n_outputs
     if k < 2:
         return []
     cm = confusion_matrix(dataset.y_test, model.predict_classes(dataset.x_test), k)
     names = list(dataset.class_names) if dataset.class_names else [str(i) for i in range(k)]
-    support = cm.sum(axis=1)
-    return [(names[i], float(cm[i, i] / support[i]) if support[i] else 0.0, int(support[i])) for i in range(k)]
+    s = per_class_scores(cm)
+    rows = [(names[i], float(s["precision"][i]), float(s["recall"][i]), float(s["f1"][i]), int(s["support"][i]))
+            for i in range(k)]
+    total = int(cm.sum())
+    for avg in ("macro", "weighted"):
+        rows.append((f"{avg} average", *(averaged_score(cm, score, avg) for score in ("precision", "recall", "f1")),
+                     total))
+    return rows
 
 
 def load_run_config(run_dir) -> dict[str, Any]:

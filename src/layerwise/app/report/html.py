@@ -103,9 +103,10 @@ def _warning_html(w) -> str:
 
 def write_report(run_dir, title: str, metrics: dict, plots: list[tuple[str, Path]], summary: str,
                  config_text: str, warnings: list | None = None, facts: dict | None = None,
-                 per_class: list[tuple[str, float, int]] | None = None) -> Path:
+                 per_class: list[tuple] | None = None) -> Path:
     """Write ``run_dir/report.html`` and return its path. ``facts``: label → text for the header
-    (date, data, model, optimizer); ``per_class``: (class, accuracy, samples) rows."""
+    (date, data, model, optimizer); ``per_class``: (class, precision, recall, F1, samples) rows;
+    recall is the class's accuracy. The last rows may be the macro and weighted averages."""
     from ...formats.atomic import atomic_write_text
     run_dir = Path(run_dir)
     acc = metrics.get("test_accuracy")
@@ -126,10 +127,11 @@ def write_report(run_dir, title: str, metrics: dict, plots: list[tuple[str, Path
                        f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"></figure>')
     per_class_html = ""
     if per_class:
-        body = "".join(f"<tr><td>{html.escape(str(c))}</td><td class='num'>{a:.4f}</td><td class='num'>{n:,}</td></tr>"
-                       for c, a, n in per_class)
-        per_class_html = ("<h2>Per-class accuracy (test set)</h2><div class='scroll'><table id='per-class'>"
-                          "<tr><th>class</th><th>accuracy</th><th>samples</th></tr>" + body + "</table></div>")
+        body = "".join(f"<tr><td>{html.escape(str(c))}</td><td class='num'>{p:.4f}</td><td class='num'>{r:.4f}</td>"
+                       f"<td class='num'>{f:.4f}</td><td class='num'>{n:,}</td></tr>" for c, p, r, f, n in per_class)
+        per_class_html = ("<h2>Per-class precision, recall and F1 (test set)</h2><div class='scroll'>"
+                          "<table id='per-class'><tr><th>class</th><th>precision</th><th>recall (accuracy)</th>"
+                          "<th>F1</th><th>samples</th></tr>" + body + "</table></div>")
     versions = metrics.get("versions", {})
     footer = "made by layerwise" + (" · " + " · ".join(f"{html.escape(k)} {html.escape(str(v))}"
                                                       for k, v in versions.items()) if versions else "")
