@@ -97,7 +97,7 @@ def _rewrite(path, tmp_path, edit_meta=None, edit_tensors=None):
     (lambda m: m.update(format="something-else"), None, "not a layerwise-model file"),
     (lambda m: m["config"]["layers"][1].update(class_name="Conv2D"), None, "unknown layer type 'Conv2D'"),
     (lambda m: m["config"]["layers"][1].update(units=10**12), None, "has shape .* needs"),
-    (lambda m: m["config"]["layers"][1].update(activation="swish"), None, "unknown activation"),
+    (lambda m: m["config"]["layers"][1].update(activation="mish"), None, "unknown activation"),
     (lambda m: m["config"].update(input_shape=[-3]), None, "invalid input_shape"),
     (lambda m: m.pop("config"), None, "no model config"),
     (None, lambda t: t.pop("dense_1/kernel"), r"missing tensors \['dense_1/kernel'\]"),

@@ -68,6 +68,7 @@ OVERRIDES = {
     "lr": "compile.learning_rate", "momentum": "compile.momentum", "epochs": "fit.epochs",
     "batch_size": "fit.batch_size", "checkpoint_every": "fit.checkpoint_every", "seed": "seed",
     "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics", "metrics": "compile.metrics",
+    "tensorboard": "run.tensorboard", "mlflow": "run.mlflow",
 }
 
 
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", help="digits (default, embedded), mnist, fashion-mnist, or a .npz/.npy/.csv file")
     t.add_argument("--layers", type=_sizes, help="layer sizes input,hidden...,output, like the book's "
                    "Network([784, 30, 10]) (default: features,100,classes)")
-    t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu")
+    t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu, selu, gelu, gelu_tanh, swish, softplus, hard_sigmoid")
     t.add_argument("--init", help="weight initializer (default: he_normal for ReLU-family, glorot_uniform otherwise)")
     t.add_argument("--optimizer", help="sgd (default), momentum, nesterov, adagrad, rmsprop, adam, adamw, adamax, nadam")
     t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, "
@@ -114,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--restart", action="store_true", help="with --resume: start the run again from epoch 1 "
                    "when it has no checkpoint")
     t.add_argument("--save", help="also write the trained model to this file")
+    t.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard event files under DIR/<run> "
+                   "(needs the tensorboard extra)")
+    t.add_argument("--mlflow", metavar="URI", help="log the run to MLflow: a tracking URI, or a local directory "
+                   "such as ./mlruns (needs the mlflow extra)")
     out = t.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the final result")
     out.add_argument("--log-format", choices=["text", "jsonl"], default="text",
@@ -139,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--study", help="study name (default: the config's name)")
     u.add_argument("--study-dir", help="where trials and the summary go (default studies/<study>)")
     u.add_argument("--worker-only", action="store_true", help="only run trials (a worker joining a study)")
+    u.add_argument("--tensorboard", metavar="DIR", help="TensorBoard event files of every trial under DIR/<trial>")
+    u.add_argument("--mlflow", metavar="URI", help="log every trial as an MLflow run (experiment: the study's config name)")
 
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
     e.add_argument("model", help="a model file (model.lwm of a run)")
@@ -248,7 +255,8 @@ def cmd_lr_find(args) -> int:
 def cmd_tune(args) -> int:
     from .tune import tune
     summary = tune(args.config, study_name=args.study, storage=args.storage, workers=args.workers,
-                   trials=args.trials, timeout=args.timeout, study_dir=args.study_dir, worker_only=args.worker_only)
+                   trials=args.trials, timeout=args.timeout, study_dir=args.study_dir, worker_only=args.worker_only,
+                   tracking={k: v for k, v in (("tensorboard", args.tensorboard), ("mlflow", args.mlflow)) if v})
     if summary:
         print(f"{summary['complete']} trials complete, {summary['pruned']} pruned, {summary['failed']} failed "
               f"in {summary['wall_seconds']:.1f}s")

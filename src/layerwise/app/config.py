@@ -67,6 +67,13 @@ def _str(choices: tuple[str, ...] | None = None):
     return check
 
 
+def _optional_str(path, v):
+    """A string, "" meaning off."""
+    if not isinstance(v, str):
+        _fail(path, 'a string ("" for off)', v)
+    return v
+
+
 def _run_name(path, v):
     """A run name becomes part of a directory name: no path separators, no leading dot."""
     if not isinstance(v, str) or not v or any(c in v for c in "/\\\0") or v.startswith("."):
@@ -174,6 +181,8 @@ SPEC: dict[str, Any] = {
         "plots": _bool,
         "report": _bool,
         "diagnostics": _bool,
+        "tensorboard": _optional_str,   # a directory: TensorBoard event files, one subdirectory per run ("" off)
+        "mlflow": _optional_str,        # an MLflow tracking URI or local directory ("" off)
     }),
     "tune": _free_table,
 }
@@ -188,7 +197,7 @@ DEFAULTS: dict[str, Any] = {
                 "weight_decay": 0.0, "clipvalue": 0.0, "clipnorm": 0.0, "global_clipnorm": 0.0,
                 "loss": "categorical_crossentropy", "metrics": ["accuracy"], "ema": 0.0},
     "fit": {"epochs": 20, "batch_size": 32, "shuffle": True, "checkpoint_every": 0},
-    "run": {"runs_dir": "runs", "plots": True, "report": True, "diagnostics": False},
+    "run": {"runs_dir": "runs", "plots": True, "report": True, "diagnostics": False, "tensorboard": "", "mlflow": ""},
 }
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adamax": 0.002, "nadam": 0.002}
 

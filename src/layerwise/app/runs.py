@@ -165,6 +165,17 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     if cfg["run"].get("diagnostics"):
         from ..inspect.diagnostics import Diagnostics
         callbacks.append(Diagnostics(run_dir=run_dir))
+    tracker = None
+    if cfg["run"].get("tensorboard"):
+        from ..training.loggers import TensorBoard
+        callbacks.append(TensorBoard(Path(cfg["run"]["tensorboard"]) / run_dir.name))
+    if cfg["run"].get("mlflow"):
+        from ..training.loggers import MLflowLogger
+        tracker = MLflowLogger(cfg["run"]["mlflow"], experiment=cfg["name"] or "layerwise", run_name=run_dir.name,
+                               params={"dataset": cfg["data"]["dataset"], "epochs": cfg["fit"]["epochs"],
+                                       "batch_size": cfg["fit"]["batch_size"], "seed": cfg["seed"]},
+                               end_with_training=False)
+        callbacks.append(tracker)
     log(f"{ds!r}; run directory {run_dir}")
     validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
     try:
@@ -198,6 +209,11 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
         except ImportError as exc:  # matplotlib missing: the run itself is complete
             import sys
             print(f"layerwise: note: no plots or report ({exc})", file=sys.stderr)
+    if tracker is not None:  # the test metrics, model, report and history go to MLflow too
+        tracker.log_metrics({k: v for k, v in metrics.items() if k.startswith(("test_", "best_"))})
+        for name in ("model.lwm", "metrics.json", "history.csv", "config.toml", "report.html"):
+            tracker.log_artifact(run_dir / name)
+        tracker.finish()
     return RunResult(run_dir, metrics, model, history)
 
 

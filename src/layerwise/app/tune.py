@@ -254,9 +254,12 @@ def _finish_stale(study, objective, timeout) -> None:
 
 def tune(config_path, study_name: str | None = None, storage: str | None = None, workers: int = 1,
          trials: int | None = None, timeout: float | None = None, study_dir=None, worker_only: bool = False,
-         log=print) -> dict[str, Any]:
-    """Run (or resume, or join) a study; unless ``worker_only``, write the study's summary."""
+         log=print, tracking: dict | None = None) -> dict[str, Any]:
+    """Run (or resume, or join) a study; unless ``worker_only``, write the study's summary.
+    ``tracking``: {"tensorboard": DIR, "mlflow": URI} for every trial (the [run] table's keys)."""
     cfg = config_mod.load(config_path)
+    for key, value in (tracking or {}).items():
+        config_mod.set_path(cfg, f"run.{key}", value)
     spec = tune_spec(cfg)
     name = study_name or (cfg["name"] or Path(config_path).stem)
     study_dir = Path(study_dir or Path("studies") / name)

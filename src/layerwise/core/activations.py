@@ -1,14 +1,16 @@
 """Activation functions: a = f(z) and the backward pass dz = dy ⊙ f'(z).
 
 Each activation is a small object with ``value(z, out=None)`` and ``backward(dy, a, out=None)``.
-Every f here has a derivative that can be written from its output a = f(z) alone
-(σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0], elu' = a + α for a ≤ 0, ...), so a layer
-may compute a in place over z and keep only a for backward. ``out=z`` / ``out=dy`` make the
+Most f here have a derivative that can be written from the output a = f(z) alone
+(σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0], elu' = a + α for a ≤ 0, softplus' = 1 − e^{−a}),
+so a layer may compute a in place over z and keep only a for backward. Those that cannot (GELU,
+Swish) set ``needs_input = True``: the layer then keeps z too and calls ``backward(dy, a, out, z=z)``. ``out=z`` / ``out=dy`` make the
 computation in place (no temporaries in the training step). Softmax is not element-wise;
 its backward is a Jacobian-vector product. Arrays may be NumPy or CuPy (ufuncs dispatch).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np  # ufuncs and np.where dispatch to CuPy for CuPy arrays
@@ -20,6 +22,7 @@ class ActivationFunction:
 
     name = "activation"
     elementwise = True
+    needs_input = False  # backward needs z as well as a (the layer keeps both)
 
     def __call__(self, z):
         return self.value(z)
@@ -193,10 +196,134 @@ class Softmax(ActivationFunction):
         return out
 
 
+class SELU(ActivationFunction):
+    """selu(z) = λz for z > 0, λα(e^z − 1) otherwise, with PyTorch's/Keras's constants
+    λ = 1.0507009873554805, α = 1.6732632423543772; derivative λ, or λα·e^z = a + λα where z ≤ 0."""
+
+    name = "selu"
+    ALPHA, SCALE = 1.6732632423543772, 1.0507009873554805
+
+    def value(self, z, out=None):
+        neg = np.expm1(np.minimum(z, 0))
+        neg *= self.ALPHA * self.SCALE
+        out = _into(out, z)
+        np.copyto(out, np.where(z > 0, z * self.SCALE, neg))
+        return out
+
+    def backward(self, dy, a, out=None):
+        slope = np.where(a > 0, self.SCALE, a + self.ALPHA * self.SCALE).astype(dy.dtype, copy=False)
+        return np.multiply(dy, slope, out=out)
+
+
+class Softplus(ActivationFunction):
+    """softplus(z) = ln(1 + e^z), computed as max(z, 0) + ln(1 + e^{−|z|}) (no overflow);
+    derivative σ(z) = 1 − e^{−a}, written as −expm1(−a) (accurate in both tails)."""
+
+    name = "softplus"
+
+    def value(self, z, out=None):
+        tail = np.log1p(np.exp(-np.abs(z)))
+        return np.add(np.maximum(z, 0), tail, out=out)
+
+    def backward(self, dy, a, out=None):
+        slope = np.expm1(-a)
+        slope *= -1
+        return np.multiply(dy, slope, out=out)
+
+
+class HardSigmoid(ActivationFunction):
+    """hard_sigmoid(z) = clip(z/6 + ½, 0, 1) (Keras 3 and PyTorch); derivative 1/6 where 0 < a < 1."""
+
+    name = "hard_sigmoid"
+
+    def value(self, z, out=None):
+        out = np.add(z, 3.0, out=out)
+        out /= 6.0
+        return np.clip(out, 0.0, 1.0, out=out)
+
+    def backward(self, dy, a, out=None):
+        inside = ((a > 0) & (a < 1)).astype(dy.dtype)
+        inside *= 1.0 / 6.0
+        return np.multiply(dy, inside, out=out)
+
+
+class Swish(ActivationFunction):
+    """swish(z) = silu(z) = z·σ(z); derivative σ(z)(1 + z(1 − σ(z))) (needs z)."""
+
+    name = "swish"
+    needs_input = True
+
+    def value(self, z, out=None):
+        s = _expit(z)(z)
+        return np.multiply(z, s, out=out)
+
+    def backward(self, dy, a, out=None, z=None):
+        s = _expit(z)(z)
+        slope = 1.0 - s
+        slope *= z
+        slope += 1.0
+        slope *= s
+        return np.multiply(dy, slope, out=out)
+
+
+class GELU(ActivationFunction):
+    """gelu(z) = z·Φ(z) = ½z(1 + erf(z/√2)), derivative Φ(z) + z·φ(z) (needs z). With
+    ``approximate=True`` the tanh form ½z(1 + tanh(u)), u = √(2/π)(z + 0.044715z³) (PyTorch's
+    ``approximate="tanh"``, Keras's ``approximate=True``), computed as z·σ(2u), which equals it and
+    keeps full relative accuracy in the negative tail where 1 + tanh(u) cancels. Default: exact."""
+
+    name = "gelu"
+    needs_input = True
+    _C = math.sqrt(2.0 / math.pi)
+
+    def __init__(self, approximate: bool = False):
+        if not isinstance(approximate, (bool, np.bool_)):
+            raise ConfigError(f"gelu approximate must be true or false, got {approximate!r}")
+        self.approximate = bool(approximate)
+
+    def value(self, z, out=None):
+        if self.approximate:
+            two_u = (2.0 * self._C) * (z + 0.044715 * z * z * z)
+            return np.multiply(z, _expit(z)(two_u), out=out)
+        phi = _erf(z)(z * (1.0 / math.sqrt(2.0)))
+        phi += 1.0
+        phi *= 0.5
+        return np.multiply(z, phi, out=out)
+
+    def backward(self, dy, a, out=None, z=None):
+        if self.approximate:  # d/dz z·σ(2u) = σ(2u) + z·2σ(2u)(1 − σ(2u))·u'
+            s = _expit(z)((2.0 * self._C) * (z + 0.044715 * z * z * z))
+            du = self._C * (1.0 + 3 * 0.044715 * z * z)
+            slope = s + 2.0 * z * s * (1.0 - s) * du
+        else:
+            cdf = 0.5 * (1.0 + _erf(z)(z * (1.0 / math.sqrt(2.0))))
+            pdf = np.exp(-0.5 * z * z) * (1.0 / math.sqrt(2.0 * math.pi))
+            slope = cdf + z * pdf
+        return np.multiply(dy, slope.astype(dy.dtype, copy=False), out=out)
+
+    def get_config(self):
+        return {"name": self.name, "approximate": self.approximate}
+
+
+def _erf(z):
+    """The error function ufunc for z's array module."""
+    if type(z).__module__.startswith("cupy"):
+        from cupyx.scipy.special import erf
+        return erf
+    from scipy.special import erf
+    return erf
+
+
 for _cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax):
     registry.register("activation", _cls)
 registry.register("activation", Linear, name="linear", aliases=("identity",))
 registry.register("activation", LeakyReLU, name="leaky_relu", aliases=("leakyrelu", "leaky-relu"))
+registry.register("activation", SELU)
+registry.register("activation", Softplus)
+registry.register("activation", HardSigmoid, name="hard_sigmoid")
+registry.register("activation", Swish, aliases=("silu",))
+registry.register("activation", GELU)
+registry.register("activation", lambda: GELU(approximate=True), name="gelu_tanh")
 
 
 def get(identifier: str | ActivationFunction | dict | None, **kwargs) -> ActivationFunction:

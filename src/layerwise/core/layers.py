@@ -152,7 +152,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = regularizers.get_constraint(kernel_constraint)
         self.bias_constraint = regularizers.get_constraint(bias_constraint)
-        self._x = self._a = None
+        self._x = self._a = self._z = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -185,13 +185,21 @@ class Dense(Layer):
             z = x @ kernel
         if self.use_bias:
             z += self.params["bias"]
-        a = self.activation.value(z, out=z)  # in place: backward needs only a
+        if self.activation.needs_input:  # GELU, Swish: backward needs z as well as a
+            a = self.activation.value(z, out=self._buffer("a", z.shape) if training else None)
+            self._z = z
+        else:
+            a = self.activation.value(z, out=z)  # in place: backward needs only a
         self._x, self._a = x, a
         return a
 
     def backward(self, dy, need_input_grad=True):
         """dy = ∂L/∂a (overwritten: it becomes δ); returns ∂L/∂x (None when not needed)."""
-        return self.backward_from_z(self.activation.backward(dy, self._a, out=dy), need_input_grad)
+        if self.activation.needs_input:
+            delta = self.activation.backward(dy, self._a, out=dy, z=self._z)
+        else:
+            delta = self.activation.backward(dy, self._a, out=dy)
+        return self.backward_from_z(delta, need_input_grad)
 
     def backward_from_z(self, delta, need_input_grad=True):
         """Backward given δ = ∂L/∂z directly (used when the loss fuses the activation)."""
@@ -252,10 +260,13 @@ class Activation(Layer):
         self._a = None
 
     def forward(self, x, training=False):
+        self._x = x
         self._a = self.activation.value(x)  # not in place: x is the layer below's output
         return self._a
 
     def backward(self, dy, need_input_grad=True):
+        if self.activation.needs_input:
+            return self.activation.backward(dy, self._a, out=dy, z=self._x)
         return self.activation.backward(dy, self._a, out=dy)
 
     def backward_from_z(self, delta, need_input_grad=True):

@@ -4,7 +4,8 @@
 
 Layer by layer, in inference mode:
   Dense      → Gemm (x·W + b), then the activation
-  Activation → Sigmoid | Tanh | Relu | LeakyRelu(alpha) | Elu(alpha) | Softmax(axis=-1) | (linear: nothing)
+  Activation → Sigmoid | Tanh | Relu | LeakyRelu(alpha) | Elu(alpha) | Selu | Softplus | HardSigmoid |
+               Softmax(axis=-1) | Swish = x·Sigmoid(x) | GELU from Erf (or Tanh) | (linear: nothing)
   BatchNorm  → BatchNormalization with the moving statistics (γ = 1, β = 0 when scale/center are off)
   Dropout    → nothing (identity at inference)
   Flatten    → Flatten(axis=1)
@@ -31,19 +32,46 @@ def _onnx():
     return onnx, helper, numpy_helper
 
 
-def _activation_nodes(helper, act, x: str, name: str) -> tuple[list, str]:
+def _activation_nodes(helper, act, x: str, name: str, const=None) -> tuple[list, str]:
+    """ONNX nodes for an activation: one operator where ONNX has it, else the formula from
+    elementary operators (Swish = x·Sigmoid(x); GELU = ½x(1 + Erf(x/√2)) or its tanh form)."""
     op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "leaky_relu": "LeakyRelu", "elu": "Elu",
-          "softmax": "Softmax"}.get(act.name)
+          "softmax": "Softmax", "selu": "Selu", "softplus": "Softplus", "hard_sigmoid": "HardSigmoid"}.get(act.name)
+    out = f"{name}/{act.name}"
     if act.name == "linear":
         return [], x
+    if act.name == "swish":
+        return [helper.make_node("Sigmoid", [x], [f"{out}/s"], name=f"{out}/s"),
+                helper.make_node("Mul", [x, f"{out}/s"], [out], name=out)], out
+    if act.name == "gelu" and const is not None:
+        c = lambda key, v: const(f"{out}/{key}", np.asarray(v))  # noqa: E731
+        if act.approximate:  # ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+            nodes = [helper.make_node("Mul", [x, x], [f"{out}/x2"]),
+                     helper.make_node("Mul", [f"{out}/x2", c("k", 0.044715)], [f"{out}/kx2"]),
+                     helper.make_node("Add", [f"{out}/kx2", c("one", 1.0)], [f"{out}/p"]),
+                     helper.make_node("Mul", [x, f"{out}/p"], [f"{out}/u0"]),
+                     helper.make_node("Mul", [f"{out}/u0", c("c", float(np.sqrt(2.0 / np.pi)))], [f"{out}/u"]),
+                     helper.make_node("Tanh", [f"{out}/u"], [f"{out}/t"])]
+            inner = f"{out}/t"
+        else:  # ½x(1 + erf(x/√2))
+            nodes = [helper.make_node("Mul", [x, c("r", 1.0 / np.sqrt(2.0))], [f"{out}/xr"]),
+                     helper.make_node("Erf", [f"{out}/xr"], [f"{out}/t"])]
+            inner = f"{out}/t"
+        nodes += [helper.make_node("Add", [inner, c("one_b", 1.0)], [f"{out}/q"]),
+                  helper.make_node("Mul", [x, f"{out}/q"], [f"{out}/xq"]),
+                  helper.make_node("Mul", [f"{out}/xq", c("half", 0.5)], [out], name=out)]
+        return nodes, out
     if op is None:
         raise ConfigError(f"ONNX export does not know activation {act.name!r}")
     attrs = {}
     if act.name in ("leaky_relu", "elu"):
         attrs["alpha"] = float(act.alpha)
+    if act.name == "selu":
+        attrs.update(alpha=float(act.ALPHA), gamma=float(act.SCALE))
+    if act.name == "hard_sigmoid":
+        attrs.update(alpha=1.0 / 6.0, beta=0.5)
     if act.name == "softmax":
         attrs["axis"] = -1
-    out = f"{name}/{act.name}"
     return [helper.make_node(op, [x], [out], name=out, **attrs)], out
 
 
@@ -77,10 +105,10 @@ def _graph(model, onnx, helper, numpy_helper):
                 inputs.append(const(f"{n}/bias", layer.params["bias"]))
             z = f"{n}/z"
             nodes.append(helper.make_node("Gemm", inputs, [z], name=f"{n}/gemm"))
-            extra, x = _activation_nodes(helper, layer.activation, z, n)
+            extra, x = _activation_nodes(helper, layer.activation, z, n, const=lambda k, v: const(k, v))
             nodes += extra
         elif isinstance(layer, Activation):
-            extra, x = _activation_nodes(helper, layer.activation, x, n)
+            extra, x = _activation_nodes(helper, layer.activation, x, n, const=lambda k, v: const(k, v))
             nodes += extra
         elif isinstance(layer, BatchNorm):
             c = layer.input_shape[-1]

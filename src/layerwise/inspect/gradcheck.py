@@ -149,7 +149,8 @@ def _check_loss(loss: Loss, y_pred, y_true, eps) -> GradcheckResult:
 def _check_activation(act: ActivationFunction, z, eps, seed) -> GradcheckResult:
     z = np.array(z, dtype=np.float64)
     r = np.random.default_rng(seed + 1).standard_normal(z.shape)
-    analytic = act.backward(r.copy(), act.value(z.copy()))
+    extra = {"z": z} if getattr(act, "needs_input", False) else {}
+    analytic = act.backward(r.copy(), act.value(z.copy()), **extra)
     numeric = numeric_gradient(lambda: float((act.value(z.copy()) * r).sum()), z, eps)
     return GradcheckResult({"z": relative_error(analytic, numeric)})
 

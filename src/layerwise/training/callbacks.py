@@ -16,27 +16,7 @@ import numpy as np
 from .. import registry
 from ..core import state as model_state
 from ..errors import ConfigError, TrainingError
-class Callback:
-    def __init__(self):
-        self.model = None
-
-    def set_model(self, model) -> None:
-        self.model = model
-
-    def on_train_begin(self, logs=None): ...
-    def on_train_end(self, logs=None): ...
-    def on_epoch_begin(self, epoch, logs=None): ...
-    def on_epoch_end(self, epoch, logs=None): ...
-    def on_batch_end(self, batch, logs=None): ...
-
-    def state_dict(self) -> dict[str, Any]:
-        """Counters and best values, so a resumed run continues exactly."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
-
-
+from .hooks import Callback
 class CallbackList:
     """The callbacks of one fit, plus the progress display chosen by ``verbose``."""
 
@@ -475,3 +455,6 @@ class RollbackOnNaN(Callback):
 for _cls in (EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, ModelCheckpoint, CSVLogger,
              TerminateOnNaN, RollbackOnNaN, ProgressBar):
     registry.register("callback", _cls)
+
+
+from .loggers import MLflowLogger, TensorBoard  # noqa: E402,F401  (the trackers import their packages on use)

@@ -1,0 +1,26 @@
+"""The Callback base class: the hooks ``fit`` calls (kept apart so that every callback module,
+the trackers included, builds on it without importing the others)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Callback:
+    def __init__(self):
+        self.model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Counters and best values, so a resumed run continues exactly."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
