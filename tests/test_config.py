@@ -9,7 +9,7 @@ from layerwise.errors import ConfigError
     ({"fit": {"epochs": 2.5}}, "fit.epochs: expected a positive integer, got 2.5"),
     ({"fit": {"batch_size": "32"}}, "fit.batch_size: expected a positive integer, got '32'"),
     ({"fit": {"epoch": 3}}, "fit.epoch: unknown key; valid keys in fit: batch_size, .*epochs"),
-    ({"modle": {}}, "modle: unknown key; valid keys: compile, data, fit, model"),
+    ({"modle": {}}, "modle: unknown key; valid keys: augment, compile, data, fit, model"),
     ({"model": {"sizes": [784]}}, "model.sizes: expected a list of at least two positive integers"),
     ({"model": {"sizes": [784, 0, 10]}}, r"model.sizes\[1\]: expected a positive integer, got 0"),
     ({"model": {"activation": "swish"}}, "model.activation: expected one of linear, sigmoid"),

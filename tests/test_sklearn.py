@@ -17,7 +17,15 @@ from layerwise.sklearn import MLPClassifier, MLPRegressor
 # which these do not) and the pandas checks when pandas is not installed (it is in the test extra).
 
 
-@parametrize_with_checks([MLPClassifier(max_iter=100), MLPRegressor(max_iter=100)])
+# One check is an expected failure, as for scikit-learn's own MLPs: weight 2 equals repeating a
+# row only for full-batch gradient descent (tests/test_weights.py proves that exactly); with
+# shuffled mini-batches the repeated rows change the batches, so the fitted models differ.
+WEIGHT_EQUIVALENCE = {"check_sample_weight_equivalence_on_dense_data":
+                      "mini-batch training: repeated rows change the batches (full-batch GD is exact)"}
+
+
+@parametrize_with_checks([MLPClassifier(max_iter=100), MLPRegressor(max_iter=100)],
+                         expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -26,6 +26,7 @@ from .errors import (BackendError, ConfigError, DataError, FileWriteError, Layer
 from .inspect.gradcheck import gradcheck  # noqa: E402
 from .formats.model_file import load_model as load  # noqa: E402
 from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  # noqa: E402
+from .core.augment import Augment  # noqa: E402
 from .core.losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, Hinge, Huber,  # noqa: E402
                           LogLikelihood, MeanAbsoluteError, MeanSquaredError, QuadraticCost, SquaredHinge)
 from .model import Sequential  # noqa: E402
@@ -46,7 +47,7 @@ def __getattr__(name):  # optional parts load on first use (ONNX export needs th
 __all__ = [
     "__version__", "activations", "backend", "callbacks", "initializers", "losses", "metrics",
     "optimizers", "regularizers", "schedules", "datasets",
-    "Sequential", "Layer", "Dense", "Activation", "Dropout", "BatchNorm", "BatchNormalization", "Flatten",
+    "Sequential", "Layer", "Dense", "Activation", "Dropout", "BatchNorm", "BatchNormalization", "Flatten", "Augment",
     "MeanSquaredError", "QuadraticCost", "BinaryCrossentropy", "CategoricalCrossentropy", "LogLikelihood",
     "CustomLoss", "Huber", "MeanAbsoluteError", "Hinge", "SquaredHinge", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "Adamax", "Nadam", "L1", "L2", "L1L2", "MaxNorm",
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",

@@ -21,7 +21,7 @@ from . import registry
 from .core import backend, losses as losses_mod, metrics as metrics_mod, state as model_state
 from .core.layers import Dense, Layer, from_config as layer_from_config
 from .core.metrics import predicted_labels
-from .data.inputs import as_features, as_targets, target_task
+from .data.inputs import as_features, as_sample_weights, as_targets, target_task
 from .errors import ConfigError, DataError
 from .optim import ema as averaging, optimizers as optimizers_mod
 from .training import callbacks as callbacks_mod, checkpoint as checkpoint_mod
@@ -246,7 +246,8 @@ class Sequential:
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
             callbacks: list | None = None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, initial_epoch: int = 0, checkpoint=None,
-            checkpoint_every: int | None = None, resume: bool = False) -> "callbacks_mod.History":
+            checkpoint_every: int | None = None, resume: bool = False, sample_weight=None,
+            class_weight: dict | None = None) -> "callbacks_mod.History":
         """Train with mini-batches: ``batch_size=len(x)`` is batch gradient descent, 1 is online.
 
         Returns the History (per-epoch loss, metrics, val_* and lr). verbose: 0 silent,
@@ -257,9 +258,16 @@ class Sequential:
         when it exists — weights, optimizer, schedule step, RNG, callbacks and position — so
         the run ends exactly (bit-identically on the CPU) where an uninterrupted one would.
         Call it with the same data, arguments and callbacks as the interrupted run.
+
+        ``sample_weight`` (n,) and ``class_weight`` ({class: weight}, Keras's; the two multiply)
+        weigh the loss and the metrics: a batch's loss is Σwᵢℓᵢ/Σwᵢ, normalised by the sum of its
+        weights (as scikit-learn's estimators; Keras divides by the batch size), so a weight of 0
+        is the same as leaving the sample out and a weight of 2 the same as repeating it (exactly,
+        for full-batch gradient descent). ``validation_data`` may be (x, y, sample_weight).
         """
         self._check_fit_arguments(batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split)
-        (x, y, labels), val = self._split(x, y, validation_split, validation_data)
+        (x, y, labels, weights), val = self._split(x, y, validation_split, validation_data, sample_weight,
+                                                    class_weight)
         self.active_metrics = self._metrics_for(y, labels)
         self.collect_params()
         if self.ema is not None:
@@ -268,7 +276,7 @@ class Sequential:
         cbs = callbacks_mod.CallbackList([history, *(callbacks or [])], verbose=verbose)
         cbs.set_model(self)
         self.history, self.stop_training, self.nonfinite_report = history, False, None
-        batches = batch_source(x, y, labels, batch_size, self.xp)
+        batches = batch_source(x, y, labels, batch_size, self.xp, weights=weights)
         state = FitState(n_train=batches.n, batch_size=batches.batch_size, epoch=initial_epoch)
         if resume:
             state = checkpoint_mod.resume(checkpoint, self, cbs.callbacks, batches.n, batches.batch_size) or state
@@ -299,21 +307,25 @@ class Sequential:
         if not 0.0 <= float(validation_split) < 1.0:
             raise ConfigError(f"validation_split must be in [0, 1), got {validation_split}")
 
-    def _split(self, x, y, validation_split, validation_data):
-        """Checked training arrays (x, y, labels) and the validation triple (or None)."""
+    def _split(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
+        """Checked training arrays (x, y, labels, weights) and the validation 4-tuple (or None)."""
         x, y, labels = self._prepare(x, y)
+        weights = as_sample_weights(sample_weight, len(x), labels, class_weight)
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ConfigError("validation_data must be a pair (x_val, y_val)")
-            return (x, y, labels), self._prepare(validation_data[0], validation_data[1], "validation x")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ConfigError("validation_data must be a pair (x_val, y_val) or a triple (x_val, y_val, sample_weight)")
+            vx, vy, vl = self._prepare(validation_data[0], validation_data[1], "validation x")
+            vw = as_sample_weights(validation_data[2], len(vx), name="validation sample_weight") \
+                if len(validation_data) == 3 else None
+            return (x, y, labels, weights), (vx, vy, vl, vw)
         if not validation_split:
-            return (x, y, labels), None
+            return (x, y, labels, weights), None
         n_val = int(round(len(x) * float(validation_split)))
         if n_val < 1 or n_val >= len(x):
             raise DataError(f"validation_split={validation_split} leaves {n_val} validation samples out of {len(x)}")
         # the last samples, before shuffling (Keras's convention)
-        val = (x[-n_val:], y[-n_val:], labels[-n_val:] if labels is not None else None)
-        return (x[:-n_val], y[:-n_val], labels[:-n_val] if labels is not None else None), val
+        cut = lambda a, part: None if a is None else (a[:-n_val] if part == 0 else a[-n_val:])  # noqa: E731
+        return tuple(cut(a, 0) for a in (x, y, labels, weights)), tuple(cut(a, 1) for a in (x, y, labels, weights))
 
     # -- evaluate / predict --------------------------------------------------------------------
     def _batches(self, n: int, batch_size: int):
@@ -326,7 +338,7 @@ class Sequential:
         sparse = labels is not None and getattr(y, "ndim", 2) == 1
         return metrics_mod.for_task(self.metrics, task, self.n_outputs, sparse)
 
-    def _evaluate_prepared(self, x, y, labels, batch_size: int = 1024, metrics=None) -> dict[str, float]:
+    def _evaluate_prepared(self, x, y, labels, weights=None, batch_size: int = 1024, metrics=None) -> dict[str, float]:
         xp = self.xp
         metrics = self._metrics_for(y, labels) if metrics is None else metrics
         sums = EpochSums(xp, metrics)
@@ -334,15 +346,18 @@ class Sequential:
             for sl in self._batches(len(x), batch_size):
                 out = self.forward(xp.asarray(x[sl]), training=False)
                 yb = xp.asarray(y[sl])
-                sums.add(self.loss.value(out, yb), sl.stop - sl.start, out, yb,
-                         None if labels is None else xp.asarray(labels[sl]))
+                wb = None if weights is None else xp.asarray(weights[sl])
+                loss = self.loss.value(out, yb) if wb is None else \
+                    float((backend.to_numpy(self.loss.per_sample(out, yb)) * backend.to_numpy(wb)).sum() / max(float(wb.sum()), 1e-300))
+                sums.add(loss, sl.stop - sl.start, out, yb, None if labels is None else xp.asarray(labels[sl]), wb)
             reg = self.regularization_loss()
         logs = sums.epoch_logs()
         logs["loss"] += reg
         return logs
 
-    def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
-        """Loss (including regularisation terms) and the compiled metrics on (x, y).
+    def evaluate(self, x, y, batch_size: int = 1024, sample_weight=None) -> dict[str, float]:
+        """Loss (including regularisation terms) and the compiled metrics on (x, y), weighted by
+        ``sample_weight`` when given (the loss as Σwᵢℓᵢ/Σwᵢ, as in ``fit``).
 
         Uses the averaged weights when the model was compiled with ``ema``.
         """
@@ -350,7 +365,8 @@ class Sequential:
         if not self.built:
             raise ConfigError("the model is not built yet: fit it (or call build) before evaluate")
         xa, ya, labels = self._prepare(x, y)
-        return self._evaluate_prepared(xa, ya, labels, batch_size)
+        weights = as_sample_weights(sample_weight, len(xa))
+        return self._evaluate_prepared(xa, ya, labels, weights, batch_size)
 
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
         """Outputs of the last layer (inference mode, in batches), as a NumPy array."""

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 from .optim import optimizers
 from .training.callbacks import Callback, EarlyStopping
@@ -149,7 +149,7 @@ class _BaseMLP(BaseEstimator):
         return []
 
     # -- training ----------------------------------------------------------------------------------
-    def _train(self, X, Y, epochs, incremental):
+    def _train(self, X, Y, epochs, incremental, sample_weight=None):
         batch = self._batch(len(X))
         fresh = not (hasattr(self, "model_") and (self.warm_start or incremental))
         if fresh:
@@ -165,14 +165,17 @@ class _BaseMLP(BaseEstimator):
                 rng = np.random.default_rng(self.random_state if isinstance(self.random_state, int) else None)
                 idx = rng.permutation(len(X))
                 val, tr = idx[:n_val], idx[n_val:]
-                fit_kwargs["validation_data"] = (X[val], Y[val])
+                fit_kwargs["validation_data"] = (X[val], Y[val]) if sample_weight is None else \
+                    (X[val], Y[val], sample_weight[val])
                 X, Y = X[tr], Y[tr]
+                sample_weight = None if sample_weight is None else sample_weight[tr]
                 stopper = _NoImprovement(self._val_monitor, "auto", self.tol, self.n_iter_no_change)
             else:
                 stopper = _NoImprovement("loss", "min", self.tol, self.n_iter_no_change)
             callbacks.append(stopper)
         history = self.model_.fit(X, Y, batch_size=batch, epochs=epochs, shuffle=self.shuffle,
-                                  verbose=2 if self.verbose else 0, callbacks=callbacks, **fit_kwargs)
+                                  verbose=2 if self.verbose else 0, callbacks=callbacks,
+                                  sample_weight=sample_weight, **fit_kwargs)
         losses = history.history.get("loss", [])
         self.loss_curve_.extend(losses)
         self.best_loss_ = min([self.best_loss_, *losses])
@@ -223,8 +226,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(f"y contains labels {unseen[:5]} not among the classes {self.classes_.tolist()}")
         return codes
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y); ``sample_weight`` (n,) weighs each sample's loss (Σwℓ/Σw per batch)."""
         X, y = _validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=False, multi_output=False)
+        sample_weight = _check_sample_weight(sample_weight, X) if sample_weight is not None else None
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         classes = np.unique(y)
@@ -234,7 +239,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
                              f"({self.classes_[0]!r})")
         codes = self._encode(y)
-        return self._train(X, codes, self.max_iter, incremental=False)
+        return self._train(X, codes, self.max_iter, incremental=False, sample_weight=sample_weight)
 
     def partial_fit(self, X, y, classes=None):
         """One pass over (X, y). The first call needs ``classes`` (all labels that will occur)."""
@@ -274,9 +279,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self._y_1d = y.ndim == 1
         return y.reshape(len(y), -1)
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y); ``sample_weight`` (n,) weighs each sample's loss (Σwℓ/Σw per batch)."""
         X, y = _validate_data(self, X, y, dtype=(np.float64, np.float32), multi_output=True, y_numeric=True)
-        return self._train(X, self._targets(y), self.max_iter, incremental=False)
+        sample_weight = _check_sample_weight(sample_weight, X) if sample_weight is not None else None
+        return self._train(X, self._targets(y), self.max_iter, incremental=False, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

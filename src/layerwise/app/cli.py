@@ -47,6 +47,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _column(text: str):
+    """A column index (an integer) or a header name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def _metric_names(text: str) -> list[str]:
     from ..core import metrics
     from ..errors import ConfigError
@@ -69,6 +77,7 @@ OVERRIDES = {
     "batch_size": "fit.batch_size", "checkpoint_every": "fit.checkpoint_every", "seed": "seed",
     "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics", "metrics": "compile.metrics",
     "tensorboard": "run.tensorboard", "mlflow": "run.mlflow",
+    "label_column": "data.label_column", "scale": "data.scale",
 }
 
 
@@ -87,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train an MLP and write a run directory with model, history, plots, report")
     t.add_argument("--config", help="a TOML config file (flags below override its values)")
     t.add_argument("--dataset", help="digits (default, embedded), mnist, fashion-mnist, or a .npz/.npy/.csv file")
+    t.add_argument("--label-column", type=_column, help="your own CSV/.npy: the label column, by header name or "
+                   "index (default: a column named label/class/target/y, else the last)")
+    t.add_argument("--scale", type=_positive_float, help="divide the features by this (255 for pixel values)")
     t.add_argument("--layers", type=_sizes, help="layer sizes input,hidden...,output, like the book's "
                    "Network([784, 30, 10]) (default: features,100,classes)")
     t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu, selu, gelu, gelu_tanh, swish, softplus, hard_sigmoid")
@@ -101,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive_int, help="default 32")
     t.add_argument("--dropout", type=float, help="dropout rate after each hidden layer")
     t.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after each hidden layer")
+    t.add_argument("--augment", action="store_true", default=None, help="augment images in training: random "
+                   "shifts (10%%), rotations (10°) and zooms (10%%); a config's [augment] table sets each")
     t.add_argument("--l2", type=float, help="L2 penalty l·Σw² on each kernel")
     t.add_argument("--validation-size", type=float, help="held-out part of the training set (fraction, or a "
                    "count if >= 1; default 0.1)")
@@ -126,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one (about half the threshold)")
     for action in t._actions:  # the same model and data options as train
-        if action.dest in ("config", "dataset", "layers", "activation", "init", "optimizer", "momentum",
+        if action.dest in ("config", "dataset", "label_column", "scale", "layers", "activation", "init", "optimizer", "momentum",
                            "batch_size", "dropout", "batch_norm", "l2", "validation_size", "seed"):
             f._add_action(action)
     f.add_argument("--start", type=_positive_float, default=1e-5, help="first rate (default 1e-5)")
@@ -199,6 +213,8 @@ def cmd_train(args) -> int:
             value = getattr(args, flag)
             if value is not None:
                 config_mod.set_path(cfg, path, value)
+        if args.augment and not cfg.get("augment"):
+            cfg["augment"] = dict(config_mod.AUGMENT_DEFAULTS)
     jsonl = args.log_format == "jsonl"
     extra = [runs.JsonlLogger(sys.stdout)] if jsonl else []
     log = (lambda msg: None) if (args.quiet or jsonl) else (lambda msg: console.print(msg, soft_wrap=True))
@@ -266,10 +282,12 @@ def cmd_tune(args) -> int:
 def _dataset_for(model, name):
     from ..data import datasets
     from ..errors import ConfigError
-    name = name or (model.metadata or {}).get("dataset")
+    meta = model.metadata or {}
+    own = not name or name == meta.get("dataset")
+    name = name or meta.get("dataset")
     if not name:
         raise ConfigError("the model file does not say which data set it was trained on: pass --dataset")
-    return datasets.load(name)
+    return datasets.load(name, **(meta.get("data_options") or {} if own else {}))
 
 
 def cmd_evaluate(args) -> int:

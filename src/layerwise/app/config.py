@@ -74,6 +74,13 @@ def _optional_str(path, v):
     return v
 
 
+def _label_column(path, v):
+    """A column name (string) or index (integer, negative from the end)."""
+    if isinstance(v, bool) or not isinstance(v, (int, str)) or (isinstance(v, str) and not v):
+        _fail(path, "a column name or an integer index", v)
+    return v
+
+
 def _run_name(path, v):
     """A run name becomes part of a directory name: no path separators, no leading dot."""
     if not isinstance(v, str) or not v or any(c in v for c in "/\\\0") or v.startswith("."):
@@ -138,6 +145,8 @@ SPEC: dict[str, Any] = {
     "data": _table({
         "dataset": _str(),
         "validation_size": _split_size,
+        "label_column": _label_column,   # a header name or an index (your own CSV/.npy files)
+        "scale": _num(0, None, True, False, "a positive number"),   # divide the features by it (255 for pixels)
     }),
     "model": _table({
         "sizes": _list_of(POS_INT, "a list of at least two positive integers", 2),
@@ -184,8 +193,18 @@ SPEC: dict[str, Any] = {
         "tensorboard": _optional_str,   # a directory: TensorBoard event files, one subdirectory per run ("" off)
         "mlflow": _optional_str,        # an MLflow tracking URI or local directory ("" off)
     }),
+    "augment": _table({   # random per-image warps and lighting in training (see layerwise.Augment)
+        "shift": _num(0, 0.5, False, False, "a fraction of the image size in [0, 0.5]"),
+        "rotation": _num(0, 180, False, False, "degrees in [0, 180]"),
+        "zoom": _num(0, 0.9, False, False, "a number in [0, 0.9]"),
+        "brightness": FRACTION,
+        "contrast": FRACTION,
+        "flip": _bool,
+        "image_shape": _list_of(POS_INT, "[height, width]"),
+    }),
     "tune": _free_table,
 }
+AUGMENT_DEFAULTS = {"shift": 0.1, "rotation": 10.0, "zoom": 0.1}  # what --augment turns on
 
 DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -327,6 +346,9 @@ def build_model(cfg: dict[str, Any]):
         if m["dropout"]:
             layers.append(L.Dropout(m["dropout"]))
     layers.append(L.Dense(sizes[-1], m["output_activation"], kernel_regularizer=reg))
+    if cfg.get("augment"):
+        from ..core.augment import Augment
+        layers.insert(0, Augment(**cfg["augment"]))
     return Sequential(layers, input_shape=(sizes[0],), seed=cfg["seed"])
 
 

@@ -92,7 +92,20 @@ def load_dataset(cfg: dict[str, Any]):
     from ..data import datasets
     val = cfg["data"]["validation_size"]
     val = int(val) if val >= 1 else val
-    return datasets.load(cfg["data"]["dataset"], validation_size=val)
+    extra = {k: cfg["data"][k] for k in ("label_column", "scale") if cfg["data"].get(k) is not None}
+    if extra and Path(str(cfg["data"]["dataset"])).suffix.lower() not in (".csv", ".npy", ".npz"):
+        raise ConfigError(f"data.{', data.'.join(extra)} apply to your own data files, not to the "
+                          f"{cfg['data']['dataset']!r} data set")
+    return datasets.load(cfg["data"]["dataset"], validation_size=val, **extra)
+
+
+def absolute_data_path(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The config with a data file's path made absolute, so the run's config works from anywhere
+    (evaluate, --resume, report, and re-running it)."""
+    ds = str(cfg["data"]["dataset"])
+    if Path(ds).suffix.lower() in (".csv", ".npy", ".npz") and not Path(ds).is_absolute():
+        cfg = {**cfg, "data": {**cfg["data"], "dataset": str(Path(ds).resolve())}}
+    return cfg
 
 
 def check_writable(path) -> None:
@@ -142,6 +155,7 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
           run_dir=None, restart: bool = False) -> RunResult:
     """Train what ``cfg`` (validated by config.validate) describes, in a new run directory
     (or continue the run in ``resume_dir``)."""
+    cfg = absolute_data_path(cfg)
     ds = load_dataset(cfg)
     cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
     if resume_dir is not None:
@@ -156,6 +170,8 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
         atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))
     model = config_mod.build_model(cfg)
     model.metadata = {"dataset": str(cfg["data"]["dataset"]), "class_names": list(ds.class_names),
+                      "data_options": {k: cfg["data"][k] for k in ("label_column", "scale")
+                                       if cfg["data"].get(k) is not None},
                       "image_shape": list(ds.image_shape) if ds.image_shape else None}
     comp = cfg["compile"]
     model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"],

@@ -444,7 +444,8 @@ class Network:
                 else:
                     batches.begin_epoch(self._model.rng.permutation(n))
                 for step in range(batches.steps):
-                    train_step(self._model, plan, *batches.get(step))
+                    xb, yb, lb, _ = batches.get(step)
+                    train_step(self._model, plan, xb, yb, lb)
                 print(f"Epoch {j} training complete")
                 accuracy = self._monitor(lists, x, y, train_labels, evaluation, float(lmbda),
                                          (monitor_training_cost, monitor_training_accuracy,

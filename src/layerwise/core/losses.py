@@ -1,6 +1,10 @@
 """Losses: ``value(y_pred, y_true) -> float`` and ``grad(y_pred, y_true) -> ∂L/∂y_pred``.
 
-All losses are averaged over the n samples of a batch. Targets ``y_true`` are either
+All losses are averaged over the n samples of a batch: value = mean ℓᵢ with ℓᵢ = ``per_sample``.
+With sample weights wᵢ the batch loss is Σwᵢℓᵢ / Σwᵢ (normalised by the batch's weight sum, as
+scikit-learn's estimators; Keras divides by the batch size instead), and the step scales row i of
+δ by n·wᵢ/Σwᵢ: a zero weight is the same as leaving the sample out, a weight of 2 the same as
+repeating it (exactly, in full-batch gradient descent). Targets ``y_true`` are either
 dense (n, k) arrays (one-hot for classification) or, for the categorical losses,
 integer labels (n,) ("sparse"). Losses that pair with an output activation also
 provide ``grad_z(a, y_true)``, the gradient with respect to the pre-activation z
@@ -68,6 +72,13 @@ class Loss:
         """δ = ∂L/∂z for the fused output activation; a = activation output."""
         raise NotImplementedError
 
+    def per_sample(self, y_pred, y_true):
+        """ℓᵢ, the loss of each sample (n,), so that value = mean ℓᵢ: what sample weights weigh.
+        This fallback evaluates the loss row by row (built-in losses compute it in one pass)."""
+        xp = array_module_of(y_pred)
+        return xp.stack([xp.asarray(self.value_array(y_pred[i:i + 1], y_true[i:i + 1]), dtype=np.float64)
+                         for i in range(y_pred.shape[0])])
+
     def __call__(self, y_pred, y_true) -> float:
         return self.value(y_pred, y_true)
 
@@ -87,6 +98,10 @@ class MeanSquaredError(Loss):
         d = y_pred - y_true
         return (d * d).mean()
 
+    def per_sample(self, y_pred, y_true):
+        d = y_pred - y_true
+        return (d * d).mean(axis=1)
+
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
         d *= 2.0 / d.size
@@ -101,6 +116,10 @@ class QuadraticCost(Loss):
     def value_array(self, y_pred, y_true):
         d = y_pred - y_true
         return 0.5 * (d * d).sum() / y_pred.shape[0]
+
+    def per_sample(self, y_pred, y_true):
+        d = y_pred - y_true
+        return 0.5 * (d * d).sum(axis=1)
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
@@ -128,14 +147,19 @@ class BinaryCrossentropy(Loss):
     def _norm(self, y_pred) -> float:
         return float(y_pred.shape[0]) if self.sum_over_outputs else float(y_pred.size)
 
-    def value_array(self, y_pred, y_true):
+    def _elements(self, y_pred, y_true):
         if self.from_logits:
             z = y_pred
-            per = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
-        else:
-            a = np.clip(y_pred, *clip_bounds(y_pred))
-            per = -(y_true * np.log(a) + (1.0 - y_true) * np.log1p(-a))
-        return per.sum() / self._norm(y_pred)
+            return np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        a = np.clip(y_pred, *clip_bounds(y_pred))
+        return -(y_true * np.log(a) + (1.0 - y_true) * np.log1p(-a))
+
+    def value_array(self, y_pred, y_true):
+        return self._elements(y_pred, y_true).sum() / self._norm(y_pred)
+
+    def per_sample(self, y_pred, y_true):
+        per = self._elements(y_pred, y_true).sum(axis=1)
+        return per if self.sum_over_outputs else per / y_pred.shape[1]
 
     def grad(self, y_pred, y_true):
         if self.from_logits:
@@ -200,6 +224,15 @@ class CategoricalCrossentropy(Loss):
             return -logp.sum() / n
         return -(y_true * self._log_probs(y_pred)).sum() / n
 
+    def per_sample(self, y_pred, y_true):
+        if self.label_smoothing:
+            y_true = self._smoothed(y_true, y_pred.shape[-1], y_pred)
+        if is_sparse(y_true):
+            if self.from_logits:
+                return -self._log_probs(y_pred)[_rows(y_pred), y_true]
+            return -np.log(np.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
+        return -(y_true * self._log_probs(y_pred)).sum(axis=1)
+
     def grad(self, y_pred, y_true):
         n = y_pred.shape[0]
         if self.label_smoothing:
@@ -262,8 +295,11 @@ class Huber(Loss):
             raise ConfigError(f"huber delta must be > 0, got {delta}")
 
     def value_array(self, y_pred, y_true):
+        return self.per_sample(y_pred, y_true).mean()
+
+    def per_sample(self, y_pred, y_true):
         d = abs(y_pred - y_true)
-        return np.where(d <= self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta)).mean()
+        return np.where(d <= self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta)).mean(axis=1)
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
@@ -280,6 +316,9 @@ class MeanAbsoluteError(Loss):
 
     def value_array(self, y_pred, y_true):
         return abs(y_pred - y_true).mean()
+
+    def per_sample(self, y_pred, y_true):
+        return abs(y_pred - y_true).mean(axis=1)
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
@@ -303,6 +342,9 @@ class Hinge(Loss):
     def value_array(self, y_pred, y_true):
         return np.maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean()
 
+    def per_sample(self, y_pred, y_true):
+        return np.maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean(axis=1)
+
     def grad(self, y_pred, y_true):
         y = _signed(y_true)
         return (-y * (y * y_pred < 1.0)).astype(y_pred.dtype) / y_pred.size
@@ -316,6 +358,10 @@ class SquaredHinge(Loss):
     def value_array(self, y_pred, y_true):
         m = np.maximum(0.0, 1.0 - _signed(y_true) * y_pred)
         return (m * m).mean()
+
+    def per_sample(self, y_pred, y_true):
+        m = np.maximum(0.0, 1.0 - _signed(y_true) * y_pred)
+        return (m * m).mean(axis=1)
 
     def grad(self, y_pred, y_true):
         y = _signed(y_true)

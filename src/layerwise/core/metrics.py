@@ -59,19 +59,28 @@ class Metric:
     targets = "labels"              # "labels" (integer classes) or "y" (the targets as given)
     tasks: tuple[str, ...] = ("classification",)
 
+    def scores(self, y_pred, target):
+        """The per-sample scores (n,) (what sample weights weigh)."""
+        from ..errors import ConfigError
+        raise ConfigError(f"metric {self.name!r} defines only batch_sum; define scores(y_pred, target) "
+                          "returning per-sample scores to use it with sample weights")
+
     def batch_sum(self, y_pred, target):
-        raise NotImplementedError
+        return self.scores(y_pred, target).sum()
 
     # -- the streaming protocol (a running sum unless overridden) ----------------------------
     def initial(self, xp, on_host: bool = True):
         return 0.0 if on_host else xp.zeros((), dtype=np.float64)
 
-    def accumulate(self, state, y_pred, y, labels):
-        s = self.batch_sum(y_pred, labels if self.targets == "labels" else y)
+    def accumulate(self, state, y_pred, y, labels, weights=None):
+        """The state after one more batch; ``weights`` (n,) weigh its samples (None: all 1)."""
+        target = labels if self.targets == "labels" else y
+        s = self.batch_sum(y_pred, target) if weights is None else (self.scores(y_pred, target) * weights).sum()
         return state + float(s) if isinstance(state, float) else state + s
 
-    def result(self, state, n: int) -> float:
-        return float(state) / max(n, 1)
+    def result(self, state, n) -> float:
+        """The value from the state; ``n``: the number of samples, or their total weight."""
+        return float(state) / max(float(n), 1e-300)
 
     def saved(self, state):
         """The state as JSON numbers (mid-epoch checkpoints)."""
@@ -108,6 +117,9 @@ class Accuracy(Metric):
 
     name = "accuracy"
 
+    def scores(self, y_pred, labels):
+        return labels_of(y_pred) == labels
+
     def batch_sum(self, y_pred, labels):
         return (labels_of(y_pred) == labels).sum()
 
@@ -122,13 +134,13 @@ class TopKAccuracy(Metric):
         self.k = int(k)
         self.name = f"top_{self.k}_accuracy"
 
-    def batch_sum(self, y_pred, labels):
+    def scores(self, y_pred, labels):
         xp = array_module_of(y_pred)
         if y_pred.ndim != 2 or self.k >= y_pred.shape[1]:
-            return xp.asarray(labels.shape[0])
+            return xp.ones(labels.shape[0], dtype=bool)
         kth = y_pred.shape[1] - self.k
         top = xp.argpartition(y_pred, kth, axis=1)[:, kth:]
-        return (top == labels[:, None]).any(axis=1).sum()
+        return (top == labels[:, None]).any(axis=1)
 
     def get_config(self):
         return {"name": "top_k_accuracy", "k": self.k}
@@ -185,10 +197,11 @@ class ConfusionScore(Metric):
     def initial(self, xp, on_host=True):
         return None  # sized by the first batch
 
-    def accumulate(self, state, y_pred, y, labels):
+    def accumulate(self, state, y_pred, y, labels, weights=None):
         xp = array_module_of(y_pred)
         k = max(int(y_pred.shape[1]) if y_pred.ndim == 2 else 1, 2)
-        counts = xp.bincount(labels.astype(np.int64) * k + labels_of(y_pred), minlength=k * k).reshape(k, k)
+        cells = labels.astype(np.int64) * k + labels_of(y_pred)
+        counts = xp.bincount(cells, weights=weights, minlength=k * k).reshape(k, k)
         return counts if state is None else state + counts
 
     def result(self, state, n):
@@ -202,10 +215,10 @@ class ConfusionScore(Metric):
         return averaged_score(cm, self.score, average)
 
     def saved(self, state):
-        return None if state is None else to_numpy(state).astype(np.int64).tolist()
+        return None if state is None else to_numpy(state).tolist()
 
     def restored(self, saved, xp, on_host=True):
-        return None if saved is None else xp.asarray(np.asarray(saved, dtype=np.int64))
+        return None if saved is None else xp.asarray(np.asarray(saved))
 
     def get_config(self):
         return {"name": self.name}
@@ -227,26 +240,27 @@ class AUC(Metric):
             raise ConfigError(f"auc needs a binary classifier (one sigmoid output or two softmax outputs); "
                               f"this model has {n_outputs} outputs")
 
-    def accumulate(self, state, y_pred, y, labels):
+    def accumulate(self, state, y_pred, y, labels, weights=None):
         score = y_pred[:, -1] if y_pred.ndim == 2 else y_pred
-        state.append((score.astype(np.float64), labels.astype(np.int64)))
+        w = array_module_of(y_pred).ones(len(labels)) if weights is None else weights
+        state.append((score.astype(np.float64), labels.astype(np.int64), w.astype(np.float64)))
         return state
 
     def result(self, state, n):
         if not state:
             return float("nan")
-        scores = np.concatenate([to_numpy(s) for s, _ in state])
-        labels = np.concatenate([to_numpy(lab) for _, lab in state])
+        scores, labels, weights = (np.concatenate([to_numpy(part[i]) for part in state]) for i in range(3))
         if len(np.unique(labels)) < 2:
             return float("nan")  # undefined with one class present
         from sklearn.metrics import roc_auc_score
-        return float(roc_auc_score(labels, scores))
+        return float(roc_auc_score(labels, scores, sample_weight=weights))
 
     def saved(self, state):
-        return [[to_numpy(s).tolist(), to_numpy(lab).tolist()] for s, lab in state]
+        return [[to_numpy(a).tolist() for a in part] for part in state]
 
     def restored(self, saved, xp, on_host=True):
-        return [(xp.asarray(np.asarray(s, np.float64)), xp.asarray(np.asarray(lab, np.int64))) for s, lab in saved]
+        return [tuple(xp.asarray(np.asarray(a, dtype)) for a, dtype in zip(part, (np.float64, np.int64, np.float64)))
+                for part in saved]
 
 
 # -- regression -------------------------------------------------------------------------------
@@ -264,8 +278,8 @@ class MeanAbsoluteError(_TargetMetric):
 
     name = "mae"
 
-    def batch_sum(self, y_pred, y):
-        return abs(_diff(y_pred, y)).mean(axis=1).sum()
+    def scores(self, y_pred, y):
+        return abs(_diff(y_pred, y)).mean(axis=1)
 
 
 class MeanSquaredError(_TargetMetric):
@@ -273,9 +287,9 @@ class MeanSquaredError(_TargetMetric):
 
     name = "mse"
 
-    def batch_sum(self, y_pred, y):
+    def scores(self, y_pred, y):
         d = _diff(y_pred, y)
-        return (d * d).mean(axis=1).sum()
+        return (d * d).mean(axis=1)
 
 
 class RootMeanSquaredError(_TargetMetric):
@@ -287,13 +301,14 @@ class RootMeanSquaredError(_TargetMetric):
     def initial(self, xp, on_host=True):
         return None
 
-    def accumulate(self, state, y_pred, y, labels):
+    def accumulate(self, state, y_pred, y, labels, weights=None):
         d = _diff(y_pred, y)
-        sse = (d * d).sum(axis=0)
+        sq = d * d if weights is None else d * d * weights[:, None]
+        sse = sq.sum(axis=0)
         return sse if state is None else state + sse
 
     def result(self, state, n):
-        return 0.0 if state is None else float(np.sqrt(to_numpy(state) / max(n, 1)).mean())
+        return 0.0 if state is None else float(np.sqrt(to_numpy(state) / max(float(n), 1e-300)).mean())
 
     def saved(self, state):
         return None if state is None else to_numpy(state).tolist()
@@ -304,20 +319,23 @@ class RootMeanSquaredError(_TargetMetric):
 
 class R2Score(RootMeanSquaredError):
     """R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² per output, then the mean over outputs (scikit-learn's r2_score;
-    a constant target scores 1 when predicted exactly, else 0). State: Σy, Σy², Σ(y − ŷ)² per output."""
+    a constant target scores 1 when predicted exactly, else 0). State: Σwy, Σwy², Σw(y − ŷ)² per
+    output (w = 1 without sample weights; ``n`` is then Σw)."""
 
     name = "r2"
 
-    def accumulate(self, state, y_pred, y, labels):
+    def accumulate(self, state, y_pred, y, labels, weights=None):
         xp = array_module_of(y_pred)
         yy = y.reshape(y_pred.shape).astype(np.float64)
         d = y_pred.astype(np.float64) - yy
-        sums = xp.stack([yy.sum(axis=0), (yy * yy).sum(axis=0), (d * d).sum(axis=0)])
+        w = xp.ones((len(yy), 1)) if weights is None else weights.reshape(-1, 1)
+        sums = xp.stack([(w * yy).sum(axis=0), (w * yy * yy).sum(axis=0), (w * d * d).sum(axis=0)])
         return sums if state is None else state + sums
 
     def result(self, state, n):
-        if state is None or n == 0:
+        if state is None or not n:
             return 0.0
+        n = float(n)
         s_y, s_yy, sse = to_numpy(state)
         sst = s_yy - s_y * s_y / n
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -341,8 +359,8 @@ class BinaryAccuracy(_TargetMetric):
     def __init__(self, name: str = "binary_accuracy"):
         self.name = name
 
-    def batch_sum(self, y_pred, y):
-        return _hits(y_pred, y).mean(axis=1).sum()
+    def scores(self, y_pred, y):
+        return _hits(y_pred, y).mean(axis=1)
 
     def get_config(self):
         return {"name": "binary_accuracy"}
@@ -354,8 +372,8 @@ class HammingLoss(_TargetMetric):
     name = "hamming_loss"
     tasks = ("multilabel", "classification")
 
-    def batch_sum(self, y_pred, y):
-        return (1.0 - _hits(y_pred, y)).mean(axis=1).sum()
+    def scores(self, y_pred, y):
+        return (1.0 - _hits(y_pred, y)).mean(axis=1)
 
 
 class SubsetAccuracy(_TargetMetric):
@@ -364,8 +382,8 @@ class SubsetAccuracy(_TargetMetric):
     name = "subset_accuracy"
     tasks = ("multilabel", "classification")
 
-    def batch_sum(self, y_pred, y):
-        return _hits(y_pred, y).min(axis=1).sum()
+    def scores(self, y_pred, y):
+        return _hits(y_pred, y).min(axis=1)
 
 
 # -- which metrics a model computes, given its targets -----------------------------------------

@@ -232,35 +232,58 @@ def _load_idx_set(name: str, download_missing: bool = True) -> Dataset:
 
 
 # -- user files ---------------------------------------------------------------------------------
-def read_csv_table(path: Path) -> np.ndarray:
-    """A numeric CSV file (an optional header line) as a float64 table; ragged rows and
-    non-numbers are DataErrors naming the row and column."""
+LABEL_NAMES = ("label", "labels", "class", "target", "y")  # a header column taken as the label by default
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def read_csv_rows(path: Path) -> tuple[list[str] | None, list[list[str]]]:
+    """A CSV file as (header or None, rows of cells). The first line is a header when it has a
+    non-number where the next line has a number, or only non-numbers; ragged rows are refused."""
     rows: list[list[str]] = []
     with open(path, newline="") as fh:
         for row in csv.reader(fh):
             if row and any(cell.strip() for cell in row):
-                rows.append(row)
+                rows.append([c.strip() for c in row])
     if not rows:
         raise DataError(f"{path}: the CSV file is empty")
-
-    def numeric(row):
-        try:
-            [float(c) for c in row]
-            return True
-        except ValueError:
-            return False
-
-    if not numeric(rows[0]):
-        rows = rows[1:]  # a header line
+    first = rows[0]
+    nxt = rows[1] if len(rows) > 1 else None
+    header = None
+    if not any(_is_number(c) for c in first) or (
+            nxt is not None and any(not _is_number(a) and _is_number(b) for a, b in zip(first, nxt))):
+        header, rows = first, rows[1:]
     if not rows:
         raise DataError(f"{path}: the CSV file has a header but no data rows")
-    width = len(rows[0])
-    table = np.empty((len(rows), width), dtype=np.float64)
+    width = len(header) if header is not None else len(rows[0])
     for i, row in enumerate(rows):
         if len(row) != width:
             raise DataError(f"{path}: row {i + 1} has {len(row)} columns but the first row has {width} "
                             "(ragged CSV)")
+    return header, rows
+
+
+def read_csv_table(path: Path) -> np.ndarray:
+    """A numeric CSV file (an optional header line) as a float64 table; ragged rows and
+    non-numbers are DataErrors naming the row and column."""
+    _, rows = read_csv_rows(path)
+    return _numeric_table(rows, path)
+
+
+def _numeric_table(rows, path, skip: int | None = None) -> np.ndarray:
+    width = len(rows[0])
+    table = np.empty((len(rows), width), dtype=np.float64)
+    for i, row in enumerate(rows):
         for j, cell in enumerate(row):
+            if j == skip:
+                table[i, j] = 0.0
+                continue
             try:
                 table[i, j] = float(cell)
             except ValueError:
@@ -268,33 +291,90 @@ def read_csv_table(path: Path) -> np.ndarray:
     return table
 
 
-def _read_csv(path: Path, label_column: int) -> tuple[np.ndarray, np.ndarray]:
-    return _features_labels(read_csv_table(path), label_column, path)
+def _label_index(label_column, header, width: int, path) -> int:
+    """The label column as an index: a name from the header, an index (negative from the end), or
+    (None) a header column called label/class/target/y, else the last column."""
+    if label_column is None:
+        if header is not None:
+            for j, name in enumerate(header):
+                if name.strip().lower() in LABEL_NAMES:
+                    return j
+        return width - 1
+    if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
+        if header is None:
+            raise DataError(f"{path}: label column {label_column!r} is a name, but the file has no header line")
+        names = [h.strip() for h in header]
+        if label_column not in names:
+            raise DataError(f"{path}: no column named {label_column!r}; columns: {', '.join(names[:12])}"
+                            f"{' …' if len(names) > 12 else ''}")
+        return names.index(label_column)
+    j = int(label_column)
+    if not -width <= j < width:
+        raise DataError(f"{path}: label_column {label_column} is outside the {width} columns")
+    return j % width
 
 
-def _features_labels(table: np.ndarray, label_column: int, path) -> tuple[np.ndarray, np.ndarray]:
+def _read_csv(path: Path, label_column) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """Features, labels and (for string labels) the class names in sorted order."""
+    header, rows = read_csv_rows(path)
+    width = len(rows[0])
+    if width < 2:
+        raise DataError(f"{path}: expected features plus a label column, got {width} column")
+    j = _label_index(label_column, header, width, path)
+    raw = [row[j] for row in rows]
+    table = _numeric_table(rows, path, skip=j)
+    x = np.delete(table, j, axis=1)
+    if all(_is_number(c) for c in raw):
+        return x, np.array([float(c) for c in raw]), None
+    names = sorted(set(raw))
+    index = {name: i for i, name in enumerate(names)}
+    return x, np.array([index[c] for c in raw], dtype=np.int64), names
+
+
+def _features_labels(table: np.ndarray, label_column, path) -> tuple[np.ndarray, np.ndarray]:
     if table.ndim != 2 or table.shape[1] < 2:
         raise DataError(f"{path}: expected a 2-D table of features plus a label column, got shape {table.shape}")
-    if not -table.shape[1] <= label_column < table.shape[1]:
-        raise DataError(f"{path}: label_column {label_column} is outside the {table.shape[1]} columns")
-    y = table[:, label_column]
-    x = np.delete(table, label_column % table.shape[1], axis=1)
-    return x, y
+    j = _label_index(-1 if label_column is None else label_column, None, table.shape[1], path)
+    return np.delete(table, j, axis=1), table[:, j]
 
 
-def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 0) -> Dataset:
+def _warn_traps(path, x: np.ndarray, y: np.ndarray, scale) -> None:
+    """Warnings for the two silent failures of one's own data: unscaled pixel-like values, and
+    labels that do not start at 0."""
+    import warnings
+    top = float(np.nanmax(x)) if x.size else 0.0
+    if scale is None and top > 1.0 and float(np.nanmin(x)) >= 0.0 and top <= 255.0 and top >= 16.0:
+        warnings.warn(f"{path}: feature values go up to {top:g} (pixel values 0–255?); networks train badly on "
+                      "unscaled inputs: pass scale=255 (CLI --scale 255, TOML [data] scale = 255)", UserWarning,
+                      stacklevel=3)
+    low = int(y.min()) if len(y) else 0
+    if low > 0:
+        warnings.warn(f"{path}: the labels start at {low}, so class{'es' if low > 1 else ''} "
+                      f"{', '.join(str(c) for c in range(min(low, 3)))}{' …' if low > 3 else ''} "
+                      f"ha{'ve' if low > 1 else 's'} no samples (1-based labels?); relabel them 0..k-1, or give "
+                      "the labels as class names", UserWarning, stacklevel=3)
+
+
+def load_file(path, label_column=None, test_size: float = 0.2, seed: int = 0, scale=None) -> Dataset:
     """A data set from a file: .npz (arrays x, y — or x_train, y_train, x_test, y_test),
-    .npy (a 2-D table) or .csv (numeric, optional header), features plus a label column.
+    .npy (a 2-D table) or .csv (an optional header line), features plus a label column.
 
-    Features are used as given (cast to float32); labels must be integers 0..k-1.
-    Without an explicit test split, ``test_size`` of the rows (shuffled with ``seed``) are held out.
+    ``label_column``: a header name or an index (negative: from the end); by default a header
+    column named label/class/target/y, else the last column. CSV labels may be integers 0..k-1 or
+    class names (mapped to 0..k-1 in sorted order; ``class_names`` maps back). ``scale``: divide
+    the features by this number (255 for pixel values); values that look like unscaled pixels,
+    and labels that do not start at 0, give a warning. Without an explicit test split,
+    ``test_size`` of the rows (shuffled with ``seed``) are held out.
     """
     from .inputs import as_features, as_labels
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such data file")
+    if scale is not None and not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
+        raise DataError(f"scale must be a positive number (e.g. 255), got {scale!r}")
     suffix = path.suffix.lower()
     x_test = y_test = None
+    names = None
     try:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
@@ -309,7 +389,7 @@ def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 
         elif suffix == ".npy":
             x, y = _features_labels(np.load(path, allow_pickle=False), label_column, path)
         elif suffix == ".csv":
-            x, y = _read_csv(path, label_column)
+            x, y, names = _read_csv(path, label_column)
         else:
             raise DataError(f"{path}: unsupported data file type {suffix!r}; use .npz, .npy or .csv")
     except DataError:
@@ -320,6 +400,9 @@ def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 
     y = as_labels(y, name=f"{path.name} labels")
     if len(x) != len(y):
         raise DataError(f"{path}: {len(x)} feature rows but {len(y)} labels")
+    _warn_traps(path, x, y, scale)
+    if scale is not None:
+        x = (x / np.float32(scale)).astype(np.float32)
     if x_test is None:
         n_test = _n_split(test_size, len(x), "test_size")
         order = np.random.default_rng(seed).permutation(len(x))
@@ -327,6 +410,8 @@ def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 
         x, x_test, y, y_test = x[train], x[test], y[train], y[test]
     else:
         x_test = as_features(x_test, f"{path.name} x_test", x.shape[1:])
+        if scale is not None:
+            x_test = (x_test / np.float32(scale)).astype(np.float32)
         y_test = as_labels(y_test, name=f"{path.name} y_test")
     n_classes = int(max(y.max(), y_test.max() if len(y_test) else 0)) + 1
     if n_classes > len(y) + len(y_test):
@@ -335,7 +420,7 @@ def load_file(path, label_column: int = -1, test_size: float = 0.2, seed: int = 
     if len(np.unique(y)) < 2:
         raise DataError(f"{path}: every training label is {int(y[0])}; classification needs at least two classes")
     return Dataset(path.stem, x.reshape(len(x), -1), y, x_test.reshape(len(x_test), -1), y_test,
-                   n_classes=n_classes, class_names=[str(i) for i in range(n_classes)])
+                   n_classes=n_classes, class_names=names or [str(i) for i in range(n_classes)])
 
 
 def load(name: str, validation_size: int | float = 0, download: bool = True, **kwargs) -> Dataset:

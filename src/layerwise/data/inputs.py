@@ -221,3 +221,45 @@ def target_task(y, labels, n_outputs: int) -> str:
     if n_outputs > 1 and bool(((arr == 0) | (arr == 1)).all()):
         return "multilabel"
     return "regression"
+
+
+def as_sample_weights(sample_weight, n_samples: int, labels=None, class_weight=None,
+                      name: str = "sample_weight") -> np.ndarray | None:
+    """Per-sample weights (n,) as float64, or None: ``sample_weight`` times ``class_weight[label]``
+    (a dict class → weight, as Keras's; classes it leaves out weigh 1). Weights must be finite and
+    ≥ 0 with a positive sum."""
+    if sample_weight is None and class_weight is None:
+        return None
+    w = np.ones(n_samples, dtype=np.float64)
+    if sample_weight is not None:
+        arr = np.asarray(sample_weight)
+        if arr.dtype.kind not in "biuf":
+            raise DataError(f"{name} has dtype {arr.dtype}; expected numbers")
+        arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+        if arr.shape != (n_samples,):
+            raise DataError(f"{name} has shape {arr.shape}; expected ({n_samples},), one weight per sample")
+        w = arr.astype(np.float64)
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise DataError(f"class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
+        if labels is None:
+            raise DataError("class_weight needs class labels, but the targets are not classes "
+                            "(regression or multi-label); use sample_weight")
+        k = int(labels.max()) + 1 if len(labels) else 0
+        table = np.ones(max(k, 1 + max((int(c) for c in class_weight), default=-1)), dtype=np.float64)
+        for c, cw in class_weight.items():
+            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
+                raise DataError(f"class_weight keys must be class labels 0..k-1, got {c!r}")
+            if not isinstance(cw, (int, float, np.number)) or isinstance(cw, bool):
+                raise DataError(f"class_weight[{c}] must be a number, got {cw!r}")
+            table[int(c)] = float(cw)
+        w = w * table[np.asarray(labels, dtype=np.int64)]
+    if not np.isfinite(w).all():
+        i = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise DataError(f"{name} contains {w[i]} at index {i}")
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        raise DataError(f"{name} contains the negative weight {w[i]} at index {i}; weights must be >= 0")
+    if not w.sum() > 0:
+        raise DataError(f"{name}: every weight is 0; at least one sample must count")
+    return w

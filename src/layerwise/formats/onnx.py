@@ -7,7 +7,7 @@ Layer by layer, in inference mode:
   Activation → Sigmoid | Tanh | Relu | LeakyRelu(alpha) | Elu(alpha) | Selu | Softplus | HardSigmoid |
                Softmax(axis=-1) | Swish = x·Sigmoid(x) | GELU from Erf (or Tanh) | (linear: nothing)
   BatchNorm  → BatchNormalization with the moving statistics (γ = 1, β = 0 when scale/center are off)
-  Dropout    → nothing (identity at inference)
+  Dropout, Augment → nothing (identity at inference)
   Flatten    → Flatten(axis=1)
 The graph has one input "input" of shape (batch, *input_shape) and one output "output".
 """
@@ -122,7 +122,7 @@ def _graph(model, onnx, helper, numpy_helper):
                  const(f"{n}/moving_variance", layer.state["moving_variance"])],
                 [out], name=n, epsilon=float(layer.epsilon)))
             x = out
-        elif isinstance(layer, Dropout):
+        elif isinstance(layer, Dropout) or type(layer).__name__ == "Augment":  # identity at inference
             continue
         elif isinstance(layer, Flatten):
             out = f"{n}/out"

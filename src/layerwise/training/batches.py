@@ -4,7 +4,7 @@ One small interface for in-memory arrays, memory-mapped files and device-residen
 
     batches.steps                     steps per epoch (the last batch may be smaller)
     batches.begin_epoch(order)        the epoch's sample order (a permutation, host int64)
-    batches.get(step) -> (x, y, labels)   views into buffers reused every step
+    batches.get(step) -> (x, y, labels, weights)   views into buffers reused every step
     batches.close()
 
 Gathering writes into preallocated buffers, so no array is allocated per step. On a GPU the
@@ -22,12 +22,13 @@ from ..data.inputs import FileRows, mapped_file
 class ArrayBatches:
     """Batches gathered from arrays held by ``xp`` (NumPy in RAM, or CuPy on the device)."""
 
-    def __init__(self, x, y, labels, batch_size: int, xp=np, dtype=None):
+    def __init__(self, x, y, labels, batch_size: int, xp=np, dtype=None, weights=None):
         self.xp, self.n = xp, len(x)
         self.batch_size = min(int(batch_size), self.n)
         self.steps = math.ceil(self.n / self.batch_size)
         self.x, self.y = self._resident(x), xp.asarray(y)
         self.labels = None if labels is None else xp.asarray(labels, dtype=np.int64)
+        self.weights = None if weights is None else xp.asarray(weights, dtype=np.float64)
         bs = self.batch_size
         # x may stay in its own dtype (float32 pixels for a float64 model): each batch is gathered
         # into a staging buffer and cast, instead of a converted copy of the whole data set
@@ -36,6 +37,7 @@ class ArrayBatches:
         self.xbuf = xp.empty((bs,) + tuple(x.shape[1:]), dtype=dtype)
         self.ybuf = xp.empty((bs,) + tuple(y.shape[1:]), dtype=y.dtype)
         self.lbuf = None if labels is None else xp.empty(bs, dtype=np.int64)
+        self.wbuf = None if weights is None else xp.empty(bs, dtype=np.float64)
         self.order = None
 
     def _resident(self, x):
@@ -64,7 +66,11 @@ class ArrayBatches:
         if self.labels is not None:
             lb = self.lbuf[:m]
             self.labels.take(idx, axis=0, out=lb)
-        return xb, yb, lb
+        wb = None
+        if self.weights is not None:
+            wb = self.wbuf[:m]
+            self.weights.take(idx, axis=0, out=wb)
+        return xb, yb, lb, wb
 
     def close(self) -> None:
         pass
@@ -74,9 +80,9 @@ class FileBatches(ArrayBatches):
     """x lives in a memory-mapped file: rows are read with plain file reads (pread), so a data
     set larger than RAM trains with bounded memory and identical results."""
 
-    def __init__(self, x, y, labels, batch_size: int, reader: FileRows):
+    def __init__(self, x, y, labels, batch_size: int, reader: FileRows, weights=None):
         self.reader = reader
-        super().__init__(x, y, labels, batch_size, np)
+        super().__init__(x, y, labels, batch_size, np, weights=weights)
 
     def _resident(self, x):
         return x
@@ -88,10 +94,10 @@ class FileBatches(ArrayBatches):
         self.reader.close()
 
 
-def batch_source(x, y, labels, batch_size: int, xp=np) -> ArrayBatches:
+def batch_source(x, y, labels, batch_size: int, xp=np, weights=None) -> ArrayBatches:
     """The source for this data on this device: a file reader for memory-mapped x on the CPU,
     else arrays (moved once to the device when ``xp`` is CuPy)."""
     reader = FileRows.of(x) if xp is np and mapped_file(x) is not None else None
     if reader is not None:
-        return FileBatches(x, y, labels, batch_size, reader)
-    return ArrayBatches(x, y, labels, batch_size, xp)
+        return FileBatches(x, y, labels, batch_size, reader, weights)
+    return ArrayBatches(x, y, labels, batch_size, xp, weights=weights)

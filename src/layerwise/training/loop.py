@@ -3,7 +3,7 @@
     for epoch in range(state.epoch, epochs):
         sums = begin_epoch(state)                 # the restored order and sums, or a new permutation
         for step in range(state.step, batches.steps):
-            result = train_step(model, plan, *batches.get(step), sums)
+            result = train_step(model, plan, x, y, labels, sums, weights)  # from batches.get(step)
             callbacks.on_batch_end(step, result.logs)
             state.step = step + 1
             saver.after_step(...)                 # step checkpoints; Ctrl-C saves and stops
@@ -49,6 +49,7 @@ class Loop:
             state.order = self.model.rng.permutation(n) if self.shuffle else np.arange(n)
         self.batches.begin_epoch(state.order)
         return EpochSums(self.model.xp, self.plan.metrics, state.loss_sum, state.metric_sums, state.seen,
+                         weight_sum=state.weight_sum if state.seen else None,
                          on_host=self.plan.sync)
 
     def _epoch(self, state: FitState, interrupt: StopOnInterrupt) -> bool:
@@ -58,7 +59,8 @@ class Loop:
         t0 = time.perf_counter()
         sums = self._begin_epoch(state)
         for step in range(state.step, self.batches.steps):
-            result = step_mod.train_step(model, self.plan, *self.batches.get(step), sums)
+            xb, yb, lb, wb = self.batches.get(step)
+            result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)
             cbs.on_batch_end(step, result.logs)
             state.step = step + 1
             if result.halted and model.nonfinite_report is not None:  # not recovered by a callback

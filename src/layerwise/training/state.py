@@ -34,16 +34,18 @@ class FitState:
     loss_sum: float = 0.0
     metric_sums: dict[str, Any] = field(default_factory=dict)  # each metric's saved state (JSON numbers)
     seen: int = 0
+    weight_sum: float = 0.0  # Σ of the sample weights seen (= seen without weights)
     stopped: bool = False
 
     def next_epoch(self) -> None:
         self.epoch, self.step, self.order = self.epoch + 1, 0, None
-        self.loss_sum, self.metric_sums, self.seen = 0.0, {}, 0
+        self.loss_sum, self.metric_sums, self.seen, self.weight_sum = 0.0, {}, 0, 0.0
 
     def to_meta(self) -> dict[str, Any]:
         """JSON-able fields (``order`` is stored as a tensor beside them)."""
         return {"epoch": self.epoch, "step": self.step, "n_train": self.n_train, "batch_size": self.batch_size,
                 "loss_sum": self.loss_sum, "metric_sums": dict(self.metric_sums), "seen": self.seen,
+                "weight_sum": self.weight_sum,
                 "stopped": bool(self.stopped)}
 
     @classmethod
@@ -52,6 +54,7 @@ class FitState:
         if (not isinstance(meta, dict) or any(isinstance(meta.get(k), bool) or not isinstance(meta.get(k), int)
                                               or meta[k] < 0 for k in ints)
                 or not isinstance(meta.get("loss_sum"), (int, float))
+                or not isinstance(meta.get("weight_sum", 0.0), (int, float))
                 or not isinstance(meta.get("metric_sums", {}), dict)
                 or not all(_json_numbers(v) for v in meta.get("metric_sums", {}).values())):
             raise ModelFileError(f"{source}: corrupt training position {meta!r}")
@@ -62,20 +65,23 @@ class FitState:
         return cls(n_train=meta["n_train"], batch_size=meta["batch_size"], epoch=meta["epoch"], step=meta["step"],
                    order=order, loss_sum=float(meta["loss_sum"]),
                    metric_sums=dict(meta.get("metric_sums", {})),
-                   seen=meta["seen"], stopped=bool(meta.get("stopped", False)))
+                   seen=meta["seen"], weight_sum=float(meta.get("weight_sum", meta["seen"])),
+                   stopped=bool(meta.get("stopped", False)))
 
 
 class EpochSums:
-    """Σ loss·m over an epoch's batches (float64), each metric's streaming state, and the samples
-    ``seen``.
+    """Σ loss·m over an epoch's batches (float64; Σ loss·Σw with sample weights), each metric's
+    streaming state, the samples ``seen`` and their total ``weight``.
 
     On a device (``on_host=False``) the sums are arrays of the model's array module, so the device
     never waits for the host; on the host, where each step's loss is read anyway, the loss sum and
     the per-sample metric sums are Python floats (no small array operation per step)."""
 
     def __init__(self, xp, metrics=(), loss_sum: float = 0.0, metric_sums: dict | None = None, seen: int = 0,
-                 on_host: bool = True):
-        self.loss = float(loss_sum) if on_host else xp.asarray(loss_sum, dtype=np.float64)
+                 on_host: bool = True, weight_sum: float | None = None):
+        start = (lambda v: float(v)) if on_host else (lambda v: xp.asarray(v, dtype=np.float64))
+        self.loss = start(loss_sum)
+        self.weight = start(seen if weight_sum is None else weight_sum)
         saved = metric_sums or {}
         self.metrics = list(metrics)
         self.states = {m.name: (m.restored(saved[m.name], xp, on_host) if m.name in saved else m.initial(xp, on_host))
@@ -83,24 +89,29 @@ class EpochSums:
         self.seen = seen
         self.on_host = on_host
 
-    def add(self, loss, m: int, y_pred=None, y=None, labels=None) -> None:
-        """``loss``: the batch's mean loss (a float on the host, a 0-d array on a device); the metrics
-        take the batch's outputs, targets and labels."""
-        self.loss += loss * m
+    def add(self, loss, m: int, y_pred=None, y=None, labels=None, weights=None) -> None:
+        """``loss``: the batch's (weighted) mean loss (a float on the host, a 0-d array on a device);
+        the metrics take the batch's outputs, targets, labels and sample weights."""
+        share = m if weights is None else (float(weights.sum()) if self.on_host else weights.sum())
+        self.loss += loss * share
+        self.weight += share
         if y_pred is not None:
             for metric in self.metrics:
-                self.states[metric.name] = metric.accumulate(self.states[metric.name], y_pred, y, labels)
+                self.states[metric.name] = metric.accumulate(self.states[metric.name], y_pred, y, labels, weights)
         self.seen += m
 
     def save_into(self, state: FitState) -> None:
         state.loss_sum = float(self.loss)
         state.metric_sums = {m.name: m.saved(self.states[m.name]) for m in self.metrics}
         state.seen = self.seen
+        state.weight_sum = float(self.weight)
 
     def epoch_logs(self) -> dict[str, float]:
-        """The epoch's mean loss and metrics ({"loss": ..., "accuracy": ...})."""
-        n = max(self.seen, 1)
-        return {"loss": float(self.loss) / n, **{m.name: m.result(self.states[m.name], self.seen) for m in self.metrics}}
+        """The epoch's mean loss and metrics ({"loss": ..., "accuracy": ...}), weighted by the
+        sample weights when there are any."""
+        total = float(self.weight)
+        n = total if total > 0 else 1.0
+        return {"loss": float(self.loss) / n, **{m.name: m.result(self.states[m.name], total) for m in self.metrics}}
 
     def finite(self) -> bool:
         return math.isfinite(float(self.loss))

@@ -85,12 +85,13 @@ def locate_nonfinite(model, loss) -> str:
     return f"step {step}: the loss is {loss} although every layer's output is finite"
 
 
-def backward_and_update(model, plan: StepPlan, out, y) -> None:
-    """The step after the forward pass: δ at the output, backward, optimizer, constraints, EMA."""
-    if plan.fused:
-        model.backward(model.loss.grad_z(out, y), fused=True)
-    else:
-        model.backward(model.loss.grad(out, y))
+def backward_and_update(model, plan: StepPlan, out, y, row_scale=None) -> None:
+    """The step after the forward pass: δ at the output (row i scaled by ``row_scale[i]`` =
+    n·wᵢ/Σw under sample weights), backward, optimizer, constraints, EMA."""
+    delta = model.loss.grad_z(out, y) if plan.fused else model.loss.grad(out, y)
+    if row_scale is not None:
+        delta *= row_scale.reshape((-1,) + (1,) * (delta.ndim - 1))
+    model.backward(delta, fused=plan.fused)
     averaged_in_step = model.ema if not plan.constrained else None  # the average follows the constraints
     model.optimizer.update(model.flat_params, model.flat_grads, model.tensor_grads, ema=averaged_in_step)
     if plan.constrained:
@@ -100,15 +101,29 @@ def backward_and_update(model, plan: StepPlan, out, y) -> None:
             model.ema.update(model.flat_params)
 
 
-def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResult:
+def weighting(model, out, y, weights):
+    """Under sample weights w: the batch loss Σwᵢℓᵢ/Σwᵢ and the δ row scales n·wᵢ/Σwᵢ (a batch
+    whose weights are all 0 gives loss 0 and no gradient)."""
+    xp = model.xp
+    total = xp.maximum(weights.sum(), 1e-300)
+    loss = (model.loss.per_sample(out, y).astype(np.float64) * weights).sum() / total
+    return loss, (weights * (out.shape[0] / total)).astype(out.dtype)
+
+
+def train_step(model, plan: StepPlan, x, y, labels=None, sums=None, weights=None) -> StepResult:
     """One step on one batch (arrays already on the model's device). ``labels`` (integer classes,
-    or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics."""
+    or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics;
+    ``weights`` (n,) are the batch's sample weights (None: all 1)."""
     m = int(x.shape[0])
     out = model.forward(x, training=True)
+    row_scale = None
+    if weights is not None:
+        loss, row_scale = weighting(model, out, y, weights)
     if not plan.measure:  # gradients only: no loss value, no penalty sum, no metrics
-        backward_and_update(model, plan, out, y)
+        backward_and_update(model, plan, out, y, row_scale)
         return StepResult({"size": m})
-    loss = model.loss.value_array(out, y)
+    if weights is None:
+        loss = model.loss.value_array(out, y)
     if plan.regularized:
         loss = loss + penalty(model)  # float64
     logs: dict = {"size": m}
@@ -122,7 +137,7 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None) -> StepResul
             if plan.halt_on_nonfinite:
                 logs["loss"] = value
                 return StepResult(logs, halted=True)  # the weights stay as they were before this step
-    backward_and_update(model, plan, out, y)
+    backward_and_update(model, plan, out, y, row_scale)
     if sums is not None:
-        sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), m, out, y, labels)
+        sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), m, out, y, labels, weights)
     return StepResult(logs)

@@ -114,6 +114,29 @@ def misclassified(x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, image_s
     return _save(fig, path)
 
 
+def augmented_examples(layer, x: np.ndarray, path: Path, n: int = 8, rows: int = 3) -> Path:
+    """The first ``n`` images (top row) and ``rows`` augmentations of each, as training draws them
+    (from a separate generator: the run's own random stream is left alone)."""
+    plt = _plt()
+    images = np.asarray(x[:n], dtype=np.float64)
+    h, w = layer.hw
+    saved = layer.rng
+    layer.rng = np.random.default_rng(12345)
+    try:
+        grids = [images] + [layer.apply(images, layer.draw(len(images))) for _ in range(rows)]
+    finally:
+        layer.rng = saved
+    fig, axes = plt.subplots(rows + 1, len(images), figsize=(1.1 * len(images), 1.15 * (rows + 1)), squeeze=False)
+    for r, batch in enumerate(grids):
+        for c, img in enumerate(batch):
+            ax = axes[r, c]
+            ax.imshow(img.reshape(h, w), cmap="gray_r", vmin=0, vmax=max(1.0, float(images.max())))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel("original" if r == 0 else f"draw {r}", fontsize=7)
+    return _save(fig, path)
+
+
 def make_plots(run_dir: Path, history: dict[str, list[float]], model=None, x_test=None, y_test=None,
                image_shape=None, class_names=None) -> list[tuple[str, Path]]:
     """Every plot that applies to this run, written to ``run_dir/plots``."""
@@ -145,6 +168,10 @@ def make_plots(run_dir: Path, history: dict[str, list[float]], model=None, x_tes
             plots.append(("First-layer weights (one unit per tile)", first_layer_weights(to_numpy(first.params["kernel"]),
                                                                      tuple(image_shape),
                                                                      out_dir / "first_layer_weights.png")))
+        augment = next((l for l in model.layers if type(l).__name__ == "Augment"), None)
+        if augment is not None:
+            plots.append(("Augmentation as training applies it (top row: the original images)",
+                          augmented_examples(augment, x_test, out_dir / "augmented_examples.png")))
         if image_shape and (pred != y_test).any():
             plots.append((f"Misclassified test examples ({int((pred != y_test).sum())} in all)", misclassified(x_test, y_test, pred, tuple(image_shape), names,
                                                                   out_dir / "misclassified.png")))
