@@ -181,3 +181,19 @@ def test_a_worker_never_starts_a_study(tmp_path, monkeypatch):
     cfg = write_config(tmp_path, name="nobody")
     with pytest.raises(ConfigError, match="study 'nobody' does not exist"):
         tune_mod.tune(cfg, study_dir=tmp_path / "study", worker_only=True)
+
+
+def test_tune_logs_every_trial_to_tensorboard_and_mlflow(tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("tensorboardX")
+    from layerwise.app import cli
+    monkeypatch.chdir(tmp_path)
+    cfg = write_config(tmp_path, name="tracked", epochs=1,
+                       params='"compile.learning_rate" = { grid = [0.01, 0.1] }')
+    assert cli.main(["tune", str(cfg), "--study-dir", str(tmp_path / "study"),
+                     "--tensorboard", str(tmp_path / "tb"), "--mlflow", str(tmp_path / "mlruns")]) == 0
+    assert sorted(p.name for p in (tmp_path / "tb").iterdir()) == ["trial-0000", "trial-0001"]
+    client = mlflow.MlflowClient(tracking_uri=(tmp_path / "mlruns").resolve().as_uri())
+    runs = client.search_runs([client.get_experiment_by_name("tracked").experiment_id])
+    assert sorted(r.info.run_name for r in runs) == ["trial-0000", "trial-0001"]
+    assert all("loss" in r.data.metrics for r in runs)
