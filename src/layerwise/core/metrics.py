@@ -386,6 +386,11 @@ class SubsetAccuracy(_TargetMetric):
         return _hits(y_pred, y).min(axis=1)
 
 
+def _renamed(metric: Metric, name: str) -> Metric:
+    metric.name = name
+    return metric
+
+
 # -- which metrics a model computes, given its targets -----------------------------------------
 TASK_DEFAULTS = {"classification": ("accuracy",), "multilabel": ("binary_accuracy", "subset_accuracy"),
                  "regression": ("mae", "rmse")}
@@ -428,6 +433,11 @@ for _score in ("precision", "recall", "f1"):
     for _avg in AVERAGES:
         registry.register("metric", (lambda s, a: lambda: ConfusionScore(s, a))(_score, _avg), name=f"{_score}_{_avg}")
 registry.register("metric", AUC)
+# Keras's names for the same metrics, logged under Keras's keys
+registry.register("metric", lambda: _renamed(Accuracy(), "sparse_categorical_accuracy"), name="sparse_categorical_accuracy")
+registry.register("metric", lambda: _renamed(Accuracy(), "categorical_accuracy"), name="categorical_accuracy")
+registry.register("metric", lambda: _renamed(TopKAccuracy(5), "top_k_categorical_accuracy"),
+                  name="top_k_categorical_accuracy")
 registry.register("metric", MeanAbsoluteError, aliases=("mean_absolute_error",))
 registry.register("metric", MeanSquaredError, aliases=("mean_squared_error",))
 registry.register("metric", RootMeanSquaredError, aliases=("root_mean_squared_error",))

@@ -1,0 +1,37 @@
+"""The notes' tf.keras programs, as written, on the layerwise engine.
+
+    import layerwise.compat.keras as keras          # instead of: from tensorflow import keras
+
+    model = keras.models.Sequential([keras.layers.Dense(3, activation="softmax",
+                                                        kernel_regularizer=keras.regularizers.l2())])
+    model.compile(optimizer=keras.optimizers.SGD(lr=0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+                  metrics=["sparse_categorical_accuracy"])
+    model.fit(x, y, batch_size=32, epochs=500, validation_split=0.2, validation_freq=20)
+    model.summary()
+
+Mapped: Sequential (a list, ``add``, keras.Input, a trained Sequential as a layer), the layers
+Dense, Flatten, Dropout, BatchNormalization, Activation, Softmax, ReLU, LeakyReLU with Keras's
+argument names and defaults; the optimizers (``learning_rate`` and the legacy ``lr``, clipnorm,
+clipvalue, global_clipnorm; Keras's ε = 1e-7), losses (``from_logits``, ``label_smoothing``),
+metrics by Keras's names, regularizers l1/l2/l1_l2 (Keras's default 0.01), initializers,
+MaxNorm, fit/evaluate/predict with Keras's arguments and return values, callbacks,
+datasets.mnist/fashion_mnist.load_data() and utils.to_categorical. What cannot map —
+convolutions, recurrent layers, functional multi-input models, custom train_step — fails at once
+with one line naming it.
+"""
+from . import callbacks, constraints, datasets, initializers, layers, losses, metrics, models, optimizers  # noqa: F401
+from . import regularizers, utils  # noqa: F401
+from ._impl import Input, Sequential, refuse
+
+__all__ = ["Input", "Sequential", "Model", "callbacks", "constraints", "datasets", "initializers", "layers",
+           "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
+
+
+def Model(*args, **kwargs):
+    """The functional API (keras.Model(inputs, outputs)) is outside layerwise's scope."""
+    refuse("Model(inputs, outputs) (the functional API; use keras.Sequential)")
+
+
+def __getattr__(name):
+    refuse(f"{name!r}")

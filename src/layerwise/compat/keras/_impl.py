@@ -1,0 +1,510 @@
+"""tf.keras names on the layerwise engine (see the package docstring)."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ...core import layers as L, losses as LS, metrics as M, regularizers as R
+from ...errors import ConfigError
+from ...model import Sequential as _Sequential
+from ...optim import optimizers as O
+from ...training import callbacks as C
+
+SCOPE = "layerwise runs dense networks on arrays"
+
+
+def refuse(what: str):
+    """The one-line error for what has no layerwise counterpart."""
+    raise ConfigError(f"keras {what} is outside layerwise's scope ({SCOPE}); use TensorFlow/Keras for it")
+
+
+# -- Input and layers --------------------------------------------------------------------------
+class Input:
+    """keras.Input(shape=...): only its shape is used (the first layer's input)."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+        if shape is None:
+            raise ConfigError("keras.Input needs shape=(features,) (or (height, width))")
+        self.shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+
+
+def _keras_layer_args(kwargs: dict) -> dict:
+    """Keras's per-layer keywords that layerwise layers take under the same name."""
+    out = {}
+    if "input_shape" in kwargs:
+        out["input_shape"] = tuple(kwargs.pop("input_shape"))
+    if "input_dim" in kwargs:
+        out["input_shape"] = (int(kwargs.pop("input_dim")),)
+    for key in ("name", "trainable"):
+        if key in kwargs:
+            out[key] = kwargs.pop(key)
+    kwargs.pop("dtype", None)
+    if kwargs:
+        raise ConfigError(f"unsupported layer argument(s): {', '.join(sorted(kwargs))}")
+    return out
+
+
+def Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+          kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+          bias_constraint=None, **kwargs):
+    if activity_regularizer is not None:
+        refuse("activity_regularizer")
+    return L.Dense(units, activation, use_bias=use_bias, kernel_initializer=_initializer(kernel_initializer),
+                   bias_initializer=_initializer(bias_initializer), kernel_regularizer=kernel_regularizer,
+                   bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                   bias_constraint=bias_constraint, **_keras_layer_args(kwargs))
+
+
+def Dropout(rate, noise_shape=None, seed=None, **kwargs):
+    if noise_shape is not None:
+        refuse("Dropout(noise_shape=...)")
+    return L.Dropout(rate, **_keras_layer_args(kwargs))
+
+
+def Flatten(data_format=None, **kwargs):
+    return L.Flatten(**_keras_layer_args(kwargs))
+
+
+def BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_regularizer=None,
+                       gamma_regularizer=None, **kwargs):
+    if axis not in (-1, 1):
+        refuse(f"BatchNormalization(axis={axis})")
+    return L.BatchNorm(momentum=momentum, epsilon=epsilon, center=center, scale=scale,
+                       beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                       **_keras_layer_args(kwargs))
+
+
+def Activation(activation, **kwargs):
+    return L.Activation(activation, **_keras_layer_args(kwargs))
+
+
+def Softmax(axis=-1, **kwargs):
+    if axis != -1:
+        refuse(f"Softmax(axis={axis})")
+    return L.Activation("softmax", **_keras_layer_args(kwargs))
+
+
+def ReLU(max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+    if max_value is not None or threshold:
+        refuse("ReLU(max_value/threshold)")
+    act = "relu" if not negative_slope else {"name": "leaky_relu", "alpha": negative_slope}
+    return L.Activation(act, **_keras_layer_args(kwargs))
+
+
+def LeakyReLU(negative_slope=0.3, **kwargs):
+    kwargs.pop("alpha", None)
+    return L.Activation({"name": "leaky_relu", "alpha": negative_slope}, **_keras_layer_args(kwargs))
+
+
+def InputLayer(shape=None, input_shape=None, **kwargs):
+    return Input(shape if shape is not None else input_shape)
+
+
+OUT_OF_SCOPE_LAYERS = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
+                       "MaxPooling1D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+                       "GlobalMaxPooling2D", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding",
+                       "Attention", "MultiHeadAttention", "Concatenate", "Add", "Lambda", "Reshape",
+                       "TimeDistributed", "Conv1DTranspose", "UpSampling2D", "ZeroPadding2D")
+
+
+# -- initializers, regularizers, constraints -------------------------------------------------
+_INIT_NAMES = {"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal", "HeNormal": "he_normal",
+               "HeUniform": "he_uniform", "LecunNormal": "lecun_normal", "LecunUniform": "lecun_uniform",
+               "Zeros": "zeros", "Ones": "ones", "RandomNormal": "normal", "TruncatedNormal": "truncated_normal",
+               "Orthogonal": "orthogonal", "Constant": "constant"}
+
+
+def _initializer(init):
+    if isinstance(init, str):
+        return _INIT_NAMES.get(init, init)
+    return init
+
+
+def l1(l1=0.01):
+    return R.L1(l1)
+
+
+def l2(l2=0.01):
+    return R.L2(l2)
+
+
+def l1_l2(l1=0.01, l2=0.01):
+    return R.L1L2(l1, l2)
+
+
+def MaxNorm(max_value=2, axis=0):
+    if axis != 0:
+        refuse(f"MaxNorm(axis={axis})")
+    return R.MaxNorm(max_value)
+
+
+# -- optimizers (Keras's names and defaults; the legacy lr= too) ----------------------------
+def _opt_args(learning_rate, lr, kwargs, name):
+    if lr is not None:
+        learning_rate = lr
+    out = {"learning_rate": learning_rate}
+    for key in ("clipnorm", "clipvalue", "global_clipnorm"):
+        if kwargs.get(key) is not None:
+            out[key] = kwargs.pop(key)
+    wd = kwargs.pop("weight_decay", None)
+    if wd:
+        out["weight_decay"] = wd
+    for ignored in ("name", "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                    "gradient_accumulation_steps", "jit_compile"):
+        kwargs.pop(ignored, None)
+    if kwargs:
+        raise ConfigError(f"{name}: unsupported argument(s) {', '.join(sorted(kwargs))}")
+    return out
+
+
+def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, lr=None, **kwargs):
+    return O.SGD(momentum=momentum, nesterov=nesterov, **_opt_args(learning_rate, lr, kwargs, "SGD"))
+
+
+def Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, lr=None, **kwargs):
+    if amsgrad:
+        refuse("Adam(amsgrad=True)")
+    return O.Adam(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **_opt_args(learning_rate, lr, kwargs, "Adam"))
+
+
+def AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+          lr=None, **kwargs):
+    if amsgrad:
+        refuse("AdamW(amsgrad=True)")
+    args = _opt_args(learning_rate, lr, kwargs, "AdamW")
+    return O.AdamW(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay, **args)
+
+
+def RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, lr=None, **kwargs):
+    if momentum or centered:
+        refuse("RMSprop(momentum/centered)")
+    return O.RMSProp(rho=rho, epsilon=epsilon, **_opt_args(learning_rate, lr, kwargs, "RMSprop"))
+
+
+def Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, lr=None, **kwargs):
+    return O.AdaGrad(initial_accumulator_value=initial_accumulator_value, epsilon=epsilon,
+                     **_opt_args(learning_rate, lr, kwargs, "Adagrad"))
+
+
+def Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, **kwargs):
+    return O.Nadam(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **_opt_args(learning_rate, lr, kwargs, "Nadam"))
+
+
+def Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, **kwargs):
+    return O.Adamax(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **_opt_args(learning_rate, lr, kwargs, "Adamax"))
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "nadam": Nadam,
+              "adamax": Adamax}
+
+
+def _optimizer(opt):
+    if isinstance(opt, str):
+        key = opt.lower()
+        if key not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {opt!r}; valid: {', '.join(sorted(OPTIMIZERS))}")
+        return OPTIMIZERS[key]()
+    return opt
+
+
+# -- losses ------------------------------------------------------------------------------------
+def _reduction(reduction):
+    if reduction not in (None, "sum_over_batch_size", "auto"):
+        refuse(f"loss reduction={reduction!r}")
+
+
+def SparseCategoricalCrossentropy(from_logits=False, ignore_class=None, reduction="sum_over_batch_size", name=None):
+    _reduction(reduction)
+    if ignore_class is not None:
+        refuse("SparseCategoricalCrossentropy(ignore_class=...)")
+    loss = LS.CategoricalCrossentropy(from_logits=from_logits)
+    loss.keras_sparse = True
+    return loss
+
+
+def CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size", name=None,
+                            axis=-1):
+    _reduction(reduction)
+    return LS.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=label_smoothing)
+
+
+def BinaryCrossentropy(from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size", name=None, axis=-1):
+    _reduction(reduction)
+    if label_smoothing:
+        refuse("BinaryCrossentropy(label_smoothing=...)")
+    return LS.BinaryCrossentropy(from_logits=from_logits)
+
+
+def MeanSquaredError(reduction="sum_over_batch_size", name=None):
+    _reduction(reduction)
+    return LS.MeanSquaredError()
+
+
+def MeanAbsoluteError(reduction="sum_over_batch_size", name=None):
+    _reduction(reduction)
+    return LS.MeanAbsoluteError()
+
+
+def Huber(delta=1.0, reduction="sum_over_batch_size", name=None):
+    _reduction(reduction)
+    return LS.Huber(delta)
+
+
+def Hinge(reduction="sum_over_batch_size", name=None):
+    return LS.Hinge()
+
+
+def SquaredHinge(reduction="sum_over_batch_size", name=None):
+    return LS.SquaredHinge()
+
+
+LOSSES = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+          "categorical_crossentropy": CategoricalCrossentropy, "binary_crossentropy": BinaryCrossentropy,
+          "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError, "mae": MeanAbsoluteError,
+          "mean_absolute_error": MeanAbsoluteError, "huber": Huber, "hinge": Hinge, "squared_hinge": SquaredHinge}
+
+
+def _loss(loss):
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(sorted(LOSSES))}")
+        return LOSSES[loss]()
+    if loss is None:
+        raise ConfigError("compile needs a loss")
+    return loss
+
+
+# -- metrics: Keras's names, resolved the way Keras resolves "accuracy" --------------------------
+def _named(metric: M.Metric, name: str) -> M.Metric:
+    metric.name = name
+    return metric
+
+
+def _metric(ident, loss):
+    """A Keras metric name or object: names are layerwise's own (Keras's names are registered
+    there, e.g. sparse_categorical_accuracy, and log under the name given); objects pass through."""
+    return ident
+
+
+def SparseCategoricalAccuracy(name="sparse_categorical_accuracy"):
+    return _named(M.Accuracy(), name)
+
+
+def CategoricalAccuracy(name="categorical_accuracy"):
+    return _named(M.Accuracy(), name)
+
+
+def BinaryAccuracy(name="binary_accuracy", threshold=0.5):
+    if threshold != 0.5:
+        refuse("BinaryAccuracy(threshold != 0.5)")
+    return _named(M.BinaryAccuracy(), name)
+
+
+def TopKCategoricalAccuracy(k=5, name="top_k_categorical_accuracy"):
+    return _named(M.TopKAccuracy(k), name)
+
+
+def Precision(name="precision", thresholds=None):
+    return _named(M.ConfusionScore("precision"), name)
+
+
+def Recall(name="recall", thresholds=None):
+    return _named(M.ConfusionScore("recall"), name)
+
+
+def AUC(name="auc", num_thresholds=200, **kwargs):
+    return _named(M.AUC(), name)  # exact (scikit-learn's), not Keras's 200-threshold approximation
+
+
+def MetricMeanAbsoluteError(name="mean_absolute_error"):
+    return _named(M.MeanAbsoluteError(), name)
+
+
+def MetricMeanSquaredError(name="mean_squared_error"):
+    return _named(M.MeanSquaredError(), name)
+
+
+def RootMeanSquaredError(name="root_mean_squared_error"):
+    return _named(M.RootMeanSquaredError(), name)
+
+
+# -- callbacks ----------------------------------------------------------------------------------
+def EarlyStopping(monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
+                  restore_best_weights=False, start_from_epoch=0):
+    if baseline is not None or start_from_epoch:
+        refuse("EarlyStopping(baseline/start_from_epoch)")
+    return C.EarlyStopping(monitor, patience=patience, min_delta=min_delta, mode=mode,
+                           restore_best_weights=restore_best_weights)
+
+
+def ReduceLROnPlateau(monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
+                      cooldown=0, min_lr=0.0, **kwargs):
+    return C.ReduceLROnPlateau(monitor, factor=factor, patience=patience, min_delta=min_delta, mode=mode,
+                               cooldown=cooldown, min_lr=min_lr)
+
+
+def LearningRateScheduler(schedule, verbose=0):
+    return C.LearningRateScheduler(schedule)
+
+
+def CSVLogger(filename, separator=",", append=False):
+    if separator != ",":
+        refuse("CSVLogger(separator != ',')")
+    return C.CSVLogger(filename, append=append)
+
+
+def TensorBoard(log_dir="logs", histogram_freq=0, **kwargs):
+    from ...training.loggers import TensorBoard as TB
+    return TB(log_dir, histogram_freq=histogram_freq)
+
+
+class ModelCheckpoint(C.ModelCheckpoint):
+    """Keras's ModelCheckpoint: ``save_weights_only=True`` writes the weights file
+    (``.weights.h5``, Keras 3's layout, needs h5py) instead of a layerwise model file."""
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+        if save_freq != "epoch":
+            refuse("ModelCheckpoint(save_freq=steps)")
+        super().__init__(str(filepath), monitor=monitor, save_best_only=save_best_only, mode=mode)
+        self.save_weights_only = bool(save_weights_only)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.save_weights_only:
+            return super().on_epoch_end(epoch, logs)
+        real_save = self.model.save
+        self.model.save = self.model.save_weights
+        try:
+            super().on_epoch_end(epoch, logs)
+        finally:
+            self.model.save = real_save
+
+
+class History(C.Callback):
+    """Keras's History: ``history`` (per-epoch lists, Keras's keys), ``epoch``, ``params``, ``model``."""
+
+    def __init__(self, inner: C.History, params: dict, model):
+        super().__init__()
+        self.model, self.params, self.epoch = model, params, list(inner.epoch)
+        self.history = {k: list(v) for k, v in inner.history.items() if k not in ("lr", "time")}
+
+
+# -- the model -------------------------------------------------------------------------------
+def _validated(epoch: int, freq) -> bool:
+    """Whether Keras's validation_freq validates after epoch ``epoch`` (0-based)."""
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in set(freq)
+
+
+class Sequential(_Sequential):
+    """keras.Sequential: layers as a list or through ``add``; a keras.Input first gives the input
+    shape; a Sequential given as a layer contributes its layers (shared, as Keras shares them)."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        flat, input_shape = [], None
+        for layer in layers or []:
+            if isinstance(layer, Input):
+                input_shape = layer.shape
+            elif isinstance(layer, _Sequential):
+                flat.extend(layer.layers)
+                input_shape = input_shape or (layer.input_shape if layer.built else None)
+            else:
+                flat.append(layer)
+        super().__init__(flat, input_shape=input_shape, name=name or "sequential")
+        if self.input_shape is not None and any(layer.built for layer in flat):
+            self.build()  # wraps a trained model: builds only the new layers
+
+    def add(self, layer):
+        if isinstance(layer, Input):
+            if self.layers:
+                raise ConfigError("keras.Input must come before the first layer")
+            self.input_shape = layer.shape
+            return
+        if isinstance(layer, _Sequential):
+            for inner in layer.layers:
+                super().add(inner)
+            return
+        super().add(layer)
+
+    # compile → fit → evaluate → predict, with Keras's arguments and return values
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", **kwargs):
+        if loss_weights is not None:
+            refuse("compile(loss_weights=...) (multi-output models)")
+        loss_obj = _loss(loss)
+        super().compile(_optimizer(optimizer), loss_obj, metrics=list(metrics or []) + list(weighted_metrics or []))
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        if steps_per_epoch is not None or validation_steps is not None:
+            refuse("fit(steps_per_epoch/validation_steps) (generators and datasets)")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        cbs = list(callbacks or [])
+        inner = super().fit(x, y, batch_size=batch_size or 32, epochs=epochs, verbose=verbose, callbacks=cbs,
+                            validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+                            initial_epoch=initial_epoch, sample_weight=sample_weight, class_weight=class_weight)
+        params = {"verbose": verbose, "epochs": epochs, "steps": math.ceil(len(np.asarray(x)) * (1 - validation_split)
+                                                                          / (batch_size or 32))}
+        self.history = History(inner, params, self)
+        if validation_freq != 1:  # Keras records val_* only for the epochs it validated
+            keep = [i for i, e in enumerate(inner.epoch) if _validated(e, validation_freq)]
+            for key in [k for k in self.history.history if k.startswith("val_")]:
+                self.history.history[key] = [self.history.history[key][i] for i in keep]
+        return self.history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        res = super().evaluate(x, y, batch_size=batch_size or 32, sample_weight=sample_weight)
+        if return_dict:
+            return res
+        if len(res) == 1:
+            return res["loss"]
+        return [res["loss"], *[v for k, v in res.items() if k != "loss"]]
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        if not self.built and self.input_shape is not None:
+            self.build()
+        return super().predict(x, batch_size=batch_size or 32)
+
+    def save_weights(self, filepath, overwrite=True):
+        from .weights import save_weights
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from .weights import load_weights
+        load_weights(self, filepath)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A layerwise model file (Keras's .keras archives are refused by name)."""
+    if str(filepath).endswith((".keras", ".h5")) and not str(filepath).endswith(".lwm"):
+        refuse(f"model file {filepath!r} (Keras's own format); save with model.save('model.lwm') instead")
+    from ...formats.model_file import load_model as _load
+    model = _load(filepath)
+    model.__class__ = Sequential  # the same model, with Keras's fit/evaluate/predict return values
+    return model
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    y = np.asarray(y, dtype=np.int64).reshape(-1)
+    k = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ConfigError(f"to_categorical: labels must be in 0..{k - 1}")
+    out = np.zeros((len(y), k), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def _idx_load_data(name):
+    def load_data(path=None):
+        from ...data import datasets, idx
+        paths = datasets.locate(name) or datasets.download(name)
+        a = {k: idx.read_idx(p) for k, p in paths.items()}
+        return (a["train_images"], a["train_labels"]), (a["test_images"], a["test_labels"])
+    load_data.__doc__ = f"Keras's {name}.load_data(): uint8 arrays ((x_train, y_train), (x_test, y_test)), local files first."
+    return load_data

@@ -1,0 +1,9 @@
+"""keras.layers: the dense layers layerwise has, under Keras's names and arguments."""
+from ._impl import (OUT_OF_SCOPE_LAYERS, Activation, BatchNormalization, Dense, Dropout, Flatten,  # noqa: F401
+                    Input, InputLayer, LeakyReLU, ReLU, Softmax, refuse)
+
+
+def __getattr__(name):
+    if name in OUT_OF_SCOPE_LAYERS or name[:1].isupper():
+        refuse(f"layers.{name}")
+    raise AttributeError(name)

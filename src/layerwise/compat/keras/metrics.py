@@ -1,0 +1,5 @@
+"""keras.metrics: objects; names (e.g. "sparse_categorical_accuracy") work as strings in compile."""
+from ._impl import (AUC, BinaryAccuracy, CategoricalAccuracy, Precision, Recall,  # noqa: F401
+                    RootMeanSquaredError, SparseCategoricalAccuracy, TopKCategoricalAccuracy)
+from ._impl import MetricMeanAbsoluteError as MeanAbsoluteError  # noqa: F401
+from ._impl import MetricMeanSquaredError as MeanSquaredError  # noqa: F401

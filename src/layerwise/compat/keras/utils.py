@@ -1,0 +1,2 @@
+"""keras.utils.to_categorical."""
+from ._impl import to_categorical  # noqa: F401
