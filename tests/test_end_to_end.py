@@ -90,3 +90,17 @@ def test_the_transfer_learning_example_is_healthy(capsys):
     finally:
         sys.path.pop(0)
     assert len(made) == 4 and all(d.warnings == [] for d in made), [[w.message for w in d.warnings] for d in made]
+
+
+@pytest.mark.slow
+@needs_fashion
+def test_fashion_best_config_reaches_its_published_accuracy(tmp_path):
+    """The shipped fashion-best config, run whole (about 14 minutes on 2 cores). Measured on the
+    project machine: test accuracy 0.9062 (README). The bound leaves room for the last-bit BLAS
+    differences another CPU may bring to a 60-epoch run; the run itself is seeded and repeatable."""
+    import json
+    layerwise_cli("train", "--config", str(ROOT / "examples" / "configs" / "fashion-best.toml"), "--quiet",
+                  "--runs-dir", str(tmp_path), timeout=2400)
+    metrics = json.loads(next(tmp_path.iterdir()).joinpath("metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.90, metrics
+    assert metrics["train_seconds"] < 20 * 60 * 1.5, metrics  # 20 minutes here, with room for a slower CI

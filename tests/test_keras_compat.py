@@ -17,6 +17,7 @@ def test_both_import_forms_are_the_same_module():
 def test_iris_six_steps_softmax_l2_sgd():
     # import → data → Sequential → compile → fit → summary, as the notes write it (tf.keras names)
     x_train, y_train = load_iris(return_X_y=True)
+    keras.utils.set_random_seed(116)  # the notes: tf.random.set_seed(116)
     np.random.seed(116)
     np.random.shuffle(x_train)
     np.random.seed(116)
@@ -46,6 +47,7 @@ def test_fashion_mnist_program_with_flatten_dropout_logits_and_callbacks(tmp_pat
     except Exception as exc:  # noqa: BLE001 - no local files and no network here
         pytest.skip(f"Fashion-MNIST files not available ({exc})")
     assert x_train.dtype == np.uint8 and x_train.shape == (60000, 28, 28)
+    keras.utils.set_random_seed(0)
     x_train, y_train = x_train[:6000] / 255.0, y_train[:6000]
     x_test = x_test[:1000] / 255.0
 
@@ -74,6 +76,7 @@ def test_fashion_mnist_program_with_flatten_dropout_logits_and_callbacks(tmp_pat
 
 
 def test_regression_program_with_mse_and_mae():
+    keras.utils.set_random_seed(1)
     rng = np.random.default_rng(1)
     x = rng.normal(size=(256, 3))
     y = x @ np.array([1.0, -2.0, 0.5]) + 0.3
@@ -87,6 +90,7 @@ def test_regression_program_with_mse_and_mae():
 
 
 def test_binary_classifier_program():
+    keras.utils.set_random_seed(2)
     rng = np.random.default_rng(2)
     x = rng.normal(size=(300, 4))
     y = (x[:, 0] + x[:, 1] > 0).astype(int)

@@ -400,6 +400,22 @@ def _validated(epoch: int, freq) -> bool:
     return (epoch + 1) in set(freq)
 
 
+_SEED: list = [None]  # keras.utils.set_random_seed's value: the next models' seeds derive from it
+
+
+def set_random_seed(seed: int) -> None:
+    """keras.utils.set_random_seed: seeds Python's and NumPy's generators and every model made
+    after it (each model draws its own seed from one seeded stream, so a program repeats)."""
+    import random
+    random.seed(seed)
+    np.random.seed(seed)
+    _SEED[0] = np.random.default_rng(seed)
+
+
+def _next_seed():
+    return None if _SEED[0] is None else int(_SEED[0].integers(2**31))
+
+
 class Sequential(_Sequential):
     """keras.Sequential: layers as a list or through ``add``; a keras.Input first gives the input
     shape; a Sequential given as a layer contributes its layers (shared, as Keras shares them)."""
@@ -414,7 +430,7 @@ class Sequential(_Sequential):
                 input_shape = input_shape or (layer.input_shape if layer.built else None)
             else:
                 flat.append(layer)
-        super().__init__(flat, input_shape=input_shape, name=name or "sequential")
+        super().__init__(flat, input_shape=input_shape, name=name or "sequential", seed=_next_seed())
         if self.input_shape is not None and any(layer.built for layer in flat):
             self.build()  # wraps a trained model: builds only the new layers
 
