@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import math
-import warnings
-from typing import Any
 
 import numpy as np
 
@@ -281,12 +279,6 @@ def _loss(loss):
 def _named(metric: M.Metric, name: str) -> M.Metric:
     metric.name = name
     return metric
-
-
-def _metric(ident, loss):
-    """A Keras metric name or object: names are layerwise's own (Keras's names are registered
-    there, e.g. sparse_categorical_accuracy, and log under the name given); objects pass through."""
-    return ident
 
 
 def SparseCategoricalAccuracy(name="sparse_categorical_accuracy"):
