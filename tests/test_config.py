@@ -12,11 +12,11 @@ from layerwise.errors import ConfigError
     ({"modle": {}}, "modle: unknown key; valid keys: augment, compile, data, fit, model"),
     ({"model": {"sizes": [784]}}, "model.sizes: expected a list of at least two positive integers"),
     ({"model": {"sizes": [784, 0, 10]}}, r"model.sizes\[1\]: expected a positive integer, got 0"),
-    ({"model": {"activation": "swish"}}, "model.activation: expected one of linear, sigmoid"),
+    ({"model": {"activation": "mish"}}, "model.activation: expected one of .*sigmoid"),  # (swish exists)
     ({"model": {"dropout": 1.0}}, r"model.dropout: expected a number in \[0, 1\), got 1.0"),
     ({"model": {"batch_norm": "yes"}}, "model.batch_norm: expected true or false"),
     ({"compile": {"learning_rate": 0}}, "compile.learning_rate: expected a number > 0, got 0"),
-    ({"compile": {"optimizer": "lion"}}, "compile.optimizer: expected one of sgd, momentum"),  # (adamax exists now)
+    ({"compile": {"optimizer": "lion"}}, "compile.optimizer: expected one of .*sgd"),  # (adamax exists now)
     ({"compile": {"loss": 3}}, "compile.loss: expected a name or a table with a name"),
     ({"fit": {"early_stopping": {"patience": -1}}}, "fit.early_stopping.patience: expected an integer >= 0"),
     ({"fit": {"reduce_lr_on_plateau": {"factor": 2}}}, r"fit.reduce_lr_on_plateau.factor: expected a number in \(0, 1\)"),

@@ -23,6 +23,8 @@ RULES = {
     "rmsprop": lambda **k: lw.RMSProp(0.01, **k),
     "adam": lambda **k: lw.Adam(0.01, **k),
     "adamw": lambda **k: lw.AdamW(0.01, **{"weight_decay": 0.05, **k}),
+    "adamax": lambda **k: lw.Adamax(0.01, **k),
+    "nadam": lambda **k: lw.Nadam(0.01, **k),
 }
 CHAINS = {
     "plain": {},
@@ -87,14 +89,15 @@ def test_fused_is_chosen_automatically_for_large_buffers_only():
     assert not opt._runs_fused(small, [s.copy() for s in small])
     assert lw.Adam(fused=True)._runs_fused(small, [s.copy() for s in small])
     assert not lw.Adam(fused=False)._runs_fused(big, [b.copy() for b in big])
-    # rules without a kernel, and subclasses with their own rule, keep NumPy
-    assert not lw.Nadam()._runs_fused(big, [b.copy() for b in big])
+    # every rule has a kernel now, compiled from its one definition: Nadam too, and a user's rule
+    assert lw.Nadam()._runs_fused(big, [b.copy() for b in big])
 
     class Mine(lw.Adam):
-        def apply(self, p, g, slots, tmp, sc):
-            p -= g
+        @staticmethod
+        def rule(w, g, m, v, b1, ob1, b2, ob2, eps, step, c2, decay):
+            return w - g * step, m, v
 
-    assert not Mine()._runs_fused(big, [b.copy() for b in big])
+    assert Mine()._runs_fused(big, [b.copy() for b in big])
 
 
 def test_fused_setting_round_trips_through_config():
@@ -115,3 +118,62 @@ def test_fit_with_fused_and_numpy_updates_agrees():
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+class LateBiasCorrection(lw.Adam):
+    """A user's Adam whose first-moment bias correction starts at step 10: only ``bias_corrections``
+    changes, and the fused kernel must run it (the kernel is the rule; the scalars are the user's)."""
+
+    def bias_corrections(self, t):
+        return (1.0 if t < 10 else 1.0 - self.beta_1 ** t), 1.0 - self.beta_2 ** t
+
+
+class SignSGD(lw.SGD):
+    """A user's own rule (signSGD): w ← w − η·sign(g), written once as an element-wise body."""
+
+    @staticmethod
+    def rule(w, g, lr):
+        return (w - np.sign(g) * lr,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_user_subclasses_run_their_own_arithmetic_on_both_paths(dtype):
+    for make in (lambda **k: LateBiasCorrection(0.01, **k), lambda **k: SignSGD(0.01, **k)):
+        p_ref, s_ref, _, _ = run(make, False, dtype, steps=30)
+        p_fus, s_fus, _, _ = run(make, True, dtype, steps=30)
+        np.testing.assert_array_equal(p_fus, p_ref)
+        for key in s_ref:
+            np.testing.assert_array_equal(s_fus[key], s_ref[key])
+    adam, _, _, _ = run(lambda **k: lw.Adam(0.01, **k), True, dtype, steps=30)
+    late, _, _, _ = run(lambda **k: LateBiasCorrection(0.01, **k), True, dtype, steps=30)
+    sign, _, _, _ = run(lambda **k: SignSGD(0.01, **k), True, dtype, steps=30)
+    assert np.abs(late - adam).max() > 1e-3  # trained differently from Adam
+
+
+def test_user_adam_with_changed_bias_correction_trains_differently():
+    rng = np.random.default_rng(1)
+    x = rng.random((256, 300), dtype=np.float32)
+    y = rng.integers(0, 10, 256)
+    weights = {}
+    for make in (lw.Adam, LateBiasCorrection):
+        model = lw.Sequential([lw.Dense(128, "relu"), lw.Dense(10, "softmax")], input_shape=(300,), seed=3)
+        model.compile(make(1e-3), "categorical_crossentropy")
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+        weights[make] = model.get_weights()[0]
+    assert np.abs(weights[lw.Adam] - weights[LateBiasCorrection]).max() > 1e-4
+
+
+def _python_only(value):
+    return value
+
+
+def test_a_rule_numba_cannot_compile_runs_as_numpy_with_a_warning():
+    class Opaque(lw.SGD):
+        @staticmethod
+        def rule(w, g, lr):
+            return (w - _python_only(g) * lr,)  # calls a plain Python function: Numba cannot
+
+    p_ref, _, _, _ = run(lambda **k: Opaque(0.01, **k), False, np.float32, steps=3)
+    with pytest.warns(RuntimeWarning, match="cannot be compiled by Numba"):
+        p_fus, _, _, _ = run(lambda **k: Opaque(0.01, **k), True, np.float32, steps=3)
+    np.testing.assert_array_equal(p_fus, p_ref)

@@ -1,6 +1,10 @@
 """The notes' tf.keras six-step programs, unchanged apart from the import line, on layerwise."""
 from __future__ import annotations
 
+import gzip
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -42,10 +46,11 @@ def test_iris_six_steps_softmax_l2_sgd():
 
 
 def test_fashion_mnist_program_with_flatten_dropout_logits_and_callbacks(tmp_path):
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-    except Exception as exc:  # noqa: BLE001 - no local files and no network here
-        pytest.skip(f"Fashion-MNIST files not available ({exc})")
+    from layerwise.data import datasets
+    if datasets.locate("fashion-mnist") is None:  # only missing files skip: a loader error must fail
+        pytest.skip("Fashion-MNIST files not installed (searched: "
+                    + ", ".join(map(str, datasets.search_dirs("fashion-mnist"))) + ")")
+    (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
     assert x_train.dtype == np.uint8 and x_train.shape == (60000, 28, 28)
     keras.utils.set_random_seed(0)
     x_train, y_train = x_train[:6000] / 255.0, y_train[:6000]
@@ -211,8 +216,130 @@ def test_checkpoint_saves_weights_only_in_keras_layout(tmp_path):
     x, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
     model = _layerwise_twin()
     path = tmp_path / "best.weights.h5"
-    model.fit(x, y, epochs=2, verbose=0, validation_split=0.2,
-              callbacks=[keras.callbacks.ModelCheckpoint(str(path), save_best_only=True, save_weights_only=True)])
+
+    class Snapshots(keras.callbacks.Callback):  # the weights and val_loss at every epoch's end
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.append((logs["val_loss"], [w.copy() for w in self.model.get_weights()]))
+
+    snapshots = Snapshots()
+    model.fit(x, y, epochs=4, verbose=0, validation_split=0.2,
+              callbacks=[keras.callbacks.ModelCheckpoint(str(path), save_best_only=True, save_weights_only=True),
+                         snapshots])
     other = _layerwise_twin()
     other.load_weights(str(path))
     assert path.exists() and other.predict(x).shape == (60, 3)
+    # the file holds the best epoch's weights (BatchNorm's moving statistics included), in Keras's layout
+    best = min(range(len(snapshots.seen)), key=lambda i: snapshots.seen[i][0])
+    for got, want in zip(other.get_weights(), snapshots.seen[best][1], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert _h5_layout(path) == KERAS_FIXTURE["layout"]
+
+
+# -- Keras's weights layout checked without Keras: a file Keras 3 wrote and its predictions --------
+# (tests/fixtures/make_keras_weights.py regenerates them with real Keras; the model is the twin above)
+FIXTURES = Path(__file__).parent / "fixtures"
+KERAS_FIXTURE = json.loads((FIXTURES / "keras_dense_bn.json").read_text())
+
+
+def _keras_file(tmp_path) -> Path:
+    """The file Keras's save_weights wrote (committed gzipped), unpacked byte for byte."""
+    pytest.importorskip("h5py")  # in the test extra, so CI runs these
+    path = tmp_path / "keras_dense_bn.weights.h5"
+    path.write_bytes(gzip.decompress((FIXTURES / "keras_dense_bn.weights.h5.gz").read_bytes()))
+    return path
+
+
+def _h5_layout(path) -> list:
+    """Every group and dataset in h5py's visiting order: [path, kind, shape, dtype, attributes]."""
+    h5py = pytest.importorskip("h5py")
+    out = []
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in obj.attrs.items()}
+            if isinstance(obj, h5py.Dataset):
+                out.append([name, "dataset", list(obj.shape), str(obj.dtype), attrs])
+            else:
+                out.append([name, "group", None, None, attrs])
+        f.visititems(visit)
+    return out
+
+
+def _h5_arrays(path) -> dict:
+    h5py = pytest.importorskip("h5py")
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def test_keras_fixture_is_what_keras_wrote(tmp_path):
+    assert _h5_layout(_keras_file(tmp_path)) == KERAS_FIXTURE["layout"]
+    bn = _h5_arrays(_keras_file(tmp_path))
+    mean, var = bn["layers/batch_normalization/vars/2"], bn["layers/batch_normalization/vars/3"]
+    assert np.all(var > 1.5) and np.all((0 < mean) & (mean < 1))  # apart, positive: a swap is finite, wrong
+
+
+def test_weights_h5_written_by_keras_predict_as_keras_predicted(tmp_path):
+    x = np.asarray(KERAS_FIXTURE["x"], dtype=np.float32)
+    model = _layerwise_twin()
+    model.load_weights(str(_keras_file(tmp_path)))
+    # predict runs BatchNorm in inference mode: gamma (x - moving_mean) / sqrt(moving_var + eps) + beta
+    np.testing.assert_allclose(model.predict(x), KERAS_FIXTURE["predictions"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("corrupt", ["swap BatchNorm mean and variance", "swap BatchNorm gamma and beta",
+                                     "skip BatchNorm's statistics", "load nothing"])
+def test_the_keras_fixture_catches_a_wrong_loader(tmp_path, corrupt):
+    # the comparison above is sharp enough: each of these wrong loaders misses Keras's predictions
+    h5py = pytest.importorskip("h5py")
+    path = _keras_file(tmp_path)
+    pairs = {"swap BatchNorm mean and variance": ("layers/batch_normalization/vars/2",
+                                                  "layers/batch_normalization/vars/3"),
+             "swap BatchNorm gamma and beta": ("layers/batch_normalization/vars/0",
+                                               "layers/batch_normalization/vars/1")}
+    model = _layerwise_twin()
+    if corrupt in pairs:
+        with h5py.File(path, "r+") as f:
+            a, b = (f[p][()] for p in pairs[corrupt])
+            f[pairs[corrupt][0]][...], f[pairs[corrupt][1]][...] = b, a
+        model.load_weights(str(path))
+    elif corrupt == "skip BatchNorm's statistics":  # a loader that reads only the trainable variables
+        model.load_weights(str(path))
+        model.layers[1].state["moving_mean"][...] = 0.0
+        model.layers[1].state["moving_variance"][...] = 1.0
+    else:
+        model.build()
+    p = model.predict(np.asarray(KERAS_FIXTURE["x"], dtype=np.float32))
+    assert np.isfinite(p).all() and not np.allclose(p, KERAS_FIXTURE["predictions"], rtol=1e-3, atol=1e-3)
+
+
+def test_weights_h5_written_by_layerwise_have_keras_layout_and_values(tmp_path):
+    keras_path, ours = _keras_file(tmp_path), tmp_path / "ours.weights.h5"
+    model = _layerwise_twin()
+    model.load_weights(str(keras_path))
+    model.save_weights(str(ours))
+    # the same groups, datasets, shapes, dtypes, names and order as Keras's own file ...
+    assert _h5_layout(ours) == _h5_layout(keras_path) == KERAS_FIXTURE["layout"]
+    # ... holding the same numbers, variable by variable
+    theirs, mine = _h5_arrays(keras_path), _h5_arrays(ours)
+    assert list(mine) == list(theirs)
+    for name in theirs:
+        np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
+
+
+def test_weights_h5_round_trip_a_trained_model(tmp_path):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(50, 4)).astype(np.float32)
+    model = _layerwise_twin()
+    model.fit(x, rng.integers(0, 3, 50), epochs=3, verbose=0)  # moves BatchNorm's statistics too
+    model.save_weights(str(tmp_path / "m.weights.h5"))
+    assert _h5_layout(tmp_path / "m.weights.h5") == KERAS_FIXTURE["layout"]
+    other = _layerwise_twin()
+    other.load_weights(str(tmp_path / "m.weights.h5"))
+    for got, want in zip(other.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(other.predict(x), model.predict(x))

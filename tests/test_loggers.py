@@ -79,3 +79,36 @@ def test_missing_tracker_package_is_named(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(lw.errors.MissingDependencyError, match=r'pip install "layerwise\[tensorboard\]"'):
         _fit([lw.callbacks.TensorBoard("unused")], epochs=1)
+
+
+@pytest.mark.parametrize("spelling", ["plain path", "file:/abs", "file:///abs", "file://localhost/abs"])
+def test_mlflow_local_file_uri_is_a_plain_path(tmp_path, monkeypatch, spelling):
+    """`--mlflow file:<dir>` and `--mlflow <dir>` are one rule: the local file store, opted in for
+    (MLflow 3 refuses it unless MLFLOW_ALLOW_FILE_STORE is set), and MLflow reads the run back."""
+    mlflow = pytest.importorskip("mlflow")
+    from layerwise.app import cli
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)  # as in a fresh shell
+    store = tmp_path / "mlruns"
+    uri = {"plain path": str(store), "file:/abs": f"file:{store}", "file:///abs": store.as_uri(),
+           "file://localhost/abs": f"file://localhost{store}"}[spelling]
+    cfg = tmp_path / "quick.toml"
+    cfg.write_text("[run]\nplots = false\nreport = false\n")
+    rc = cli.main(["train", "--config", str(cfg), "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--quiet",
+                   "--mlflow", uri])
+    assert rc == 0
+    client = mlflow.MlflowClient(tracking_uri=store.as_uri())
+    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert run.info.status == "FINISHED" and "test_accuracy" in run.data.metrics
+    assert "model.lwm" in {a.path for a in client.list_artifacts(run.info.run_id)}
+
+
+def test_local_store_names_one_directory_for_every_local_spelling(tmp_path, monkeypatch):
+    from layerwise.training.loggers import local_store
+    monkeypatch.chdir(tmp_path)
+    here = (tmp_path / "mlruns").resolve()
+    for uri in (None, "mlruns", "./mlruns", str(here), f"file:{here}", here.as_uri(), f"file://localhost{here}",
+                "file:mlruns"):
+        assert local_store(uri) == here, uri
+    for uri in ("sqlite:///mlflow.db", "http://localhost:5000", "https://example.org", "databricks",
+                "databricks://profile", "file://otherhost/share/mlruns"):
+        assert local_store(uri) is None, uri

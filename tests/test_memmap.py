@@ -41,6 +41,14 @@ def test_memmap_of_another_dtype_is_converted_when_small_and_refused_when_large(
 
 
 def test_peak_memory_stays_bounded_for_a_large_file(tmp_path):
+    """Training streams a memory-mapped file: the memory the fit adds is a small fraction of the
+    file's size. Measured as the fit's peak resident set (VmHWM) minus the resident set just before
+    it, after a warm-up fit has loaded every library, BLAS buffer and code path: so the interpreter,
+    NumPy/BLAS builds, the thread count and what layerwise imports (all machine- or version-
+    dependent, about 60 MB here and growing) are outside the measure. What is left is what the code
+    allocates, the same on every machine: the value check's 16 MB block of mapped rows, labels and
+    one-hot targets for 160,000 rows (~8 MB), batch buffers; 19.5 MB measured, against 314 MB
+    when the same fit loads the file into memory. The bound, a quarter of the file, sits between."""
     path = tmp_path / "big.npy"
     n, d = 160_000, 256  # 164 MB of float32
     mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
@@ -48,16 +56,30 @@ def test_peak_memory_stays_bounded_for_a_large_file(tmp_path):
         mm[s:s + 20_000] = np.random.default_rng(s).random((20_000, d), dtype=np.float32)
     mm.flush()
     del mm
+    file_mb = path.stat().st_size / 2**20
     script = textwrap.dedent(f"""
         import numpy as np, layerwise as lw
+
+        def status(key):  # this address space's (ru_maxrss would include the forking parent's)
+            return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(key)) / 1024
+
+        def model():
+            m = lw.Sequential([lw.Dense(32, "relu"), lw.Dense(10, "softmax")], seed=0)
+            m.compile("adam", "categorical_crossentropy")
+            return m
         x = np.load({str(path)!r}, mmap_mode="r")
         y = np.arange(len(x)) % 10
-        m = lw.Sequential([lw.Dense(32, "relu"), lw.Dense(10, "softmax")], seed=0)
-        m.compile("adam", "categorical_crossentropy")
+        model().fit(np.array(x[:2000]), y[:2000], epochs=1, batch_size=256, verbose=0)  # warm-up
+        m = model()
+        try:  # reset VmHWM to the current RSS (Linux >= 4.0), so earlier peaks do not count
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass  # then VmHWM may include the warm-up's peak: an overestimate, never an underestimate
+        before = status("VmRSS")
         m.fit(x, y, epochs=1, batch_size=256, verbose=0)
-        # VmHWM: this address space's peak (ru_maxrss would include the forking parent's)
-        print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024)
+        print(status("VmHWM") - before)
     """)
-    peak_mb = float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                   check=True).stdout.strip())
-    assert peak_mb < 120, peak_mb  # the file is 164 MB; the interpreter and libraries take about 40
+    added_mb = float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                    check=True).stdout.strip())
+    assert added_mb < file_mb / 4, (added_mb, file_mb)

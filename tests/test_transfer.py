@@ -60,3 +60,25 @@ def test_copy_layers_checks(base):
     wrong = lw.Sequential(source.copy_layers(upto=1), input_shape=(10,))
     with pytest.raises(ConfigError, match="copied layer 'dense_1': kernel has shape"):
         wrong.build()
+
+
+def test_the_transfer_example_prints_what_its_docstring_says(capsys):
+    """examples/transfer_learning.py quotes its own output in its docstring: the numbers must be the
+    ones it prints (to the last digit here; 0.01 leaves room for another CPU's BLAS)."""
+    import re
+    import runpy
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "transfer_learning.py"
+    module = runpy.run_path(str(path), run_name="transfer_example")
+    module["main"]()
+    printed = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip()]
+    quoted = module["__doc__"].split("printed:", 1)[1].strip().splitlines()[:len(printed)]
+    quoted = [line.strip() for line in quoted]
+
+    def words_and_numbers(line):
+        return re.sub(r"\d\.\d{3}", "#", line), [float(v) for v in re.findall(r"\d\.\d{3}", line)]
+    for said, got in zip(quoted, printed, strict=True):
+        (said_words, said_values), (got_words, got_values) = words_and_numbers(said), words_and_numbers(got)
+        assert said_words == got_words
+        np.testing.assert_allclose(said_values, got_values, atol=0.0105)
+    assert "first layer reused, frozen" in printed[3] and "SVM on the saved network's 32 hidden features" in printed[-1]

@@ -144,21 +144,66 @@ def test_two_workers_on_postgres_run_each_grid_point_once(tmp_path, monkeypatch,
     assert summary["complete"] == 4 and summary["storage"].startswith("127.0.0.1")
 
 
+# The worker of the kill test: the CLI's `tune --worker-only` (layerwise.cli's entry), unchanged except that the first trial
+# stops after its first epoch, once its heartbeat is in the database, writes READY and waits there.
+# Killing it then lands mid-trial by construction (no sleeps, no race with a fast trial finishing).
+HELD_WORKER = """
+import sys, threading
+from pathlib import Path
+import optuna
+import layerwise as lw
+from layerwise.app import runs
+
+ready = Path(sys.argv[1])
+beat = threading.Event()
+record = optuna.storages.RDBStorage.record_heartbeat
+
+def recorded(self, trial_id):
+    record(self, trial_id)
+    beat.set()
+
+optuna.storages.RDBStorage.record_heartbeat = recorded
+
+class Hold(lw.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        beat.wait()                   # the heartbeat thread has committed a beat for this trial
+        ready.write_text(str(epoch))
+        threading.Event().wait()      # mid-trial until SIGKILL
+
+train = runs.train
+
+def held_train(cfg, **kwargs):
+    return train(cfg, **{**kwargs, "extra_callbacks": [*kwargs.get("extra_callbacks", ()), Hold()]})
+
+runs.train = held_train
+sys.argv = ["layerwise", *sys.argv[2:]]
+from layerwise.app.cli import entry  # what `python -m layerwise.cli` runs
+entry()
+"""
+
+
 def test_a_worker_killed_mid_trial_is_survived(tmp_path, monkeypatch, postgres_url, fast_heartbeat):
+    """Deterministic: the worker is killed while its first trial is RUNNING with a heartbeat
+    recorded (it is held there, see HELD_WORKER), so exactly one trial goes stale, is failed by
+    heartbeat and retried once. The only wait is for READY, bounded by a hang guard."""
     monkeypatch.chdir(tmp_path)
-    cfg = write_config(tmp_path, name="kill", epochs=400)  # trials long enough to be killed inside one
+    cfg = write_config(tmp_path, name="kill", epochs=3)  # the held trial never finishes, whatever its length
     spec = tune_mod.tune_spec(tune_mod.config_mod.load(cfg))
     tune_mod.queue_grid(tune_mod.create_study(None, spec, "kill", postgres_url), spec)
-    worker = subprocess.Popen([sys.executable, "-m", "layerwise.cli", "tune", str(cfg), "--storage", postgres_url,
-                               "--study", "kill", "--study-dir", str(tmp_path / "study"), "--worker-only"],
-                              env={**os.environ, "LAYERWISE_TUNE_HEARTBEAT": "1"})
-    study = optuna.load_study(study_name="kill", storage=tune_mod.storage_for(postgres_url))
-    deadline = time.time() + 60
-    while time.time() < deadline and not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        time.sleep(0.2)
-    time.sleep(1.0)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
+    ready = tmp_path / "READY"
+    worker = subprocess.Popen([sys.executable, "-c", HELD_WORKER, str(ready), "tune", str(cfg), "--storage",
+                               postgres_url, "--study", "kill", "--study-dir", str(tmp_path / "study"),
+                               "--worker-only"], env={**os.environ, "LAYERWISE_TUNE_HEARTBEAT": "1"})
+    try:
+        deadline = time.monotonic() + 600  # a hang guard only: the worker normally holds within seconds
+        while not ready.exists() and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ready.exists(), f"the worker never reached its first epoch (exit code {worker.poll()})"
+        study = optuna.load_study(study_name="kill", storage=tune_mod.storage_for(postgres_url))
+        assert len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))) == 1
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
     assert worker.returncode == -signal.SIGKILL
     tune_mod.tune(cfg, storage=postgres_url, study_name="kill", study_dir=tmp_path / "study", log=lambda m: None)
     done, trials = completed_points(postgres_url, "kill")

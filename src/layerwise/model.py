@@ -19,16 +19,26 @@ import numpy as np
 
 from . import registry
 from .core import backend, losses as losses_mod, metrics as metrics_mod, state as model_state
-from .core.layers import Dense, Layer, from_config as layer_from_config
+from .core.layers import Dense, Layer, check_input_shape, from_config as layer_from_config
 from .core.metrics import predicted_labels
-from .data.inputs import as_features, as_sample_weights, as_targets, target_task
+from .data.inputs import (as_features, as_sample_weights, as_targets, check_feature_names, feature_names_of,
+                          target_task)
 from .errors import ConfigError, DataError
 from .optim import ema as averaging, optimizers as optimizers_mod
 from .training import callbacks as callbacks_mod, checkpoint as checkpoint_mod
-from .training.batches import batch_source
+from .training.batches import batch_source, dense_rows, inference_batches
 from .training.loop import Loop
 from .training.state import EpochSums, FitState
 from .training.step import plan_for, train_step
+
+
+def _check_seed(seed):
+    """None, an integer >= 0 (Python or NumPy) or a NumPy Generator; anything else is a ConfigError."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be None or an integer >= 0, got {type(seed).__name__} {seed!r}")
+    return int(seed)
 
 
 def _snake(name: str) -> str:
@@ -44,12 +54,12 @@ class Sequential:
                  seed: int | None = None, dtype=None, backend_name: str | None = None):
         self.name = name
         self.layers: list[Layer] = []
-        self.seed = seed
-        self.rng = backend.make_rng(seed)
+        self.seed = _check_seed(seed)
+        self.rng = backend.make_rng(self.seed)
         self.dtype = backend.check_dtype(dtype if dtype is not None else backend.floatx())
         self.backend_name = backend_name or backend.get_backend()
         self.xp = backend.get_array_module(self.backend_name)
-        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.input_shape = check_input_shape(input_shape) if input_shape is not None else None
         self.built = False
         self.optimizer: optimizers_mod.Optimizer | None = None
         self.loss: losses_mod.Loss | None = None
@@ -58,7 +68,7 @@ class Sequential:
         self.ema: averaging.ExponentialMovingAverage | None = None
         self.stop_training = False
         self.history: callbacks_mod.History | None = None
-        self.nonfinite_report: str | None = None  # where training met a NaN/inf loss, if it did
+        self.nonfinite_report: str | None = None  # where training first met a NaN/inf loss, if it did
         self.metadata: dict[str, Any] = {}  # free-form JSON saved with the model (data set, image shape, ...)
         for layer in layers or []:
             self.add(layer)
@@ -98,7 +108,7 @@ class Sequential:
     def build(self, input_shape=None) -> None:
         """Create every layer's parameters, layer by layer, from the input shape (no batch axis)."""
         if input_shape is not None:
-            self.input_shape = tuple(int(d) for d in np.atleast_1d(input_shape))
+            self.input_shape = check_input_shape(input_shape)
         if self.input_shape is None:
             raise ConfigError("the model needs an input shape: pass input_shape=... or call fit/build")
         if not self.layers:
@@ -149,8 +159,10 @@ class Sequential:
                 offset += n
             self._flat_layout = layout
             self.flat_params, self.flat_grads = [flat_p], [flat_g]
-            if self.optimizer is not None and self.optimizer.iterations == 0:
-                self.optimizer.slots = {k: [] for k in self.optimizer.slot_names}
+        names = tuple((f"{layer.name}/{key}", tuple(layer.params[key].shape)) for layer, key in refs)
+        for keeper in (self.optimizer, self.ema):  # state by parameter name survives a new layout
+            if keeper is not None:
+                keeper.bind(names, self.flat_params[0])
         self.trainable_refs = refs
         self.tensor_grads = [layer.grads[key] for layer, key in refs]
         # the lowest layer whose input gradient is needed: nothing below a frozen prefix
@@ -187,8 +199,21 @@ class Sequential:
         self.metrics = ["auto" if m == "auto" else metrics_mod.get(m).name if not isinstance(m, metrics_mod.Metric)
                         else _register_metric(m) for m in (metrics or [])]
         self.ema = averaging.get(ema)
+        self._check_output_layer()
         if self.built:
             self.collect_params()
+
+    def _check_output_layer(self) -> None:
+        """A softmax over one unit always outputs 1 (nothing to learn): refused, suggesting sigmoid.
+        Checked at compile when the output size is known, else at fit once the model is built."""
+        act = getattr(getattr(self.layers[-1], "activation", None), "name", None) if self.layers else None
+        if act != "softmax":
+            return
+        units = self.n_outputs if self.built else getattr(self.layers[-1], "units", None)
+        if units == 1:
+            raise ConfigError(f"the output layer {self.layers[-1].name!r} is a softmax over 1 unit, which always "
+                              "outputs 1.0, so the model cannot learn; for two classes use Dense(1, 'sigmoid') with "
+                              "binary_crossentropy, or Dense(2, 'softmax') with categorical_crossentropy")
 
     def _require_compiled(self) -> None:
         if self.optimizer is None or self.loss is None:
@@ -223,24 +248,45 @@ class Sequential:
         """One training step on one batch (Keras's ``train_on_batch``): checks the arrays, runs the
         step (forward, loss, backward, update, constraints, EMA) and returns the batch's loss."""
         self._require_compiled()
-        xa, ya, labels = self._prepare(x, y)
+        xa, ya, labels = self._prepare(x, y, fitting=True)
         self.active_metrics = self._metrics_for(ya, labels)
         self.collect_params()
         if self.ema is not None:
             self.ema.start(self.flat_params)
-        return train_step(self, plan_for(self, sync=True), self.xp.asarray(xa), self.xp.asarray(ya)).logs["loss"]
+        return train_step(self, plan_for(self, sync=True), self.xp.asarray(dense_rows(xa, slice(None))),
+                          self.xp.asarray(ya)).logs["loss"]
 
     # -- fit ----------------------------------------------------------------------------------
-    def _prepare(self, x, y, name="x"):
+    @property
+    def feature_names(self) -> list[str] | None:
+        """The column names of the DataFrame the model was fitted on (scikit-learn's
+        ``feature_names_in_``), or None; saved with the model, checked at predict and evaluate."""
+        names = self.metadata.get("feature_names")
+        return list(names) if names is not None else None
+
+    def _features(self, x, name: str = "x", fitting: bool = False):
+        """(x checked, its column names): as_features (a SciPy sparse matrix stays sparse), the
+        names checked against those the model was fitted with (scikit-learn's rules) unless this
+        is a fit of a model that has none; an unbuilt model is built for x's sample shape."""
+        names = feature_names_of(x)
+        if not (fitting and self.feature_names is None):
+            check_feature_names(self.feature_names, names, name)
         if not self.built:
-            xa = np.asarray(x) if not hasattr(x, "__cuda_array_interface__") else x
-            if getattr(xa, "ndim", 0) < 2:
-                as_features(x, name)  # raises the clear shape error
+            xa = as_features(x, name, None, self.dtype, sparse_ok=True)
             self.build(tuple(xa.shape[1:]))
-        xa = as_features(x, name, self.input_shape, self.dtype)
+        else:
+            xa = as_features(x, name, self.input_shape, self.dtype, sparse_ok=True)
+        self._check_output_layer()
+        return xa, names
+
+    def _prepare(self, x, y, name="x", fitting: bool = False):
+        """Checked (x, y, labels); a fit from a DataFrame records its column names."""
+        xa, names = self._features(x, name, fitting)
         sparse_ok = self.loss.accepts_sparse if self.loss is not None else True
         ya, labels = as_targets(y, xa.shape[0], self.n_outputs, sparse_ok, self.dtype,
-                                "y" if name == "x" else f"y of {name}")
+                                "y" if name == "x" else f"y of {name}", loss=self.loss)
+        if fitting and names is not None and self.feature_names is None:
+            self.metadata["feature_names"] = list(names)
         return xa, ya, labels
 
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
@@ -264,8 +310,21 @@ class Sequential:
         weights (as scikit-learn's estimators; Keras divides by the batch size), so a weight of 0
         is the same as leaving the sample out and a weight of 2 the same as repeating it (exactly,
         for full-batch gradient descent). ``validation_data`` may be (x, y, sample_weight).
+        ``class_weight`` keys must be classes of the model (0..outputs-1; 0 and 1 for one sigmoid).
+
+        ``x``: a NumPy array, a list of rows, a pandas DataFrame (its column names are remembered,
+        saved with the model and checked at predict and evaluate, as scikit-learn does) or a SciPy
+        sparse matrix (densified one batch at a time; the fit equals the dense fit bit for bit).
+        Values must be finite in the model's dtype. ``y`` must suit the loss: binary_crossentropy
+        takes labels in {0, 1} or probabilities in [0, 1], the hinges {0, 1} or {-1, 1}.
+        ``callbacks``: a Callback or a list of them. ``initial_epoch`` counts from 0 as Keras's:
+        training runs epochs ``initial_epoch..epochs-1``, so ``initial_epoch == epochs`` trains
+        nothing (as in Keras) and ``initial_epoch > epochs`` is refused. At ``verbose=0`` the first
+        non-finite loss of a fit raises a RuntimeWarning naming the epoch and step.
         """
-        self._check_fit_arguments(batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split)
+        self._check_fit_arguments(batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split,
+                                  initial_epoch)
+        callbacks = callbacks_mod.as_callbacks(callbacks)
         (x, y, labels, weights), val = self._split(x, y, validation_split, validation_data, sample_weight,
                                                     class_weight)
         self.active_metrics = self._metrics_for(y, labels)
@@ -273,7 +332,7 @@ class Sequential:
         if self.ema is not None:
             self.ema.start(self.flat_params)
         history = callbacks_mod.History()
-        cbs = callbacks_mod.CallbackList([history, *(callbacks or [])], verbose=verbose)
+        cbs = callbacks_mod.CallbackList([history, *callbacks], verbose=verbose)
         cbs.set_model(self)
         self.history, self.stop_training, self.nonfinite_report = history, False, None
         batches = batch_source(x, y, labels, batch_size, self.xp, weights=weights)
@@ -283,7 +342,8 @@ class Sequential:
             self.stop_training = state.stopped
         loop = Loop(self, plan_for(self, cbs.callbacks), batches, cbs,
                     checkpoint_mod.CheckpointSaver(checkpoint, self, cbs.callbacks, checkpoint_every),
-                    validate=(lambda: self._evaluate_prepared(*val, metrics=self.active_metrics)) if val is not None else None, shuffle=shuffle)
+                    validate=(lambda: self._evaluate_prepared(*val, metrics=self.active_metrics)) if val is not None else None, shuffle=shuffle,
+                    warn_nonfinite=not verbose)
         cbs.on_train_begin({"params": {"epochs": epochs, "steps": batches.steps, "samples": batches.n,
                                        "batch_size": batches.batch_size}})
         try:
@@ -293,7 +353,8 @@ class Sequential:
             cbs.on_train_end({})
         return history
 
-    def _check_fit_arguments(self, batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split):
+    def _check_fit_arguments(self, batch_size, epochs, checkpoint, checkpoint_every, resume, validation_split,
+                             initial_epoch=0):
         self._require_compiled()
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -306,32 +367,36 @@ class Sequential:
             raise ConfigError("resume and checkpoint_every need checkpoint=PATH")
         if not 0.0 <= float(validation_split) < 1.0:
             raise ConfigError(f"validation_split must be in [0, 1), got {validation_split}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ConfigError(f"initial_epoch must be an integer >= 0, got {initial_epoch!r}")
+        if initial_epoch > epochs:
+            raise ConfigError(f"initial_epoch={initial_epoch} is beyond epochs={epochs}: epochs is the index of the "
+                              f"last epoch, not a count (Keras's convention), so to train {epochs} more epochs pass "
+                              f"epochs={initial_epoch + epochs}")
 
     def _split(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
         """Checked training arrays (x, y, labels, weights) and the validation 4-tuple (or None)."""
-        x, y, labels = self._prepare(x, y)
-        weights = as_sample_weights(sample_weight, len(x), labels, class_weight)
+        x, y, labels = self._prepare(x, y, fitting=True)
+        n = int(x.shape[0])
+        weights = as_sample_weights(sample_weight, n, labels, class_weight,
+                                    n_classes=max(self.n_outputs, 2) if labels is not None else None)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ConfigError("validation_data must be a pair (x_val, y_val) or a triple (x_val, y_val, sample_weight)")
             vx, vy, vl = self._prepare(validation_data[0], validation_data[1], "validation x")
-            vw = as_sample_weights(validation_data[2], len(vx), name="validation sample_weight") \
+            vw = as_sample_weights(validation_data[2], int(vx.shape[0]), name="validation sample_weight") \
                 if len(validation_data) == 3 else None
             return (x, y, labels, weights), (vx, vy, vl, vw)
         if not validation_split:
             return (x, y, labels, weights), None
-        n_val = int(round(len(x) * float(validation_split)))
-        if n_val < 1 or n_val >= len(x):
-            raise DataError(f"validation_split={validation_split} leaves {n_val} validation samples out of {len(x)}")
+        n_val = int(round(n * float(validation_split)))
+        if n_val < 1 or n_val >= n:
+            raise DataError(f"validation_split={validation_split} leaves {n_val} validation samples out of {n}")
         # the last samples, before shuffling (Keras's convention)
         cut = lambda a, part: None if a is None else (a[:-n_val] if part == 0 else a[-n_val:])  # noqa: E731
         return tuple(cut(a, 0) for a in (x, y, labels, weights)), tuple(cut(a, 1) for a in (x, y, labels, weights))
 
     # -- evaluate / predict --------------------------------------------------------------------
-    def _batches(self, n: int, batch_size: int):
-        for start in range(0, n, batch_size):
-            yield slice(start, min(start + batch_size, n))
-
     def _metrics_for(self, y, labels) -> list:
         """The compiled metrics resolved for these targets (see ``metrics.for_task``)."""
         task = target_task(y, labels, self.n_outputs)
@@ -343,8 +408,8 @@ class Sequential:
         metrics = self._metrics_for(y, labels) if metrics is None else metrics
         sums = EpochSums(xp, metrics)
         with model_state.averaged(self):
-            for sl in self._batches(len(x), batch_size):
-                out = self.forward(xp.asarray(x[sl]), training=False)
+            for sl, xb in inference_batches(x, batch_size):
+                out = self.forward(xp.asarray(xb), training=False)
                 yb = xp.asarray(y[sl])
                 wb = None if weights is None else xp.asarray(weights[sl])
                 loss = self.loss.value(out, yb) if wb is None else \
@@ -365,18 +430,19 @@ class Sequential:
         if not self.built:
             raise ConfigError("the model is not built yet: fit it (or call build) before evaluate")
         xa, ya, labels = self._prepare(x, y)
-        weights = as_sample_weights(sample_weight, len(xa))
+        weights = as_sample_weights(sample_weight, int(xa.shape[0]))
         return self._evaluate_prepared(xa, ya, labels, weights, batch_size)
 
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
-        """Outputs of the last layer (inference mode, in batches), as a NumPy array."""
+        """Outputs of the last layer (inference mode, in batches), as a NumPy array. ``x`` as in
+        ``fit`` (a DataFrame's columns are checked against those the model was fitted with)."""
         if not self.built:
             raise ConfigError("the model is not built yet: fit it (or call build) before predict")
-        xa = as_features(x, "x", self.input_shape, self.dtype)
+        xa, _ = self._features(x)
         outs = []
         with model_state.averaged(self):
-            for sl in self._batches(len(xa), batch_size):
-                outs.append(backend.to_numpy(self.forward(self.xp.asarray(xa[sl]), training=False)))
+            for _, xb in inference_batches(xa, batch_size):
+                outs.append(backend.to_numpy(self.forward(self.xp.asarray(xb), training=False)))
         return np.concatenate(outs, axis=0)
 
     def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
@@ -423,11 +489,11 @@ class Sequential:
             raise ConfigError("features needs a built (trained or loaded) model")
         if isinstance(upto, bool) or not isinstance(upto, (int, np.integer)) or not 1 <= upto <= len(self.layers):
             raise ConfigError(f"upto must be an integer in 1..{len(self.layers)}, got {upto!r}")
-        xa = as_features(x, "x", self.input_shape, self.dtype)
+        xa, _ = self._features(x)
         outs = []
         with model_state.averaged(self):
-            for sl in self._batches(len(xa), batch_size):
-                h = self.xp.asarray(xa[sl])
+            for _, xb in inference_batches(xa, batch_size):
+                h = self.xp.asarray(xb)
                 for layer in self.layers[:upto]:
                     h = layer.forward(h, training=False)
                 outs.append(backend.to_numpy(h))
@@ -451,6 +517,12 @@ class Sequential:
 
     @classmethod
     def from_config(cls, config: dict[str, Any], seed: int | None = None) -> "Sequential":
+        """The model ``get_config()`` describes (unbuilt: no weights), seeded with ``seed``."""
+        if not isinstance(config, dict):
+            raise ConfigError(f"Sequential.from_config expects a config dict (as model.get_config() returns), "
+                              f"got {type(config).__name__} {config!r:.80}")
+        if not isinstance(config.get("layers", []), (list, tuple)):
+            raise ConfigError(f"the config's 'layers' must be a list of layer configs, got {config['layers']!r:.80}")
         layers = [layer_from_config(c) for c in config.get("layers", [])]
         return cls(layers, input_shape=config.get("input_shape"), name=config.get("name", "sequential"),
                    seed=seed, dtype=config.get("dtype"))

@@ -1,11 +1,15 @@
 """One registry behind every name: activations, initializers, losses, metrics, optimizers,
 regularizers, constraints, schedules, layers, callbacks and models.
 
-    @lw.register("loss")                 # name from the class's ``name`` (or class name)
-    class Hinge(lw.losses.Loss): ...
+    @lw.register                         # the kind from the base class (here a Loss); the name
+    class Cubic(lw.losses.Loss): ...     # from the class's ``name`` (or the class name)
 
-    lw.register("layer", MyLayer)        # or as a function; MyLayer then saves, loads and
-                                         # rebuilds from config like the built-in layers
+    lw.register("layer", MyLayer)        # or the kind named, as a call; MyLayer then saves, loads
+                                         # and rebuilds from config like the built-in layers
+
+A built-in name is never replaced by accident: registering another object under it (a user class
+called ``Dense``, say) is refused unless ``override=True``. A user's own name may be registered
+again (a notebook cell run twice).
 
 ``resolve(kind, identifier)`` turns a name ("relu"), a config dict ({"name": "l2", "l": 1e-4};
 layers use "class_name") or an object into an object. Unknown names and bad keys raise
@@ -23,6 +27,17 @@ KINDS = ("activation", "initializer", "loss", "metric", "optimizer", "regularize
 _LABEL = {"layer": "layer type"}  # how a kind is named in messages
 _entries: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
 _canonical: dict[str, dict[str, str]] = {k: {} for k in KINDS}  # alias -> canonical name
+_bases: dict[type, str] = {}  # the base class of each kind (Layer -> "layer"), declared by its module
+
+
+def declare_base(kind: str, base: type) -> None:
+    """Say that subclasses of ``base`` are of ``kind``, so a bare ``@register`` can infer it."""
+    _check_kind(kind)
+    _bases[base] = kind
+
+
+def _builtin(obj) -> bool:
+    return (getattr(obj, "__module__", None) or "").split(".")[0] == "layerwise"
 
 
 def _check_kind(kind: str) -> None:
@@ -41,20 +56,42 @@ def _key(kind: str, name: str) -> str:
     return name if kind in ("layer", "callback", "model") else name.lower()
 
 
-def register(kind: str, obj=None, *, name: str | None = None, aliases: tuple[str, ...] = ()):
+def _infer_kind(obj) -> str:
+    for cls in getattr(obj, "__mro__", ()):
+        if cls in _bases:
+            return _bases[cls]
+    raise ConfigError(f"register: cannot tell what kind of thing {getattr(obj, '__name__', obj)!r} is; "
+                      f"subclass one of {', '.join(sorted(b.__name__ for b in _bases))} or name the kind: "
+                      f"register(\"layer\", ...); kinds: {', '.join(KINDS)}")
+
+
+def register(kind=None, obj=None, *, name: str | None = None, aliases: tuple[str, ...] = (),
+             override: bool = False):
     """Add ``obj`` (a class or factory; for metrics a function) under ``name``.
 
-    Usable as a decorator (``@register("layer")``) or a call (``register("loss", MyLoss)``).
-    Re-registering a name replaces the entry (so a notebook cell can be run again).
+    Usable as a decorator, bare (``@register``: the kind from the base class) or with the kind
+    (``@register("layer")``), or as a call (``register("loss", MyLoss)``). A name that a built-in
+    holds is refused unless ``override=True``; re-registering a user's own name replaces it.
     """
-    _check_kind(kind)
+    if kind is not None and not isinstance(kind, str):  # bare @register on a class
+        return register(_infer_kind(kind), kind, name=name, aliases=aliases, override=override)
+    if kind is not None:
+        _check_kind(kind)
 
     def add(target):
-        key = _key(kind, name or _default_name(kind, target))
-        _entries[kind][key] = target
-        _canonical[kind][key] = key
-        for alias in aliases:
-            _canonical[kind][_key(kind, alias)] = key
+        k = kind or _infer_kind(target)
+        keys = [_key(k, name or _default_name(k, target))] + [_key(k, a) for a in aliases]
+        for key in keys:
+            held = _entries[k].get(_canonical[k].get(key, key))
+            if held is not None and held is not target and _builtin(held) and not _builtin(target) and not override:
+                raise ConfigError(
+                    f"{key!r} is a built-in {_LABEL.get(k, k)}: registering {getattr(target, '__name__', target)!r} "
+                    f"under it would replace it (and break loading files that use it); give yours another "
+                    f"name (name=...) or pass override=True")
+        _entries[k][keys[0]] = target
+        _canonical[k][keys[0]] = keys[0]
+        for alias in keys[1:]:
+            _canonical[k][alias] = keys[0]
         return target
 
     return add if obj is None else add(obj)

@@ -17,15 +17,7 @@ import json
 import sys
 
 from .._version import __version__
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--layers wants comma-separated integers, got {text!r}") from None
-    if len(sizes) < 2 or any(s <= 0 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--layers wants at least input,output sizes > 0, got {text!r}")
-    return sizes
-
+from . import options
 
 def _positive_int(text: str) -> int:
     try:
@@ -47,40 +39,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _column(text: str):
-    """A column index (an integer) or a header name."""
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def _metric_names(text: str) -> list[str]:
-    from ..core import metrics
-    from ..errors import ConfigError
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    try:
-        for n in names:
-            if n != "auto":
-                metrics.get(n)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return names
-
-
-# flag → config path; a flag given on the command line overrides the config file
-OVERRIDES = {
-    "dataset": "data.dataset", "validation_size": "data.validation_size", "layers": "model.sizes",
-    "activation": "model.activation", "init": "model.initializer", "dropout": "model.dropout",
-    "batch_norm": "model.batch_norm", "l2": "model.l2", "optimizer": "compile.optimizer",
-    "lr": "compile.learning_rate", "momentum": "compile.momentum", "epochs": "fit.epochs",
-    "batch_size": "fit.batch_size", "checkpoint_every": "fit.checkpoint_every", "seed": "seed",
-    "name": "name", "runs_dir": "run.runs_dir", "diagnostics": "run.diagnostics", "metrics": "compile.metrics",
-    "tensorboard": "run.tensorboard", "mlflow": "run.mlflow",
-    "label_column": "data.label_column", "scale": "data.scale",
-}
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (the usage is one --help away) and exit status 2."""
 
@@ -95,54 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train an MLP and write a run directory with model, history, plots, report")
     t.add_argument("--config", help="a TOML config file (flags below override its values)")
-    t.add_argument("--dataset", help="digits (default, embedded), mnist, fashion-mnist, or a .npz/.npy/.csv file")
-    t.add_argument("--label-column", type=_column, help="your own CSV/.npy: the label column, by header name or "
-                   "index (default: a column named label/class/target/y, else the last)")
-    t.add_argument("--scale", type=_positive_float, help="divide the features by this (255 for pixel values)")
-    t.add_argument("--layers", type=_sizes, help="layer sizes input,hidden...,output, like the book's "
-                   "Network([784, 30, 10]) (default: features,100,classes)")
-    t.add_argument("--activation", help="hidden activation: sigmoid, tanh, relu (default), leaky_relu, elu, selu, gelu, gelu_tanh, swish, softplus, hard_sigmoid")
-    t.add_argument("--init", help="weight initializer (default: he_normal for ReLU-family, glorot_uniform otherwise)")
-    t.add_argument("--optimizer", help="sgd (default), momentum, nesterov, adagrad, rmsprop, adam, adamw, adamax, nadam")
-    t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.1 for SGD, 0.01 for AdaGrad, "
-                   "momentum and nesterov, 0.001 otherwise)")
-    t.add_argument("--momentum", type=float, help="momentum for --optimizer sgd")
-    t.add_argument("--metrics", type=_metric_names, help="comma-separated metrics, e.g. accuracy,f1_macro,"
-                   "precision_weighted,top_3_accuracy (default: accuracy)")
-    t.add_argument("--epochs", type=_positive_int, help="default 20")
-    t.add_argument("--batch-size", type=_positive_int, help="default 32")
-    t.add_argument("--dropout", type=float, help="dropout rate after each hidden layer")
-    t.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after each hidden layer")
-    t.add_argument("--augment", action="store_true", default=None, help="augment images in training: random "
-                   "shifts (10%%), rotations (10°) and zooms (10%%); a config's [augment] table sets each")
-    t.add_argument("--l2", type=float, help="L2 penalty l·Σw² on each kernel")
-    t.add_argument("--validation-size", type=float, help="held-out part of the training set (fraction, or a "
-                   "count if >= 1; default 0.1)")
-    t.add_argument("--seed", type=int, help="seeds initialisation, shuffling and dropout (same seed: same run)")
-    t.add_argument("--name", help="run name (default: the data set's name)")
-    t.add_argument("--runs-dir", help="where run directories are made (default ./runs)")
-    t.add_argument("--checkpoint-every", type=_positive_int, help="also checkpoint every N steps")
-    t.add_argument("--diagnostics", action="store_true", default=None,
-                   help="record per-layer statistics and warn about unhealthy training")
+    options.add_flags(t, "train")  # every config option's flag, from the one option table
     t.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint "
                    "(with --epochs N: train a run further, to N epochs in all)")
     t.add_argument("--restart", action="store_true", help="with --resume: start the run again from epoch 1 "
                    "when it has no checkpoint")
     t.add_argument("--save", help="also write the trained model to this file")
-    t.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard event files under DIR/<run> "
-                   "(needs the tensorboard extra)")
-    t.add_argument("--mlflow", metavar="URI", help="log the run to MLflow: a tracking URI, or a local directory "
-                   "such as ./mlruns (needs the mlflow extra)")
     out = t.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the final result")
     out.add_argument("--log-format", choices=["text", "jsonl"], default="text",
                      help="jsonl: one JSON object per epoch and one for the result, for machines")
 
     f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one (about half the threshold)")
-    for action in t._actions:  # the same model and data options as train
-        if action.dest in ("config", "dataset", "label_column", "scale", "layers", "activation", "init", "optimizer", "momentum",
-                           "batch_size", "dropout", "batch_norm", "l2", "validation_size", "seed"):
-            f._add_action(action)
+    f.add_argument("--config", help="a TOML config file (flags below override its values)")
+    options.add_flags(f, "lr-find")
     f.add_argument("--start", type=_positive_float, default=1e-5, help="first rate (default 1e-5)")
     f.add_argument("--end", type=_positive_float, default=10.0, help="last rate (default 10)")
     f.add_argument("--steps", type=_positive_int, default=100, help="rates tried, one mini-batch each")
@@ -195,8 +119,8 @@ def cmd_train(args) -> int:
         raise ConfigError("--restart goes with --resume RUN_DIR")
     if args.resume:
         cfg = runs.load_run_config(args.resume)
-        changed = [f"--{flag.replace('_', '-')}" for flag in OVERRIDES
-                   if flag != "epochs" and getattr(args, flag) is not None]
+        changed = [options.BY_PATH[path].flag for path in options.given(args, "train")
+                   if not options.BY_PATH[path].resumable]
         if changed or args.config:
             raise ConfigError(f"--resume continues {args.resume} as it was configured; {', '.join(changed) or '--config'} "
                               "cannot change it (start a new run instead; only --epochs may extend it)")
@@ -209,12 +133,7 @@ def cmd_train(args) -> int:
     else:
         cfg = config_mod.validate({})
     if not args.resume:
-        for flag, path in OVERRIDES.items():
-            value = getattr(args, flag)
-            if value is not None:
-                config_mod.set_path(cfg, path, value)
-        if args.augment and not cfg.get("augment"):
-            cfg["augment"] = dict(config_mod.AUGMENT_DEFAULTS)
+        config_mod.apply_overrides(cfg, options.given(args, "train"))
     jsonl = args.log_format == "jsonl"
     extra = [runs.JsonlLogger(sys.stdout)] if jsonl else []
     log = (lambda msg: None) if (args.quiet or jsonl) else (lambda msg: console.print(msg, soft_wrap=True))
@@ -243,10 +162,7 @@ def cmd_train(args) -> int:
 def cmd_lr_find(args) -> int:
     from . import config as config_mod, runs
     cfg = config_mod.load(args.config) if args.config else config_mod.validate({})
-    for flag, path in OVERRIDES.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            config_mod.set_path(cfg, path, value)
+    config_mod.apply_overrides(cfg, options.given(args, "lr-find"))
     ds = runs.load_dataset(cfg)
     cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
     model = config_mod.build_model(cfg)

@@ -41,25 +41,14 @@ def read_image(path: Path, shape: tuple[int, int]) -> np.ndarray:
 
 
 def read_array(path: Path) -> np.ndarray:
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            a = np.load(path, allow_pickle=False)
-        elif suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                key = "x" if "x" in z.files else (z.files[0] if z.files else None)
-                if key is None:
-                    raise DataError(f"{path}: the .npz file holds no arrays")
-                a = z[key]
-        elif suffix == ".csv":
-            from ..data.datasets import read_csv_table
-            a = read_csv_table(path)
-        else:
-            raise DataError(f"{path}: unsupported input type {suffix!r}; use .npy, .npz, .csv or an image")
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
+    """An input array file as (rows, features): an .npy or .csv table, or an .npz's array 'x'
+    (else its first array)."""
+    from ..data.datasets import read_array_file
+    arrays = read_array_file(path, "input", also=" or an image")
+    key = "table" if "table" in arrays else "x" if "x" in arrays else next(iter(arrays), None)
+    if key is None:
+        raise DataError(f"{path}: the .npz file holds no arrays")
+    a = arrays[key]
     if a.ndim == 1:
         a = a.reshape(1, -1)
     return a.reshape(len(a), -1)

@@ -8,6 +8,10 @@
         metrics.json    final metrics, time per epoch, parameter count, versions, seed
         plots/*.png     learning curves, learning rate, confusion matrix, first-layer weights, errors
         report.html     one self-contained page with all of the above
+
+plots/ is made only when matplotlib is there to draw into it. A new run that fails before anything
+was trained (a tracker that cannot start, say) leaves no directory behind; one that has a checkpoint,
+a model or an epoch of history is always kept.
 """
 from __future__ import annotations
 
@@ -121,6 +125,60 @@ def check_writable(path) -> None:
         raise FileWriteError(13, f"cannot write {path}: permission denied")
 
 
+def check_directory_writable(path, what: str) -> None:
+    """Refuse a directory to be made or written in (``what`` says for what) that cannot be, before
+    any work is done: its nearest existing ancestor must be a directory we may write in."""
+    import os
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileWriteError(20, f"cannot write {what} in {path}: it is a file")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise FileWriteError(20, f"cannot write {what} in {path}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise FileWriteError(13, f"cannot write {what} in {path}: permission denied on {existing}")
+
+
+UNTRAINED_FILES = ("config.toml", "history.csv", "warnings.json", "diagnostics.csv")
+
+
+def discard_untrained_run(run_dir) -> bool:
+    """Remove a run directory in which no training happened (a run that failed at its start);
+    True if it is gone. A directory with a checkpoint, a model, metrics, an epoch of history or
+    any file it does not know is left as it is: only the files a run writes before its first
+    epoch are removed, never a tree."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return False
+    for entry in run_dir.iterdir():  # checkpoint.lwc, model.lwm, metrics.json, anything else: keep it all
+        if entry.name == "plots" and entry.is_dir() and not any(entry.iterdir()):
+            continue
+        if entry.name not in UNTRAINED_FILES or not entry.is_file():
+            return False
+    history = run_dir / "history.csv"
+    try:
+        if history.is_file() and read_history(history):
+            return False
+    except (OSError, ValueError):
+        return False
+    for name in UNTRAINED_FILES:
+        try:
+            (run_dir / name).unlink(missing_ok=True)
+        except OSError:
+            return False
+    try:
+        (run_dir / "plots").rmdir()  # only if empty
+    except OSError:
+        pass
+    try:
+        run_dir.rmdir()  # only if empty: anything unknown keeps the directory
+    except OSError:
+        return False
+    return True
+
+
 def resume_plan(run_dir, cfg: dict[str, Any], epochs: int | None, restart: bool) -> str | None:
     """Check a ``--resume``: None to go on (``cfg`` updated for ``--epochs``), or the sentence to
     print when there is nothing to do. Refuses what would silently do something else."""
@@ -158,16 +216,9 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     cfg = absolute_data_path(cfg)
     ds = load_dataset(cfg)
     cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
-    if resume_dir is not None:
-        run_dir = Path(resume_dir)
-        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))  # an --epochs extension is recorded
-        if restart:
-            for stale in ("history.csv", "metrics.json", "checkpoint.lwc"):
-                (run_dir / stale).unlink(missing_ok=True)
-    else:
-        run_dir = Path(run_dir) if run_dir is not None else make_run_dir(cfg["run"]["runs_dir"], cfg["name"])
-        run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))
+    if cfg["run"].get("tensorboard"):
+        check_directory_writable(cfg["run"]["tensorboard"], "TensorBoard files")
+    # everything that can be checked without training is checked before a run directory exists
     model = config_mod.build_model(cfg)
     model.metadata = {"dataset": str(cfg["data"]["dataset"]), "class_names": list(ds.class_names),
                       "data_options": {k: cfg["data"][k] for k in ("label_column", "scale")
@@ -177,30 +228,52 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"],
                   ema=comp["ema"] or None)
     model.build((ds.n_features,))
-    callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv"), first_epoch=1), *extra_callbacks]
-    if cfg["run"].get("diagnostics"):
-        from ..inspect.diagnostics import Diagnostics
-        callbacks.append(Diagnostics(run_dir=run_dir))
-    tracker = None
-    if cfg["run"].get("tensorboard"):
-        from ..training.loggers import TensorBoard
-        callbacks.append(TensorBoard(Path(cfg["run"]["tensorboard"]) / run_dir.name))
-    if cfg["run"].get("mlflow"):
-        from ..training.loggers import MLflowLogger
-        tracker = MLflowLogger(cfg["run"]["mlflow"], experiment=cfg["name"] or "layerwise", run_name=run_dir.name,
-                               params={"dataset": cfg["data"]["dataset"], "epochs": cfg["fit"]["epochs"],
-                                       "batch_size": cfg["fit"]["batch_size"], "seed": cfg["seed"]},
-                               end_with_training=False)
-        callbacks.append(tracker)
-    log(f"{ds!r}; run directory {run_dir}")
-    validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
+    made_here = False  # a directory this call made may be removed again if nothing was trained in it
+    if resume_dir is not None:
+        run_dir = Path(resume_dir)
+        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))  # an --epochs extension is recorded
+        if restart:
+            for stale in ("history.csv", "metrics.json", "checkpoint.lwc"):
+                (run_dir / stale).unlink(missing_ok=True)
+    else:
+        if run_dir is None:
+            run_dir = make_run_dir(cfg["run"]["runs_dir"], cfg["name"])
+            made_here = True
+        else:
+            run_dir = Path(run_dir)
+            made_here = not run_dir.exists()
+            run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))
     try:
+        callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv"), first_epoch=1),
+                     *extra_callbacks]
+        if cfg["run"].get("diagnostics"):
+            from ..inspect.diagnostics import Diagnostics
+            callbacks.append(Diagnostics(run_dir=run_dir))
+        tracker = None
+        if cfg["run"].get("tensorboard"):
+            from ..training.loggers import TensorBoard
+            callbacks.append(TensorBoard(Path(cfg["run"]["tensorboard"]) / run_dir.name))
+        if cfg["run"].get("mlflow"):
+            from ..training.loggers import MLflowLogger
+            tracker = MLflowLogger(cfg["run"]["mlflow"], experiment=cfg["name"] or "layerwise",
+                                   run_name=run_dir.name,
+                                   params={"dataset": cfg["data"]["dataset"], "epochs": cfg["fit"]["epochs"],
+                                           "batch_size": cfg["fit"]["batch_size"], "seed": cfg["seed"]},
+                                   end_with_training=False)
+            callbacks.append(tracker)
+        log(f"{ds!r}; run directory {run_dir}")
+        validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
         model.fit(ds.x_train, ds.y_train, batch_size=cfg["fit"]["batch_size"], epochs=cfg["fit"]["epochs"],
                   shuffle=cfg["fit"]["shuffle"], validation_data=validation, verbose=verbose, callbacks=callbacks,
                   checkpoint=run_dir / "checkpoint.lwc", checkpoint_every=cfg["fit"]["checkpoint_every"] or None,
                   resume=resume_dir is not None and not restart)
     except KeyboardInterrupt as exc:
         raise RunInterrupted(run_dir, str(exc)) from None
+    except BaseException:
+        if made_here:  # e.g. a tracker that could not start: leave no run directory holding only config.toml
+            discard_untrained_run(run_dir)
+        raise
     history = model.history.history
     result = model.evaluate(ds.x_test, ds.y_test)
     metrics: dict[str, Any] = {"test_" + k: v for k, v in result.items()}

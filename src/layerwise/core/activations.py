@@ -335,3 +335,5 @@ def get(identifier: str | ActivationFunction | dict | None, **kwargs) -> Activat
 
 def names() -> list[str]:
     return registry.names("activation")
+
+registry.declare_base("activation", ActivationFunction)

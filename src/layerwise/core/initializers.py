@@ -204,3 +204,5 @@ for _cls in (LecunUniform, TruncatedNormal, Orthogonal):
 def get(identifier: str | dict | Initializer) -> Initializer:
     """An initializer by name ("he_normal", "xavier_uniform", ...), config dict, or object."""
     return registry.resolve("initializer", identifier, Initializer)
+
+registry.declare_base("initializer", Initializer)

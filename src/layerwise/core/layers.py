@@ -21,6 +21,22 @@ def _positive_int(name: str, value) -> int:
     return int(value)
 
 
+def check_input_shape(shape, name: str = "input_shape") -> tuple[int, ...]:
+    """A sample shape (no batch axis) as a tuple of positive integers: a tuple/list of them, or one
+    integer for flat inputs; anything else (negative, zero, float, None) is a ConfigError naming it."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if isinstance(shape, np.ndarray):
+        shape = shape.tolist() if shape.ndim == 1 else [shape]
+    if not isinstance(shape, (tuple, list)) or not shape:
+        raise ConfigError(f"{name} must be a tuple of positive integers such as (784,), got {shape!r}")
+    for d in shape:
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)) or d <= 0:
+            raise ConfigError(f"{name} must be a tuple of positive integers such as (784,), got {tuple(shape)!r} "
+                              f"(dimension {d!r}; the batch axis is left out)")
+    return tuple(int(d) for d in shape)
+
+
 class Layer:
     """Base class. Subclasses set ``params`` in ``build`` and implement forward/backward."""
 
@@ -32,7 +48,8 @@ class Layer:
         self.grads: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
         self.built = False
-        self.input_shape: tuple[int, ...] | None = tuple(input_shape) if input_shape else None
+        self.input_shape: tuple[int, ...] | None = \
+            check_input_shape(input_shape) if input_shape is not None else None
         self.output_shape: tuple[int, ...] | None = None
         self.xp = np
         self.dtype = np.dtype(np.float32)
@@ -476,3 +493,5 @@ def from_config(config: dict[str, Any]) -> Layer:
         return cls.from_config(config)
     except TypeError as exc:
         raise ConfigError(f"bad config for layer {config.get('name')!r}: {exc}") from None
+
+registry.declare_base("layer", Layer)

@@ -57,6 +57,10 @@ class Loss:
     name = "loss"
     accepts_sparse = False          # may y_true be integer labels?
     fused_activation: str | None = None  # output activation whose δ this loss computes directly
+    # the target values the loss can learn, checked by fit/evaluate (data/inputs.py): None (any
+    # real value), "binary" (labels in {0, 1} or probabilities in [0, 1]: soft labels, as Keras
+    # allows) or "signed" (labels in {-1, 1}, or in {0, 1} converted as Keras does)
+    targets: str | None = None
 
     def value(self, y_pred, y_true) -> float:
         return float(self.value_array(y_pred, y_true))
@@ -137,6 +141,7 @@ class BinaryCrossentropy(Loss):
 
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
+    targets = "binary"  # y in {0, 1}, or soft labels in [0, 1]; anything else is refused at fit
 
     def __init__(self, from_logits: bool = False, sum_over_outputs: bool = False):
         self.from_logits = bool(from_logits)
@@ -338,6 +343,7 @@ class Hinge(Loss):
     Keras does);  ∂L/∂a = −y·1[y·a < 1]/N."""
 
     name = "hinge"
+    targets = "signed"
 
     def value_array(self, y_pred, y_true):
         return np.maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean()
@@ -354,6 +360,7 @@ class SquaredHinge(Loss):
     """L = mean over all elements of max(0, 1 − y·a)²;  ∂L/∂a = −2y·max(0, 1 − y·a)/N."""
 
     name = "squared_hinge"
+    targets = "signed"
 
     def value_array(self, y_pred, y_true):
         m = np.maximum(0.0, 1.0 - _signed(y_true) * y_pred)
@@ -411,3 +418,5 @@ registry.register("loss", SquaredHinge)
 def get(identifier) -> Loss:
     """A loss by name ("mse", "categorical_crossentropy", ...), config dict, or object."""
     return registry.resolve("loss", identifier, Loss)
+
+registry.declare_base("loss", Loss)

@@ -455,3 +455,5 @@ def get(identifier) -> Metric:
         if match:
             return TopKAccuracy(int(match.group(1)))
     return registry.resolve("metric", identifier, Metric)
+
+registry.declare_base("metric", Metric)

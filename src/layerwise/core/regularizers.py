@@ -164,3 +164,6 @@ def get(identifier) -> Regularizer | None:
 def get_constraint(identifier) -> Constraint | None:
     """None, a Constraint, a name ("max_norm") or a config dict."""
     return None if identifier is None else registry.resolve("constraint", identifier, Constraint)
+
+registry.declare_base("regularizer", Regularizer)
+registry.declare_base("constraint", Constraint)

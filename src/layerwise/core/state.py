@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from .backend import to_numpy
 
 
@@ -68,6 +68,28 @@ def load_tensors(model, values: dict[str, np.ndarray]) -> None:
         a[...] = model.xp.asarray(values[name])
 
 
+# -- flat buffers laid out by name ----------------------------------------------------------------
+def split(flat, layout) -> list[tuple[str, Any]]:
+    """(name, view) of each array in a flat buffer holding ``layout`` = ((name, shape), ...) in order."""
+    out, offset = [], 0
+    for name, shape in layout:
+        n = int(np.prod(shape))
+        out.append((name, flat[offset:offset + n].reshape(shape)))
+        offset += n
+    return out
+
+
+def relayout(flat, old_layout, new_layout, fresh):
+    """``fresh`` (a flat buffer for ``new_layout``) with every array that ``flat`` holds under the
+    same name and shape in ``old_layout`` copied in: state kept by name when a layout changes."""
+    held = {name: (tuple(view.shape), view) for name, view in split(flat, old_layout)}
+    for name, view in split(fresh, new_layout):
+        shape, old = held.get(name, (None, None))
+        if shape == tuple(view.shape):
+            view[...] = old
+    return fresh
+
+
 # -- architecture -> expected tensors (no allocation) ---------------------------------------------
 def expected_shapes(config: dict[str, Any], ema: bool = False) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the arrays an architecture (``model.get_config()``) has, inferred
@@ -114,8 +136,26 @@ def set_weights(model, arrays: list) -> None:
     for (name, a), w in zip(targets, arrays):
         if tuple(np.shape(w)) != tuple(a.shape):
             raise ConfigError(f"{name}: expected shape {tuple(a.shape)}, got {tuple(np.shape(w))}")
+        host = np.asarray(to_numpy(w)) if hasattr(w, "__cuda_array_interface__") else np.asarray(w)
+        if host.dtype.kind not in "biuf":
+            raise DataError(f"set_weights: {name} has dtype {host.dtype}; expected numbers")
+        with np.errstate(over="ignore"):
+            cast = host.astype(a.dtype, copy=False)
+        if not np.isfinite(cast).all():
+            idx = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+            raise DataError(f"set_weights: {name} holds {host[idx]} at index {idx} (in {np.dtype(a.dtype)}); "
+                            "weights must be finite")
     for (_, a), w in zip(targets, arrays):
         a[...] = model.xp.asarray(w, dtype=a.dtype)
+
+
+def first_nonfinite(model) -> str | None:
+    """The name of the first array (parameters, state, EMA averages) holding NaN or inf, or None."""
+    xp = model.xp
+    for name, a in named_arrays(model):
+        if not bool(xp.isfinite(a).all()):
+            return name
+    return None
 
 
 # -- snapshots: everything, to put back later -------------------------------------------------------

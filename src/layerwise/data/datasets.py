@@ -276,6 +276,27 @@ def read_csv_table(path: Path) -> np.ndarray:
     return _numeric_table(rows, path)
 
 
+def read_array_file(path, what: str = "data file", also: str = "") -> dict[str, np.ndarray]:
+    """The arrays in an array file: an .npz's by name; an .npy's, or a numeric .csv's (an optional
+    header line), as ``{"table": a}``. Every failure is a DataError naming the file; ``also``
+    names other accepted inputs in the message for an unsupported type ("or an image")."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        if suffix == ".npy":
+            return {"table": np.load(path, allow_pickle=False)}
+        if suffix == ".csv":
+            return {"table": read_csv_table(path)}
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read {what} ({exc})") from None
+    raise DataError(f"{path}: unsupported {what} type {suffix!r}; use .npz, .npy or .csv{also}")
+
+
 def _numeric_table(rows, path, skip: int | None = None) -> np.ndarray:
     width = len(rows[0])
     table = np.empty((len(rows), width), dtype=np.float64)
@@ -375,27 +396,24 @@ def load_file(path, label_column=None, test_size: float = 0.2, seed: int = 0, sc
     suffix = path.suffix.lower()
     x_test = y_test = None
     names = None
-    try:
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                keys = set(z.files)
-                if {"x_train", "y_train", "x_test", "y_test"} <= keys:
-                    x, y, x_test, y_test = z["x_train"], z["y_train"], z["x_test"], z["y_test"]
-                elif {"x", "y"} <= keys:
-                    x, y = z["x"], z["y"]
-                else:
-                    raise DataError(f"{path}: .npz needs arrays 'x' and 'y' (or x_train, y_train, x_test, "
-                                    f"y_test); found {sorted(keys)}")
-        elif suffix == ".npy":
-            x, y = _features_labels(np.load(path, allow_pickle=False), label_column, path)
-        elif suffix == ".csv":
+    if suffix == ".csv":  # labels may be class names: the CSV reader of its own
+        try:
             x, y, names = _read_csv(path, label_column)
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"{path}: cannot read data file ({exc})") from None
+    else:
+        arrays = read_array_file(path)
+        if "table" in arrays:
+            x, y = _features_labels(arrays["table"], label_column, path)
+        elif {"x_train", "y_train", "x_test", "y_test"} <= set(arrays):
+            x, y, x_test, y_test = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        elif {"x", "y"} <= set(arrays):
+            x, y = arrays["x"], arrays["y"]
         else:
-            raise DataError(f"{path}: unsupported data file type {suffix!r}; use .npz, .npy or .csv")
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read data file ({exc})") from None
+            raise DataError(f"{path}: .npz needs arrays 'x' and 'y' (or x_train, y_train, x_test, "
+                            f"y_test); found {sorted(arrays)}")
     x = as_features(x, f"{path.name} features")
     y = as_labels(y, name=f"{path.name} labels")
     if len(x) != len(y):

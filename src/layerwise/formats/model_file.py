@@ -8,13 +8,14 @@ part before building anything and raises :class:`ModelFileError` naming the prob
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .. import registry
 from ..core import state as model_state
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, ModelFileError, TrainingError
 from ..optim.ema import ExponentialMovingAverage
 from .atomic import atomic_write_bytes
 from .container import FORMAT, FORMAT_VERSION, check_meta, check_tensors, pack, read_bytes, unpack
@@ -38,11 +39,36 @@ def model_metadata(model) -> dict[str, Any]:
     return meta
 
 
+def nonfinite_message(model, tensor: str) -> str:
+    """Why a model holding NaN/inf in ``tensor`` is not written, where its training diverged (the
+    step ``model.nonfinite_report`` names, the epoch whose loss in the history is first non-finite)
+    and what to do instead."""
+    where = []
+    history = getattr(model, "history", None)
+    losses = list(getattr(history, "history", {}).get("loss", [])) if history is not None else []
+    epochs = list(getattr(history, "epoch", [])) if history is not None else []
+    first = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+    if first is not None and first < len(epochs):
+        where.append(f"epoch {epochs[first] + 1}")
+    report = getattr(model, "nonfinite_report", None)
+    if report:
+        where.append(report)
+    text = f"tensor {tensor!r} holds NaN or inf"
+    if where:
+        text += f": training diverged ({', '.join(where)})"
+    return (text + "; a file of such weights could not be loaded. Train again with a lower learning rate or "
+            "with callbacks=[RollbackOnNaN()] (or TerminateOnNaN()), or go back to the last good checkpoint")
+
+
 def save_model(model, path) -> None:
     """Architecture, weights, BatchNorm statistics and EMA averages, written atomically; the loaded
-    model predicts exactly like this one (with the averaged weights where EMA is on)."""
+    model predicts exactly like this one (with the averaged weights where EMA is on). A model
+    holding NaN/inf (training diverged) is refused with TrainingError: its file could not be loaded."""
     if not model.built:
         model.build()  # raises a clear error when the input shape is unknown
+    bad = model_state.first_nonfinite(model)
+    if bad is not None:
+        raise TrainingError(f"cannot save the model to {path}: {nonfinite_message(model, bad)}")
     atomic_write_bytes(path, pack(model_tensors(model), model_metadata(model)))
 
 
@@ -90,6 +116,10 @@ def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], sourc
     model.ema = ema
     model_state.load_tensors(model, tensors)
     if isinstance(meta.get("metadata"), dict):
+        names = meta["metadata"].get("feature_names")
+        if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+                                  or (model.input_shape is not None and len(names) != model.input_shape[0])):
+            raise ModelFileError(f"{source}: corrupt feature names {names!r:.200}")
         model.metadata = meta["metadata"]
     comp = meta.get("compile")
     if isinstance(comp, dict):

@@ -3,7 +3,7 @@
     result = layerwise.gradcheck(Dense(4, "tanh"), x)          # a layer
     result = layerwise.gradcheck(model, x, y)                   # a compiled float64 model + its loss
     result = layerwise.gradcheck(CategoricalCrossentropy(), y_pred, y_true)   # a loss
-    assert result.max_error < 1e-6
+    assert result.passed            # every error below result.tolerance (1e-6); max_error is the largest
 
 For each array θ (parameter, input, or prediction), the numerical gradient is
 (f(θ + ε) − f(θ − ε)) / 2ε element by element, and the error is the relative distance
@@ -13,8 +13,14 @@ are zero up to rounding from reading as wrong: a central difference of f ~ 1 car
 which is 1e-6 of 1e-3. (A floor of 1e-4 let a truly zero gradient, the first layer below a
 BatchNorm over 2 samples, fail at 1.1e-6.) Gradients larger than 1e-3 are compared relatively;
 below it an absolute error above 1e-9 still fails a 1e-6 tolerance.
-For a layer, f = Σ forward(x) ⊙ R with a fixed random R, so every output is exercised.
+For a layer, f = Σ forward(x) ⊙ R + Σ R(w) with a fixed random R, so every output is exercised and
+the layer's weight penalties (kernel/bias/β/γ regularizers) are differentiated too: ``backward``
+adds dR/dw to ``grads``, so the check covers the data gradient and the penalty's gradient together.
+For a model, f = loss(forward(x), y) + Σ penalties, likewise.
+The layer's ``backward`` is run twice and the second call's gradients are checked, so a
+``backward`` that accumulates into ``grads`` instead of filling them fails.
 Randomness (dropout masks) is replayed identically for every evaluation.
+An error that is NaN (a NaN gradient) or a gradient of the wrong shape counts as failed (inf/NaN).
 """
 from __future__ import annotations
 
@@ -23,28 +29,51 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.activations import ActivationFunction
-from ..errors import ConfigError
 from ..core.layers import Layer
 from ..core.losses import Loss
+from ..errors import ConfigError
 from ..training.step import plan_for
+
 ABS_FLOOR = 1e-3
+TOLERANCE = 1e-6  # GradcheckResult.passed: every error below this
 
 
 @dataclass
 class GradcheckResult:
+    """Relative error per checked array; ``passed`` when every one is below ``tolerance``."""
+
     errors: dict[str, float] = field(default_factory=dict)
+    tolerance: float = TOLERANCE
 
     @property
     def max_error(self) -> float:
-        return max(self.errors.values(), default=0.0)
+        """The largest error; NaN if any error is NaN (max() would skip it when it is not first)."""
+        values = list(self.errors.values())
+        if any(np.isnan(v) for v in values):
+            return float("nan")
+        return max(values, default=0.0)
+
+    @property
+    def failures(self) -> dict[str, float]:
+        """The arrays whose error is not below the tolerance (NaN included)."""
+        return {k: v for k, v in self.errors.items() if not v < self.tolerance}
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
 
     def __repr__(self):
         inner = ", ".join(f"{k}: {v:.2e}" for k, v in self.errors.items())
-        return f"GradcheckResult(max_error={self.max_error:.2e}; {inner})"
+        verdict = "passed" if self.passed else f"FAILED ({', '.join(self.failures)})"
+        return (f"GradcheckResult({verdict}, tolerance={self.tolerance:.0e}, "
+                f"max_error={self.max_error:.2e}; {inner})")
 
 
 def relative_error(analytic, numeric) -> float:
+    """‖a − n‖ / max(‖a‖ + ‖n‖, 1e-3); inf when the shapes differ (broadcasting would hide it)."""
     a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    if a.shape != n.shape:
+        return float("inf")
     denom = max(float(np.linalg.norm(a) + np.linalg.norm(n)), ABS_FLOOR)
     return float(np.linalg.norm(a - n) / denom)
 
@@ -74,8 +103,8 @@ def _replayable(rng):
 
 def _check_layer(layer: Layer, x, training, eps, seed) -> GradcheckResult:
     x = np.array(x, dtype=np.float64)
-    if not layer.built:
-        layer.build(x.shape[1:], np.random.default_rng(seed), np.float64)
+    if not layer.built:  # all four arguments, as Sequential.build passes them (user layers may lack defaults)
+        layer.build(tuple(x.shape[1:]), np.random.default_rng(seed), np.float64, np)
     if layer.dtype != np.float64:
         raise ConfigError(f"gradcheck needs a float64 layer; {layer.name or layer} is {layer.dtype}")
     rewind = _replayable(getattr(layer, "rng", None))
@@ -84,11 +113,12 @@ def _check_layer(layer: Layer, x, training, eps, seed) -> GradcheckResult:
 
     def f():
         rewind()
-        return float((layer.forward(x, training) * r).sum())
+        return float((layer.forward(x, training) * r).sum()) + layer.regularization_loss()
 
-    rewind()
-    layer.forward(x, training)
-    dx = layer.backward(r.copy(), True)
+    for _ in range(2):  # the second call's grads: a backward that adds into grads instead of filling them fails
+        rewind()
+        layer.forward(x, training)
+        dx = layer.backward(r.copy(), True)
     analytic = {f"grad {k}": layer.grads[k].copy() for k in layer.params}
     analytic["grad x"] = dx
     result = GradcheckResult()
@@ -155,23 +185,31 @@ def _check_activation(act: ActivationFunction, z, eps, seed) -> GradcheckResult:
     return GradcheckResult({"z": relative_error(analytic, numeric)})
 
 
-def gradcheck(obj, x, y=None, *, training: bool = True, eps: float = 1e-6, seed: int = 0) -> GradcheckResult:
+def gradcheck(obj, x, y=None, *, training: bool = True, eps: float = 1e-6, seed: int = 0,
+              tolerance: float = TOLERANCE) -> GradcheckResult:
     """Compare backprop with float64 central differences for a layer, model, loss or activation.
 
     - Layer: ``x`` is the input batch; checks every parameter and the input gradient.
-    - Sequential (compiled, dtype float64): checks every parameter against model.loss(x, y).
+    - Sequential (compiled, dtype float64): checks every parameter against model.loss(x, y) + penalties.
+    - A layer's objective includes its penalties R(w) too (backward adds their gradient to grads).
     - Loss: ``x`` is y_pred, ``y`` is y_true; checks ∂L/∂y_pred and the fused ∂L/∂z.
     - ActivationFunction: ``x`` is z.
+    The result's ``passed`` says whether every error is below ``tolerance``; ``failures`` names
+    the arrays that are not; ``max_error`` is the largest error.
     """
     from ..model import Sequential
+    result = None
     if isinstance(obj, Sequential):
-        return _check_model(obj, x, y, training, eps)
-    if isinstance(obj, Layer):
-        return _check_layer(obj, x, training, eps, seed)
-    if isinstance(obj, Loss):
+        result = _check_model(obj, x, y, training, eps)
+    elif isinstance(obj, Layer):
+        result = _check_layer(obj, x, training, eps, seed)
+    elif isinstance(obj, Loss):
         if y is None:
             raise ConfigError("gradcheck of a loss needs y (the targets)")
-        return _check_loss(obj, x, y, eps)
-    if isinstance(obj, ActivationFunction):
-        return _check_activation(obj, x, eps, seed)
+        result = _check_loss(obj, x, y, eps)
+    elif isinstance(obj, ActivationFunction):
+        result = _check_activation(obj, x, eps, seed)
+    if result is not None:
+        result.tolerance = float(tolerance)
+        return result
     raise ConfigError(f"gradcheck takes a Layer, Sequential, Loss or ActivationFunction, got {obj!r}")

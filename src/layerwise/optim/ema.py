@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from ..core.state import relayout
 from ..errors import ConfigError
+
+
 class ExponentialMovingAverage:
     def __init__(self, decay: float = 0.999):
         decay = float(decay)
@@ -18,6 +21,20 @@ class ExponentialMovingAverage:
         self.decay = decay
         self.shadows: list = []
         self.num_updates = 0
+        self.layout: tuple | None = None  # ((name, shape), ...) of the flat buffer the model bound
+
+    def bind(self, layout: tuple, flat) -> None:
+        """Lay the averages out for a model's flat parameter buffer ``flat`` holding ``layout`` =
+        ((name, shape), ...): the average of every name already held is kept, new names start
+        equal to their weights (a layer unfrozen between fits)."""
+        layout = tuple((str(n), tuple(s)) for n, s in layout)
+        if layout == self.layout:
+            return
+        if self.layout is not None and len(self.shadows) == 1:
+            self.shadows = [relayout(self.shadows[0], self.layout, layout, flat.copy())]
+        else:
+            self.shadows = []
+        self.layout = layout
 
     def effective_decay(self, t: int) -> float:
         return min(self.decay, (1.0 + t) / (10.0 + t))

@@ -1,14 +1,19 @@
 """Optimizers: ``update(params, grads)`` changes each parameter in place.
 
-Every step runs the same chain (optax-style, in this order):
-  1. clipvalue:       g ← clip(g, −c, c)
-  2. clipnorm:        g ← g · min(1, c/‖g‖)        per tensor
-  3. global_clipnorm: g ← g · min(1, c/‖(g₁, g₂, …)‖)  over all tensors
-  4. weight_decay λ:  g ← g + λ·w   (coupled L2, as PyTorch's; for SGD this is the notes'
-                      w ← (1 − ηλ)w − η·∇). AdamW instead decays decoupled: w ← w − ηλw.
-  5. the update rule below, with η = schedule(step) · lr_multiplier.
+Every step runs the gradient chain (``chain.py``: clip by value → clip by norm → global-norm clip
+→ coupled weight decay), then the optimizer's rule, with η = schedule(step) · lr_multiplier.
 ``lr_multiplier`` is what ReduceLROnPlateau changes, so plateaus compose with schedules.
 Adam-family arithmetic follows PyTorch (ε added to √v̂).
+
+A rule is written once, as an element-wise body ``rule(w, g, *state, *scalars) -> (w, *state)``
+using arithmetic and NumPy ufuncs only, with its per-step scalars from ``scalars(lr)``. The same
+body runs on whole arrays (NumPy, and CuPy on a GPU: the small-model path and the reference) and is
+compiled into the fused CPU kernel (``fused.py``). A subclass that changes ``scalars`` (a different
+bias correction, say) or ``rule`` runs its own arithmetic on every path.
+
+State is kept per parameter *name* (``layer/key``, the model state's names): the model binds the
+optimizer to the layout of its flat parameter buffer, and when that layout changes (a layer frozen
+or unfrozen between fits) every parameter that stays trainable keeps its state; new ones start fresh.
 
 State that decays geometrically (momentum, Adam's moments, RMSProp's average) under a zero
 gradient — weights fed by always-zero inputs, like the blank border pixels of MNIST — would
@@ -19,13 +24,17 @@ to zero: far below anything that can change a weight, and deterministic (resumes
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from . import fused as fused_kernels, schedules
+from . import chain, fused as fused_kernels, schedules
 from .. import registry
-from ..errors import ConfigError
+from ..core import state as model_state
+from ..core.backend import array_module_of
+from ..errors import ConfigError, MissingDependencyError
+
+
 def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
     if value is None and optional:
         return None
@@ -46,7 +55,7 @@ def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional
 
 
 FLUSH_EVERY = 8
-BLOCK = 1 << 16  # elements per block of an update rule on the CPU: its arrays stay in the L2 cache
+BLOCK = 1 << 16  # elements per block of the NumPy path: a rule's temporaries stay in the L2 cache
 
 
 def flush_tiny(a) -> None:
@@ -55,18 +64,65 @@ def flush_tiny(a) -> None:
     np.copyto(a, 0, where=np.abs(a) < limit)
 
 
-def _scaled_step(p, g, s, tmp, epsilon: float, lr: float) -> None:
-    """w ← w − η·g/(√s + ε), in place (AdaGrad's and RMSProp's common last step)."""
-    np.sqrt(s, out=tmp)
-    tmp += epsilon
-    np.divide(g, tmp, out=tmp)
-    tmp *= lr
-    p -= tmp
+# -- the rules: each written once (element-wise; the kernel is compiled from this text) -------------
+def sgd_rule(w, g, lr):
+    """w ← w − η·g"""
+    return (w - g * lr,)
+
+
+def momentum_rule(w, g, velocity, lr, mu):
+    """v ← μ·v − η·g;  w ← w + v"""
+    velocity = velocity * mu - g * lr
+    return w + velocity, velocity
+
+
+def nesterov_rule(w, g, velocity, lr, mu):
+    """v ← μ·v − η·g;  w ← w − η·g + μ·v"""
+    step = g * lr
+    velocity = velocity * mu - step
+    return (w - step) + velocity * mu, velocity
+
+
+def scaled_rule(w, g, s, lr, rho, one_minus_rho, eps):
+    """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (AdaGrad: ρ = 1 − ρ = 1, a plain sum)"""
+    s = s * rho + (g * g) * one_minus_rho
+    return w - (g / (np.sqrt(s) + eps)) * lr, s
+
+
+def adam_rule(w, g, m, v, b1, one_minus_b1, b2, one_minus_b2, eps, step, c2, decay):
+    """m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  w ← decay·w − step·m/(c₂·√v + ε)
+    with step = η/(1 − β₁ᵗ), c₂ = 1/√(1 − β₂ᵗ), decay = 1 (AdamW: 1 − ηλ)."""
+    m = m * b1 + g * one_minus_b1
+    v = v * b2 + (g * g) * one_minus_b2
+    return w * decay - (m / (np.sqrt(v) * c2 + eps)) * step, m, v
+
+
+def adamax_rule(w, g, m, u, b1, one_minus_b1, b2, eps, step):
+    """m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  w ← w − step·m/u,  step = η/(1 − β₁ᵗ)"""
+    m = m * b1 + g * one_minus_b1
+    u = np.maximum(u * b2, np.abs(g) + eps)
+    return w - (m / u) * step, m, u
+
+
+def nadam_rule(w, g, m, v, b1, one_minus_b1, b2, one_minus_b2, eps, c_g, c_m, bc2):
+    """m, v as Adam's;  d = √(v/(1 − β₂ᵗ)) + ε;  w ← w − c_g·g/d − c_m·m/d"""
+    m = m * b1 + g * one_minus_b1
+    v = v * b2 + (g * g) * one_minus_b2
+    d = np.sqrt(v / bc2) + eps
+    return w - c_g * g / d - c_m * m / d, m, v
 
 
 class Optimizer:
+    """The base of every optimizer: the chain, the learning rate, the state and the step.
+
+    A subclass names its state (``slot_names``), gives its rule (an element-wise function, see
+    the module docstring) and the rule's per-step scalars (``scalars``)."""
+
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
+    rule: Callable = staticmethod(sgd_rule)
+    couples_weight_decay = True  # the chain's decay step adds λ·w to the gradient (AdamW: False)
+    fused: bool | None = None    # None: the kernel when Numba is there and the buffer is large enough
 
     def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
                  clipnorm=None, global_clipnorm=None, fused: bool | None = None):
@@ -81,6 +137,7 @@ class Optimizer:
         self.iterations = 0
         self.lr_multiplier = 1.0
         self.slots: dict[str, list] = {k: [] for k in self.slot_names}
+        self.layout: tuple | None = None  # ((name, shape), ...) of the flat buffer the model bound
 
     # -- the learning rate ------------------------------------------------------------
     @property
@@ -88,48 +145,16 @@ class Optimizer:
         """The rate the next update will use: schedule(iterations) · lr_multiplier."""
         return self.learning_rate(self.iterations) * self.lr_multiplier
 
-    # -- the chain --------------------------------------------------------------------
-    def transform_gradients(self, params: list, grads: list, tensors: list | None = None) -> list:
-        """Steps 1–4 of the chain (in place on the gradient arrays). ``tensors``: per-tensor views
-        of ``grads`` for the per-tensor clipnorm when ``grads`` holds one flat buffer."""
-        if self.clipvalue is not None:
-            for g in grads:
-                np.clip(g, -self.clipvalue, self.clipvalue, out=g)
-        if self.clipnorm is not None:
-            for g in (tensors if tensors is not None else grads):
-                norm = float(np.sqrt((g * g).sum()))
-                if norm > self.clipnorm:
-                    g *= self.clipnorm / norm
-        scale = self.global_clip_scale(grads)
-        if scale is not None:
-            for g in grads:
-                g *= scale
-        if self.weight_decay and self.couples_weight_decay:
-            for i, (p, g) in enumerate(zip(params, grads)):
-                tmp = self._tmp(i, p)
-                np.multiply(p, self.weight_decay, out=tmp)
-                g += tmp
-        return grads
+    def scalars(self, lr: float) -> tuple:
+        """The rule's scalars for this step (``iterations`` already counts it: 1 on the first)."""
+        return (lr,)
 
-    def global_clip_scale(self, grads: list) -> float | None:
-        """c/‖(g₁, g₂, …)‖ when global_clipnorm c is set and the norm exceeds it, else None."""
-        if self.global_clipnorm is None:
-            return None
-        norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
-        return self.global_clipnorm / norm if norm > self.global_clipnorm else None
+    def initial_state(self, key: str, p):
+        """A fresh state array ``key`` for parameter ``p`` (zeros by default)."""
+        return p * 0
 
-    def _tmp(self, i: int, p):
-        """Scratch space shaped like parameter i, reused every step (no allocation per update)."""
-        scratch = self.__dict__.setdefault("_scratch", {})
-        t = scratch.get(i)
-        if t is None or t.shape != p.shape or t.dtype != p.dtype or type(t) is not type(p):
-            t = scratch[i] = p * 0
-        return t
-
-    couples_weight_decay = True
-
-    def update(self, params: list, grads: list, tensors: list | None = None, scalars: dict | None = None,
-               ema=None) -> None:
+    # -- the step ---------------------------------------------------------------------
+    def update(self, params: list, grads: list, tensors: list | None = None, ema=None) -> None:
         """One optimisation step over parallel lists of parameter and gradient arrays (in place).
 
         ``tensors`` (optional): per-tensor views when ``params``/``grads`` are flat buffers, for
@@ -139,25 +164,21 @@ class Optimizer:
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
         self._ensure_slots(params)
-        if self._runs_fused(params, grads):
-            self._fused_update(params[0], grads[0], tensors, ema)
-            return
-        grads = self.transform_gradients(params, grads, tensors)
+        chain_scalars = chain.prepare(self, grads, tensors)
         lr = self.lr
         self.iterations += 1
-        sc = scalars if scalars is not None else self.step_scalars(lr)
+        scalars = self.scalars(lr)
+        if self._runs_fused(params, grads) and self._fused_step(params[0], grads[0], chain_scalars, scalars, ema):
+            return
         for i, (p, g) in enumerate(zip(params, grads)):
-            slots, tmp = {k: v[i] for k, v in self.slots.items()}, self._tmp(i, p)
-            if not isinstance(p, np.ndarray) or p.ndim != 1 or p.size <= 8 * BLOCK:
-                if not isinstance(p, np.ndarray) and self._fused_apply(p, g, slots, sc):
-                    continue
-                self.apply(p, g, slots, tmp, sc)
-                continue
-            # a large flat array, block by block: every pass of the rule over a block runs while the
-            # block is in cache, instead of each pass streaming the whole array from memory
-            for a in range(0, p.size, BLOCK):
-                b = a + BLOCK
-                self.apply(p[a:b], g[a:b], {k: v[a:b] for k, v in slots.items()}, tmp[a:b], sc)
+            slots = [self.slots[k][i] for k in self.slot_names]
+            if isinstance(p, np.ndarray) and p.ndim == 1 and p.size > 8 * BLOCK:
+                # a large flat array block by block: the rule's temporaries stay in cache
+                for a in range(0, p.size, BLOCK):
+                    self._apply(p[a:a + BLOCK], g[a:a + BLOCK], [s[a:a + BLOCK] for s in slots],
+                                chain_scalars, scalars)
+            else:
+                self._apply(p, g, slots, chain_scalars, scalars)
         if self.iterations % FLUSH_EVERY == 0 and isinstance(params[0], np.ndarray):
             for arrays in self.slots.values():
                 for a in arrays:
@@ -165,73 +186,70 @@ class Optimizer:
         if ema is not None:
             ema.update(params)
 
-    # -- the fused CPU pass (optim/fused.py) -------------------------------------------------
-    fused: bool | None = None   # None: the kernel when Numba is there and the buffer is large enough
-    kernel_rule: type | None = None  # the class whose ``apply`` the kernel computes
+    def _apply(self, p, g, slots: list, chain_scalars: tuple, scalars: tuple) -> None:
+        """The chain's element-wise part and the rule on whole arrays (NumPy or CuPy), in place."""
+        dt = p.dtype.type
+        g = chain.element(g, p, *(dt(v) for v in chain_scalars))
+        new = self.rule(p, g, *slots, *(dt(c) for c in scalars))
+        p[...] = new[0]
+        for s, value in zip(slots, new[1:]):
+            s[...] = value
 
     def _runs_fused(self, params, grads) -> bool:
-        if self.fused is False or self.kernel_rule is None or type(self).apply is not self.kernel_rule.apply:
+        if self.fused is False:
             return False
         if self.fused and not fused_kernels.available():
-            from ..errors import MissingDependencyError
             raise MissingDependencyError(f"{self.name}(fused=True) needs Numba: pip install numba")
         return fused_kernels.usable(params, grads, min_size=1 if self.fused else fused_kernels.MIN_SIZE)
 
-    def _fused_update(self, p, g, tensors, ema) -> None:
-        """The whole chain and rule in one kernel call; the same arithmetic as the NumPy path."""
+    def _fused_step(self, p, g, chain_scalars, scalars, ema) -> bool:
+        """The chain, the rule and the EMA in one kernel call over the flat buffer."""
         dt = p.dtype.type
-        if self.clipnorm is not None or (self.clipvalue is not None and self.global_clipnorm is not None):
-            self.transform_gradients([], [g], tensors)  # the rare norm clips by NumPy, decay in the kernel
-            clip, scale = 0.0, None
-        else:
-            clip, scale = self.clipvalue or 0.0, self.global_clip_scale([g])
-        wd = self.weight_decay if self.couples_weight_decay else 0.0
-        lr = self.lr
-        self.iterations += 1
-        sc = self.step_scalars(lr)
         if ema is not None:
             ema.start([p])
-            d, shadow = ema.advance(), ema.shadows[0]
+            d = ema.effective_decay(ema.num_updates)
+            tail = (True, ema.shadows[0], dt(d), dt(1.0 - d))
         else:
-            d, shadow = 0.0, p
-        head = (dt(clip if clip else np.inf), dt(1.0 if scale is None else scale), dt(wd))
-        tail = (ema is not None, shadow, dt(d), dt(1.0 - d))
-        self.run_kernel(p, g, head, sc, tail)
+            tail = (False, p, dt(0.0), dt(1.0))
+        slots = [self.slots[k][0] for k in self.slot_names]
+        if not fused_kernels.run(self.rule, p, g, slots, chain_scalars, scalars, tail):
+            return False
+        if ema is not None:
+            ema.num_updates += 1
         if self.iterations % FLUSH_EVERY == 0:
-            tiny = dt(np.finfo(p.dtype).tiny * 2.0 ** 24)
-            for arrays in self.slots.values():
-                fused_kernels.kernel("flush")(arrays[0], tiny)
+            fused_kernels.flush(self.rule, len(slots), slots, dt(np.finfo(p.dtype).tiny * 2.0 ** 24))
+        return True
 
-    def run_kernel(self, p, g, head: tuple, sc: dict, tail: tuple) -> None:
-        """Call this rule's kernel: ``head`` = (clip, scale, decay λ), ``tail`` = (ema?, shadow,
-        d, 1 − d), all in the buffer's dtype."""
-        raise NotImplementedError
-
+    # -- state, by parameter name ---------------------------------------------------------------
     def _ensure_slots(self, params) -> None:
         for key in self.slot_names:
             slot = self.slots[key]
-            if len(slot) != len(params):
-                if slot:
-                    raise ConfigError(f"{self.name}: optimizer state holds {len(slot)} tensors, "
-                                      f"the model has {len(params)}")
-                slot.extend(self._initial_slot(key, p) for p in params)
+            if not slot:
+                slot.extend(self.initial_state(key, p) for p in params)
+            elif len(slot) != len(params) or any(tuple(s.shape) != tuple(p.shape) for s, p in zip(slot, params)):
+                raise ConfigError(f"{self.name}: optimizer state for shapes {[tuple(s.shape) for s in slot]} does "
+                                  f"not fit parameters of shapes {[tuple(p.shape) for p in params]}")
 
-    def _initial_slot(self, key, p):
-        return p * 0
+    def bind(self, layout: tuple, flat) -> None:
+        """Lay the state out for a model's flat parameter buffer ``flat`` holding ``layout`` =
+        ((name, shape), ...) in order. State already held for a name of the same shape is kept;
+        other names start fresh (a layer unfrozen, added or rebuilt)."""
+        layout = tuple((str(n), tuple(s)) for n, s in layout)
+        if layout == self.layout:
+            return
+        held = self.slots if self.layout is not None and all(len(v) == 1 for v in self.slots.values()) else None
+        if held is not None and self.slot_names:
+            self.slots = {k: [model_state.relayout(v[0], self.layout, layout, self.initial_state(k, flat))]
+                          for k, v in held.items()}
+        else:
+            self.slots = {k: [] for k in self.slot_names}
+        self.layout = layout
 
-    def step_scalars(self, lr: float) -> dict[str, float]:
-        """The step's scalar factors (after ``iterations`` has counted this step). A captured CUDA
-        graph reads them from device memory, refreshed before each replay."""
-        return {"lr": lr}
-
-    def apply(self, p, g, slots: dict, tmp, sc: dict) -> None:
-        """The update rule on one array: ``slots`` holds this array's state (same shape),
-        ``tmp`` is scratch space of the same shape, ``sc`` the step's scalars."""
-        raise NotImplementedError
-
-    def _fused_apply(self, p, g, slots, sc) -> bool:
-        """On a GPU, the rule as one fused kernel where one is written (returns False otherwise)."""
-        return False
+    def named_state(self) -> dict[str, dict[str, Any]]:
+        """{slot: {parameter name: array view}} for a bound optimizer that has taken a step."""
+        if self.layout is None or not all(len(v) == 1 for v in self.slots.values()):
+            return {}
+        return {k: dict(model_state.split(v[0], self.layout)) for k, v in self.slots.items()}
 
     # -- persistence ------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -245,22 +263,25 @@ class Optimizer:
         return cfg
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume exactly: step count, lr multiplier and slot arrays."""
-        return {"iterations": self.iterations, "lr_multiplier": self.lr_multiplier,
+        """Everything needed to resume exactly: step count, lr multiplier, slot arrays and the
+        layout (parameter names) they are laid out in."""
+        return {"iterations": self.iterations, "lr_multiplier": self.lr_multiplier, "layout": self.layout,
                 "slots": {k: [a.copy() for a in v] for k, v in self.slots.items()}}
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_scratch", None)
-        return state
-
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """The inverse of :meth:`state_dict`; state laid out for other names is re-laid by name."""
         self.iterations = int(state["iterations"])
         self.lr_multiplier = float(state["lr_multiplier"])
         slots = state.get("slots", {})
         if set(slots) != set(self.slot_names):
             raise ConfigError(f"{self.name}: state has slots {sorted(slots)}, expected {sorted(self.slot_names)}")
+        bound, self.layout = self.layout, state.get("layout", self.layout)
         self.slots = {k: [a.copy() for a in v] for k, v in slots.items()}
+        if bound is not None and self.layout is not None and bound != self.layout:
+            flat = next((v[0] for v in self.slots.values() if v), None)
+            if flat is not None:
+                xp = array_module_of(flat)
+                self.bind(bound, xp.zeros(sum(int(np.prod(s)) for _, s in bound), dtype=flat.dtype))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
@@ -284,30 +305,12 @@ class SGD(Optimizer):
         if self.nesterov and self.momentum == 0:
             raise ConfigError("nesterov=True needs momentum > 0")
         self.slot_names = ("velocity",) if self.momentum else ()
+        if self.momentum:
+            self.rule = nesterov_rule if self.nesterov else momentum_rule
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, p, g, slots, tmp, sc):
-        np.multiply(g, sc["lr"], out=tmp)    # η·g
-        if not self.momentum:
-            p -= tmp
-            return
-        v = slots["velocity"]
-        v *= self.momentum
-        v -= tmp
-        if self.nesterov:
-            p -= tmp
-            np.multiply(v, self.momentum, out=tmp)
-            p += tmp
-        else:
-            p += v
-
-    def run_kernel(self, p, g, head, sc, tail):
-        dt = p.dtype.type
-        if self.momentum:
-            fused_kernels.kernel("momentum")(p, g, self.slots["velocity"][0], *head, dt(sc["lr"]),
-                                             dt(self.momentum), self.nesterov, *tail)
-        else:
-            fused_kernels.kernel("sgd")(p, g, *head, dt(sc["lr"]), *tail)
+    def scalars(self, lr):
+        return (lr, self.momentum) if self.momentum else (lr,)
 
     def get_config(self):
         cfg = super().get_config()
@@ -320,6 +323,7 @@ class AdaGrad(Optimizer):
 
     name = "adagrad"
     slot_names = ("accumulator",)
+    rule = staticmethod(scaled_rule)
 
     def __init__(self, learning_rate=0.01, epsilon: float = 1e-6,
                  initial_accumulator_value: float = 0.0, **kwargs):
@@ -327,21 +331,13 @@ class AdaGrad(Optimizer):
         self.initial_accumulator_value = _check("initial_accumulator_value", initial_accumulator_value, lo=0)
         super().__init__(learning_rate, **kwargs)
 
-    def _initial_slot(self, key, p):
+    def initial_state(self, key, p):
         s = p * 0
         s += self.initial_accumulator_value
         return s
 
-    def apply(self, p, g, slots, tmp, sc):
-        s = slots["accumulator"]
-        np.multiply(g, g, out=tmp)
-        s += tmp
-        _scaled_step(p, g, s, tmp, self.epsilon, sc["lr"])
-
-    def run_kernel(self, p, g, head, sc, tail):
-        dt = p.dtype.type
-        fused_kernels.kernel("scaled")(p, g, self.slots["accumulator"][0], *head, dt(sc["lr"]), dt(1.0),
-                                       dt(1.0), dt(self.epsilon), *tail)
+    def scalars(self, lr):
+        return (lr, 1.0, 1.0, self.epsilon)
 
     def get_config(self):
         cfg = super().get_config()
@@ -354,24 +350,15 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     slot_names = ("mean_square",)
+    rule = staticmethod(scaled_rule)
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, epsilon: float = 1e-6, **kwargs):
         self.rho = _check("rho", rho, lo=0, hi=1, hi_open=True)
         self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def apply(self, p, g, slots, tmp, sc):
-        s = slots["mean_square"]
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.rho
-        s *= self.rho
-        s += tmp
-        _scaled_step(p, g, s, tmp, self.epsilon, sc["lr"])
-
-    def run_kernel(self, p, g, head, sc, tail):
-        dt = p.dtype.type
-        fused_kernels.kernel("scaled")(p, g, self.slots["mean_square"][0], *head, dt(sc["lr"]), dt(self.rho),
-                                       dt(1.0 - self.rho), dt(self.epsilon), *tail)
+    def scalars(self, lr):
+        return (lr, self.rho, 1.0 - self.rho, self.epsilon)
 
     def get_config(self):
         cfg = super().get_config()
@@ -389,6 +376,7 @@ class Adam(Optimizer):
 
     name = "adam"
     slot_names = ("m", "v")
+    rule = staticmethod(adam_rule)
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, **kwargs):
@@ -397,48 +385,18 @@ class Adam(Optimizer):
         self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def step_scalars(self, lr):
-        t = self.iterations  # already incremented: 1 on the first step
-        return {"lr": lr, "step": lr / (1.0 - self.beta_1 ** t), "c2": 1.0 / math.sqrt(1.0 - self.beta_2 ** t)}
+    def bias_corrections(self, t: int) -> tuple[float, float]:
+        """(1 − β₁ᵗ, 1 − β₂ᵗ): what Adam divides its moments by at step t."""
+        return 1.0 - self.beta_1 ** t, 1.0 - self.beta_2 ** t
 
-    def _fused_apply(self, p, g, slots, sc) -> bool:
-        if type(self).apply is not Adam.apply:
-            return False
-        from .kernels import adam_kernel
-        adam_kernel()(g, p.dtype.type(self.beta_1), p.dtype.type(self.beta_2), p.dtype.type(self.epsilon),
-                      p.dtype.type(sc["step"]), p.dtype.type(sc["c2"]), p, slots["m"], slots["v"])
-        return True
+    def decay(self, lr: float) -> float:
+        """The factor on w before the step: 1 (AdamW: 1 − ηλ)."""
+        return 1.0
 
-    def _first_moment(self, m, g, tmp) -> None:
-        """m ← β₁m + (1 − β₁)g, in place (tmp: scratch)."""
-        m *= self.beta_1
-        np.multiply(g, 1.0 - self.beta_1, out=tmp)
-        m += tmp
-
-    def _moments(self, m, v, g, tmp) -> None:
-        """m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g², in place (tmp: scratch)."""
-        self._first_moment(m, g, tmp)
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta_2
-        v *= self.beta_2
-        v += tmp
-
-    def apply(self, p, g, slots, tmp, sc):
-        m, v = slots["m"], slots["v"]
-        self._moments(m, v, g, tmp)
-        np.sqrt(v, out=tmp)                  # the denominator √v/√(1 − β₂ᵗ) + ε
-        tmp *= sc["c2"]
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= sc["step"]                    # η/(1 − β₁ᵗ)
-        p -= tmp
-
-    def run_kernel(self, p, g, head, sc, tail):
-        dt = p.dtype.type
-        fused_kernels.kernel("adam")(p, g, self.slots["m"][0], self.slots["v"][0], *head,
-                                     dt(sc.get("decay", 1.0)), dt(self.beta_1), dt(1.0 - self.beta_1),
-                                     dt(self.beta_2), dt(1.0 - self.beta_2), dt(self.epsilon), dt(sc["step"]),
-                                     dt(sc["c2"]), *tail)
+    def scalars(self, lr):
+        bc1, bc2 = self.bias_corrections(self.iterations)
+        return (self.beta_1, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2, self.epsilon,
+                lr / bc1, 1.0 / math.sqrt(bc2), self.decay(lr))
 
     def get_config(self):
         cfg = super().get_config()
@@ -455,15 +413,8 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.01, **kwargs):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
-    def step_scalars(self, lr):
-        sc = super().step_scalars(lr)
-        sc["decay"] = 1.0 - lr * self.weight_decay
-        return sc
-
-    def apply(self, p, g, slots, tmp, sc):
-        if self.weight_decay:
-            p *= sc["decay"]
-        super().apply(p, g, slots, tmp, sc)
+    def decay(self, lr):
+        return 1.0 - lr * self.weight_decay
 
 
 class Adamax(Adam):
@@ -475,26 +426,14 @@ class Adamax(Adam):
 
     name = "adamax"
     slot_names = ("m", "u")
+    rule = staticmethod(adamax_rule)
 
     def __init__(self, learning_rate=0.002, **kwargs):
         super().__init__(learning_rate, **kwargs)
 
-    def step_scalars(self, lr):
-        return {"lr": lr, "step": lr / (1.0 - self.beta_1 ** self.iterations)}
-
-    def _fused_apply(self, p, g, slots, sc) -> bool:
-        return False
-
-    def apply(self, p, g, slots, tmp, sc):
-        m, u = slots["m"], slots["u"]
-        self._first_moment(m, g, tmp)
-        u *= self.beta_2
-        np.abs(g, out=tmp)
-        tmp += self.epsilon
-        np.maximum(u, tmp, out=u)
-        np.divide(m, u, out=tmp)
-        tmp *= sc["step"]
-        p -= tmp
+    def scalars(self, lr):
+        return (self.beta_1, 1.0 - self.beta_1, self.beta_2, self.epsilon,
+                lr / self.bias_corrections(self.iterations)[0])
 
 
 class Nadam(Adam):
@@ -507,6 +446,7 @@ class Nadam(Adam):
     """
 
     name = "nadam"
+    rule = staticmethod(nadam_rule)
 
     def __init__(self, learning_rate=0.002, momentum_decay: float = 0.004, **kwargs):
         self.momentum_decay = _check("momentum_decay", momentum_decay, lo=0)
@@ -525,24 +465,12 @@ class Nadam(Adam):
         self._products = (t, prod)
         return prod
 
-    def step_scalars(self, lr):
+    def scalars(self, lr):
         t = self.iterations
         mu, mu_next = self._mu(t), self._mu(t + 1)
         prod = self._product(t)
-        return {"lr": lr, "c_g": lr * (1.0 - mu) / (1.0 - prod), "c_m": lr * mu_next / (1.0 - prod * mu_next),
-                "bc2": 1.0 - self.beta_2 ** t}
-
-    def _fused_apply(self, p, g, slots, sc) -> bool:
-        return False
-
-    def apply(self, p, g, slots, tmp, sc):
-        m, v = slots["m"], slots["v"]
-        self._moments(m, v, g, tmp)
-        np.divide(v, sc["bc2"], out=tmp)      # the denominator d = √(v/(1 − β₂ᵗ)) + ε
-        np.sqrt(tmp, out=tmp)
-        tmp += self.epsilon
-        p -= sc["c_g"] * g / tmp              # two terms over the same d
-        p -= sc["c_m"] * m / tmp
+        return (self.beta_1, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2, self.epsilon,
+                lr * (1.0 - mu) / (1.0 - prod), lr * mu_next / (1.0 - prod * mu_next), 1.0 - self.beta_2 ** t)
 
     def get_config(self):
         cfg = super().get_config()
@@ -560,10 +488,6 @@ def nesterov(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:
     return SGD(learning_rate, momentum=momentum, nesterov=True, **kwargs)
 
 
-# the rules the fused CPU kernels compute (a subclass that overrides ``apply`` runs its own NumPy rule)
-for _rule in (SGD, AdaGrad, RMSProp, Adam, AdamW):
-    _rule.kernel_rule = _rule
-
 for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, Adamax, Nadam, momentum, nesterov):
     registry.register("optimizer", _factory)
 
@@ -571,3 +495,5 @@ for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, Adamax, Nadam, momentum, ne
 def get(identifier, **overrides) -> Optimizer:
     """An optimizer by name ("sgd", "momentum", "adam", ...), config dict, or object."""
     return registry.resolve("optimizer", identifier, Optimizer, **overrides)
+
+registry.declare_base("optimizer", Optimizer)

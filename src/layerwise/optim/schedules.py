@@ -178,3 +178,5 @@ def get(identifier) -> Schedule:
     if isinstance(identifier, (Schedule, dict)):
         return registry.resolve("schedule", identifier, Schedule)
     raise ConfigError(f"learning rate must be a positive number or a schedule, got {identifier!r}")
+
+registry.declare_base("schedule", Schedule)

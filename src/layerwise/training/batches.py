@@ -16,14 +16,14 @@ import math
 
 import numpy as np
 
-from ..data.inputs import FileRows, mapped_file
+from ..data.inputs import FileRows, is_sparse_matrix, mapped_file
 
 
 class ArrayBatches:
     """Batches gathered from arrays held by ``xp`` (NumPy in RAM, or CuPy on the device)."""
 
     def __init__(self, x, y, labels, batch_size: int, xp=np, dtype=None, weights=None):
-        self.xp, self.n = xp, len(x)
+        self.xp, self.n = xp, int(x.shape[0])
         self.batch_size = min(int(batch_size), self.n)
         self.steps = math.ceil(self.n / self.batch_size)
         self.x, self.y = self._resident(x), xp.asarray(y)
@@ -94,9 +94,50 @@ class FileBatches(ArrayBatches):
         self.reader.close()
 
 
+class SparseBatches(ArrayBatches):
+    """x is a SciPy sparse matrix (CSR, on the host): each step's rows are densified into the x
+    buffer (then copied to the device when ``xp`` is CuPy); the whole matrix never is. The values
+    are the same as the dense matrix's, so training matches a dense fit bit for bit."""
+
+    def __init__(self, x, y, labels, batch_size: int, xp=np, weights=None):
+        super().__init__(x, y, labels, batch_size, xp, weights=weights)
+        self.host = None if xp is np else np.empty(self.xbuf.shape, dtype=self.xbuf.dtype)
+
+    def _resident(self, x):
+        return x
+
+    def _gather_x(self, idx, out) -> None:
+        if self.host is None:
+            self.x[idx].toarray(out=out)
+        else:  # the step's indices come back to the host (a few hundred integers)
+            buf = self.host[:len(idx)]
+            self.x[idx.get()].toarray(out=buf)
+            out[...] = self.xp.asarray(buf)
+
+
+def dense_rows(x, rows):
+    """``x[rows]`` (a slice or an index array) as a dense array: a SciPy sparse matrix's rows are
+    densified, only those. The one place the inference batches (evaluate, predict, features) and
+    the learning-rate finder read rows of x."""
+    part = x[rows]
+    return part.toarray() if is_sparse_matrix(part) else part
+
+
+def inference_batches(x, batch_size: int):
+    """(rows, dense x batch) over x in order, ``batch_size`` rows at a time: ``rows`` is the slice,
+    to cut targets and weights alike."""
+    n = int(x.shape[0])
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(start + batch_size, n))
+        yield rows, dense_rows(x, rows)
+
+
 def batch_source(x, y, labels, batch_size: int, xp=np, weights=None) -> ArrayBatches:
-    """The source for this data on this device: a file reader for memory-mapped x on the CPU,
-    else arrays (moved once to the device when ``xp`` is CuPy)."""
+    """The source for this data on this device: rows densified per batch for a SciPy sparse x, a
+    file reader for memory-mapped x on the CPU, else arrays (moved once to the device when ``xp``
+    is CuPy)."""
+    if is_sparse_matrix(x):
+        return SparseBatches(x, y, labels, batch_size, xp, weights=weights)
     reader = FileRows.of(x) if xp is np and mapped_file(x) is not None else None
     if reader is not None:
         return FileBatches(x, y, labels, batch_size, reader, weights)

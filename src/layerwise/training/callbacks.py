@@ -17,14 +17,33 @@ from .. import registry
 from ..core import state as model_state
 from ..errors import ConfigError, TrainingError
 from .hooks import Callback
+def as_callbacks(callbacks) -> list:
+    """``fit``'s ``callbacks`` as a flat list: None, one Callback, or a list/tuple of them (nested
+    lists are flattened, as Keras 3 does); anything else raises TypeError naming it."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a Callback or a list of Callbacks, got {type(callbacks).__name__} "
+                        f"{callbacks!r}")
+    flat = []
+    for cb in callbacks:
+        if isinstance(cb, (list, tuple)):
+            flat.extend(as_callbacks(cb))
+        elif isinstance(cb, Callback):
+            flat.append(cb)
+        else:
+            kind = "a class: instantiate it, e.g. EarlyStopping()" if isinstance(cb, type) else type(cb).__name__
+            raise TypeError(f"callbacks must hold Callback instances, got {cb!r} ({kind})")
+    return flat
+
+
 class CallbackList:
     """The callbacks of one fit, plus the progress display chosen by ``verbose``."""
 
     def __init__(self, callbacks: list, verbose: int = 1):
-        self.callbacks = list(callbacks)
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise ConfigError(f"callbacks must be Callback instances, got {cb!r}")
+        self.callbacks = as_callbacks(callbacks)
         if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
             self.callbacks.insert(1, ProgressBar(verbose=verbose))
 
@@ -311,6 +330,10 @@ class ModelCheckpoint(Callback):
         self.save_best_only, self.mode = bool(save_best_only), _monitor_mode(monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.saved: list[str] = []
+        self._warned = False  # about a model holding NaN/inf (once per fit)
+
+    def on_train_begin(self, logs=None):
+        self._warned = False
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -324,6 +347,15 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
+        bad = model_state.first_nonfinite(self.model)
+        if bad is not None:  # the file could not be loaded: keep the last good one instead
+            if not self._warned:
+                import warnings
+                from ..formats.model_file import nonfinite_message
+                warnings.warn(f"ModelCheckpoint did not write {path}: {nonfinite_message(self.model, bad)}",
+                              RuntimeWarning, stacklevel=2)
+                self._warned = True
+            return
         self.model.save(path)
         self.saved.append(path)
 

@@ -5,8 +5,9 @@ holding everything ``fit`` needs to continue as if it had never stopped:
 
 - every array of the model by its name in the model state (``core/state.py``): parameters,
   BatchNorm statistics and EMA averages (``ema/<layer>/<key>``), plus the averages' update count;
-- the optimizer's slots (``optimizer/<slot>/<i>``), step count and rate multiplier
-  (so schedules continue from the right step);
+- the optimizer's state by parameter name (``optimizer/<slot>/<layer>/<key>``), step count and
+  rate multiplier (so schedules continue from the right step); checkpoints of earlier versions,
+  which held each slot as one flat buffer (``optimizer/<slot>/0``), still resume;
 - the generator's state (initialisation, shuffling and dropout all draw from it);
 - the :class:`~layerwise.training.state.FitState`: epoch, step within the epoch, that epoch's
   shuffled order (``fit/order``) and the running sums behind the epoch's loss and metrics;
@@ -74,9 +75,10 @@ def save_checkpoint(path, model, callbacks: list, state: FitState) -> None:
     """Write the model, optimizer, generator, fit state and callbacks to ``path`` (atomically)."""
     tensors = model_state.tensors(model)
     opt = model.optimizer
-    for slot, arrays in opt.slots.items():
-        for i, a in enumerate(arrays):
-            tensors[f"optimizer/{slot}/{i}"] = to_numpy(a)
+    named = opt.named_state()
+    for slot, arrays in named.items():
+        for name, a in arrays.items():
+            tensors[f"optimizer/{slot}/{name}"] = to_numpy(a)
     if state.order is not None:
         tensors["fit/order"] = np.asarray(state.order, dtype=np.int64)
     cb_meta = []
@@ -86,7 +88,7 @@ def save_checkpoint(path, model, callbacks: list, state: FitState) -> None:
     meta = model_file.model_metadata(model)
     meta["format"] = FORMAT
     meta["optimizer_state"] = {"iterations": opt.iterations, "lr_multiplier": opt.lr_multiplier,
-                               "slots": {k: len(v) for k, v in opt.slots.items()}}
+                               "named_slots": sorted(named)}
     meta["ema"] = None if model.ema is None else {"num_updates": model.ema.num_updates}
     meta["rng"] = model.rng.bit_generator.state
     meta["fit"] = state.to_meta()
@@ -121,18 +123,20 @@ def _expected(model, meta, source: str) -> dict[str, tuple[int, ...]]:
         raise ModelFileError(f"{source}: invalid model config: {exc}") from None
     opt_meta = meta["optimizer_state"]
     flat = model.flat_params
-    if not isinstance(opt_meta, dict) or \
-            opt_meta.get("slots") != {k: len(flat) for k in model.optimizer.slot_names}:
-        raise ConfigError(f"{source}: the checkpoint's optimizer state "
-                          f"({opt_meta.get('slots') if isinstance(opt_meta, dict) else opt_meta}) does not fit "
+    slot_names = sorted(model.optimizer.slot_names)
+    held = opt_meta.get("named_slots", opt_meta.get("slots")) if isinstance(opt_meta, dict) else None
+    legacy = isinstance(opt_meta, dict) and "named_slots" not in opt_meta
+    if held not in ((slot_names, []) if not legacy else ({k: len(flat) for k in slot_names},)):
+        raise ConfigError(f"{source}: the checkpoint's optimizer state ({held}) does not fit "
                           f"this model's optimizer {model.optimizer.name!r}")
     if isinstance(opt_meta.get("iterations"), bool) or not isinstance(opt_meta.get("iterations"), int) or \
             opt_meta["iterations"] < 0 or not isinstance(opt_meta.get("lr_multiplier"), (int, float)) or \
             not opt_meta["lr_multiplier"] > 0:
         raise ModelFileError(f"{source}: corrupt optimizer step count or rate multiplier")
-    for slot in model.optimizer.slot_names:
-        for i, p in enumerate(flat):
-            expected[f"optimizer/{slot}/{i}"] = tuple(p.shape)
+    for slot in held:
+        names = [(str(i), tuple(p.shape)) for i, p in enumerate(flat)] if legacy else model.optimizer.layout
+        for name, shape in names:
+            expected[f"optimizer/{slot}/{name}"] = tuple(shape)
     return expected
 
 
@@ -169,11 +173,18 @@ def restore(model, callbacks: list, tensors: dict[str, np.ndarray], meta: dict[s
     xp = model.xp
     model_state.load_tensors(model, {k: v for k, v in tensors.items() if not k.startswith(("optimizer/", "fit/",
                                                                                           "callbacks/"))})
-    opt_meta = meta["optimizer_state"]
-    slots = {k: [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(len(model.flat_params))]
-             for k in model.optimizer.slot_names}
-    model.optimizer.load_state_dict({"iterations": opt_meta["iterations"],
-                                     "lr_multiplier": float(opt_meta["lr_multiplier"]), "slots": slots})
+    opt_meta, opt = meta["optimizer_state"], model.optimizer
+    slots: dict[str, list] = {k: [] for k in opt.slot_names}
+    for k in opt_meta.get("named_slots", opt_meta.get("slots", {})):
+        if "named_slots" in opt_meta:  # by name: gathered into the flat layout the model has now
+            buffer = xp.zeros(model.flat_params[0].shape, dtype=model.dtype)
+            for name, view in model_state.split(buffer, opt.layout):
+                view[...] = xp.asarray(tensors[f"optimizer/{k}/{name}"])
+            slots[k] = [buffer]
+        else:  # an earlier version's flat buffers, in this model's (same) order
+            slots[k] = [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(len(model.flat_params))]
+    opt.load_state_dict({"iterations": opt_meta["iterations"], "lr_multiplier": float(opt_meta["lr_multiplier"]),
+                         "slots": slots, "layout": opt.layout})
     if model.ema is not None:
         model.ema.num_updates = int(meta["ema"]["num_updates"])
     model.rng.bit_generator.state = meta["rng"]

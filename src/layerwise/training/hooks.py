@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import registry
+
 
 class Callback:
     def __init__(self):
@@ -24,3 +26,5 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
+
+registry.declare_base("callback", Callback)

@@ -96,6 +96,27 @@ class TensorBoard(Callback):
             self.writer = None
 
 
+def local_store(tracking_uri: str | None) -> Path | None:
+    """The directory of a local MLflow file store, or None for any other tracking URI.
+
+    A plain path (``mlruns``, ``/tmp/mlruns``), ``None`` (``./mlruns``) and a local ``file:`` URI
+    (``file:/tmp/mlruns``, ``file:///tmp/mlruns``, ``file://localhost/tmp/mlruns``, ``file:mlruns``)
+    all name the same kind of store and are treated alike. Database (``sqlite:///...``), server
+    (``http(s)://...``) and ``databricks`` URIs are passed to MLflow as given."""
+    if tracking_uri is None:
+        return Path("mlruns").resolve()
+    uri = str(tracking_uri)
+    if uri.lower().startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+        parts = urlsplit(uri)
+        if parts.netloc not in ("", "localhost"):
+            return None  # a file store on another host: MLflow's business
+        return Path(unquote(parts.path) or ".").resolve()
+    if "://" in uri or uri.startswith("databricks"):
+        return None
+    return Path(uri).resolve()
+
+
 def _model_params(model) -> dict[str, Any]:
     """What MLflow records as the run's parameters: the architecture, optimizer and loss."""
     params: dict[str, Any] = {"layers": " → ".join(f"{type(l).__name__}({getattr(l, 'units', '')})".replace("()", "")
@@ -114,9 +135,11 @@ class MLflowLogger(Callback):
     epoch's loss, metrics, validation values and learning rate, and at the end the model file
     and any ``artifacts`` (paths, e.g. the run report) as artifacts.
 
-    ``tracking_uri``: any MLflow tracking URI; default a local store in ``./mlruns`` (MLflow's
-    file store, which MLflow 3 keeps in maintenance mode: layerwise opts in for this local default
-    only). ``experiment``: its name (made when missing); ``run_name``: the run's."""
+    ``tracking_uri``: any MLflow tracking URI; default a local store in ``./mlruns``. A plain path
+    and a local ``file:`` URI are the same thing (see ``local_store``): both use MLflow's file store,
+    which MLflow 3 keeps in maintenance mode, and layerwise opts in for it (unless
+    ``MLFLOW_ALLOW_FILE_STORE`` is already set). For a database store pass e.g.
+    ``sqlite:///mlflow.db`` (needs the full ``mlflow`` package's SQLAlchemy). ``experiment``: its name (made when missing); ``run_name``: the run's."""
 
     def __init__(self, tracking_uri: str | None = None, experiment: str = "layerwise", run_name: str | None = None,
                  params: dict | None = None, log_model: bool = True, artifacts=(), end_with_training: bool = True):
@@ -131,9 +154,9 @@ class MLflowLogger(Callback):
             import mlflow
         except ImportError as exc:
             raise MissingDependencyError('the MLflow callback needs mlflow-skinny: pip install "layerwise[mlflow]"') from exc
+        path = local_store(self.tracking_uri)
         uri = self.tracking_uri
-        if uri is None or "://" not in uri and not uri.startswith(("databricks", "file:")):
-            path = Path(uri or "mlruns").resolve()
+        if path is not None:  # a local file store, however it is spelled: one rule
             path.mkdir(parents=True, exist_ok=True)
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
             uri = path.as_uri()

@@ -16,7 +16,8 @@ it drives any object with the model interface (layers, forward/backward, optimiz
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -36,6 +37,8 @@ class Loop:
     saver: CheckpointSaver
     validate: Callable[[], dict] | None = None   # the validation logs (val_*) at each epoch's end
     shuffle: bool = True
+    warn_nonfinite: bool = False       # a RuntimeWarning at the first non-finite loss (fit's verbose=0)
+    _warned: bool = field(default=False, init=False, repr=False)
 
     def run(self, state: FitState, epochs: int) -> None:
         with StopOnInterrupt() as interrupt:
@@ -62,6 +65,8 @@ class Loop:
             xb, yb, lb, wb = self.batches.get(step)
             result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)
             cbs.on_batch_end(step, result.logs)
+            if model.nonfinite_report is not None:  # not recovered by a callback (RollbackOnNaN)
+                self._notice_nonfinite(state.epoch, step)
             state.step = step + 1
             if result.halted and model.nonfinite_report is not None:  # not recovered by a callback
                 break
@@ -76,11 +81,25 @@ class Loop:
         self.saver.after_epoch(state, interrupt.requested)
         return False
 
+    def _notice_nonfinite(self, epoch: int, step: int | None = None) -> None:
+        """Say once per fit, when nothing else does (verbose=0 shows no progress line), that the
+        loss became NaN/inf, where, and what to do."""
+        if not self.warn_nonfinite or self._warned:
+            return
+        self._warned = True
+        where = f"epoch {epoch + 1}" + (f", batch {step + 1} of {self.batches.steps}" if step is not None else "")
+        then = ("training stops there" if self.plan.halt_on_nonfinite else
+                "the weights now hold NaN/inf; lower the learning rate or add RollbackOnNaN() or TerminateOnNaN() "
+                "to callbacks")
+        warnings.warn(f"the loss became non-finite in {where} ({self.model.nonfinite_report}); {then}",
+                      RuntimeWarning, stacklevel=5 if step is not None else 6)  # at the user's fit call
+
     def _epoch_logs(self, state: FitState, sums: EpochSums, t0: float) -> dict[str, float]:
         logs = sums.epoch_logs()
         if not self.plan.sync and not sums.finite() and self.model.nonfinite_report is None:
             self.model.nonfinite_report = (f"epoch {state.epoch + 1}: the loss became non-finite (on a device it "
                                            "is checked once per epoch; use TerminateOnNaN to check every step)")
+            self._notice_nonfinite(state.epoch)
         if self.validate is not None:
             logs.update({f"val_{k}": v for k, v in self.validate().items()})
         logs["lr"] = self.model.optimizer.lr

@@ -14,6 +14,7 @@ import numpy as np
 from ..core import state as model_state
 from ..errors import ConfigError
 from ..optim.schedules import Constant
+from .batches import dense_rows
 from .step import plan_for, train_step
 
 
@@ -58,7 +59,7 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     if not (0 < start_lr < end_lr) or steps < 5:
         raise ConfigError(f"need 0 < start_lr < end_lr and steps >= 5, got {start_lr}, {end_lr}, {steps}")
     model._require_compiled()
-    x, yt, _ = model._prepare(x, y)
+    x, yt, _ = model._prepare(x, y, fitting=True)
     opt = model.optimizer
     model.collect_params()
     if model.ema is not None:
@@ -68,7 +69,7 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     plan = plan_for(model, sync=True)
     result = LRFinderResult()
     avg, best = 0.0, math.inf
-    n = len(x)
+    n = int(x.shape[0])
     order = model.rng.permutation(n)
     try:
         for i in range(steps):
@@ -78,7 +79,7 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
             if len(idx) < batch_size:
                 order = model.rng.permutation(n)
                 idx = order[:batch_size]
-            loss = train_step(model, plan, model.xp.asarray(x[idx]), model.xp.asarray(yt[idx])).logs["loss"]
+            loss = train_step(model, plan, model.xp.asarray(dense_rows(x, idx)), model.xp.asarray(yt[idx])).logs["loss"]
             if not math.isfinite(loss):
                 break
             avg = smoothing * avg + (1 - smoothing) * loss

@@ -133,7 +133,8 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None, weights=None
         if plan.sync:
             logs["loss"] = value
         if not math.isfinite(value):
-            model.nonfinite_report = locate_nonfinite(model, value)
+            if model.nonfinite_report is None:  # where it first happened (later steps would blame NaN weights)
+                model.nonfinite_report = locate_nonfinite(model, value)
             if plan.halt_on_nonfinite:
                 logs["loss"] = value
                 return StepResult(logs, halted=True)  # the weights stay as they were before this step

@@ -69,17 +69,21 @@ def confusion(cm: np.ndarray, class_names: list[str], path: Path) -> Path:
 
 
 def per_class_accuracy(cm: np.ndarray, class_names: list[str], path: Path) -> Path:
-    """Accuracy on the test set for each class (recall: correct / samples of that class)."""
+    """Accuracy on the test set for each class (recall: correct / samples of that class), one
+    horizontal bar per class so that long class names ("T-shirt/top") stay readable."""
     plt = _plt()
+    k = len(cm)
     support = cm.sum(axis=1)
-    acc = np.divide(np.diag(cm), support, out=np.zeros(len(cm)), where=support > 0)
-    fig, ax = plt.subplots(figsize=(max(4.5, 0.45 * len(cm) + 2), 3.4))
-    bars = ax.bar(range(len(cm)), acc, color="#4c78a8")
-    ax.bar_label(bars, labels=[f"{a:.2f}" for a in acc], fontsize=7)
-    ax.set_xticks(range(len(cm)), class_names, rotation=45 if len(cm) > 10 else 0, ha="right" if len(cm) > 10 else "center")
-    ax.set_ylim(0, 1.08)
-    ax.set_ylabel("accuracy")
-    ax.grid(alpha=0.3, axis="y")
+    acc = np.divide(np.diag(cm), support, out=np.zeros(k), where=support > 0)
+    longest = max((len(str(n)) for n in class_names), default=1)
+    fig, ax = plt.subplots(figsize=(4.5 + 0.07 * min(longest, 40), max(2.0, 0.3 * k + 0.9)))
+    bars = ax.barh(range(k), acc, color="#4c78a8")
+    ax.bar_label(bars, labels=[f"{a:.2f}" for a in acc], fontsize=7, padding=2)
+    ax.set_yticks(range(k), class_names, fontsize=8 if k <= 30 else 6)
+    ax.invert_yaxis()  # the first class on top, as in the table and the confusion matrix
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel("accuracy")
+    ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)
 
 
@@ -142,6 +146,7 @@ def make_plots(run_dir: Path, history: dict[str, list[float]], model=None, x_tes
     """Every plot that applies to this run, written to ``run_dir/plots``."""
     from ...core.layers import Dense
     from ...core.metrics import confusion_matrix
+    _plt()  # no matplotlib: a MissingDependencyError before anything is made (no empty plots/)
     out_dir = Path(run_dir) / "plots"
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = [("Learning curves", learning_curves(history, out_dir / "learning_curves.png"))]

@@ -17,21 +17,19 @@ clipvalue, global_clipnorm; Keras's ε = 1e-7), losses (``from_logits``, ``label
 metrics by Keras's names, regularizers l1/l2/l1_l2 (Keras's default 0.01), initializers,
 MaxNorm, fit/evaluate/predict with Keras's arguments and return values, callbacks,
 datasets.mnist/fashion_mnist.load_data() and utils.to_categorical. What cannot map —
-convolutions, recurrent layers, functional multi-input models, custom train_step — fails at once
-with one line naming it.
+convolutions, recurrent layers, the functional API (a layer called on keras.Input), subclassing
+keras.Model, generators/tf.data/PyDataset given to fit, saving a whole model as .keras/.h5 —
+fails at once with one line naming it (a ConfigError).
 """
 from . import callbacks, constraints, datasets, initializers, layers, losses, metrics, models, optimizers  # noqa: F401
 from . import regularizers, utils  # noqa: F401
-from ._impl import Input, Sequential, refuse
+from ._impl import Input, Model, Sequential, refuse
 
 __all__ = ["Input", "Sequential", "Model", "callbacks", "constraints", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
 
 
-def Model(*args, **kwargs):
-    """The functional API (keras.Model(inputs, outputs)) is outside layerwise's scope."""
-    refuse("Model(inputs, outputs) (the functional API; use keras.Sequential)")
-
-
 def __getattr__(name):
+    if name.startswith("__"):  # Python's own probes (hasattr(module, "__wrapped__"), ...) get their AttributeError
+        raise AttributeError(name)
     refuse(f"{name!r}")

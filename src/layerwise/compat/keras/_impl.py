@@ -1,12 +1,16 @@
 """tf.keras names on the layerwise engine (see the package docstring)."""
 from __future__ import annotations
 
+import collections.abc
+import inspect
 import math
+import warnings
+from pathlib import Path
 
 import numpy as np
 
 from ...core import layers as L, losses as LS, metrics as M, regularizers as R
-from ...errors import ConfigError
+from ...errors import ConfigError, ModelFileError
 from ...model import Sequential as _Sequential
 from ...optim import optimizers as O
 from ...training import callbacks as C
@@ -14,9 +18,13 @@ from ...training import callbacks as C
 SCOPE = "layerwise runs dense networks on arrays"
 
 
-def refuse(what: str):
-    """The one-line error for what has no layerwise counterpart."""
-    raise ConfigError(f"keras {what} is outside layerwise's scope ({SCOPE}); use TensorFlow/Keras for it")
+def refuse(what: str, instead: str = "use TensorFlow/Keras for it"):
+    """The one-line error for what has no layerwise counterpart; ``instead`` says what to do."""
+    raise ConfigError(f"keras {what} is outside layerwise's scope ({SCOPE}); {instead}")
+
+
+FUNCTIONAL = "functional API (calling a layer or model on keras.Input or on another layer's output)"
+USE_SEQUENTIAL = "build the model with keras.Sequential([keras.Input(shape=...), keras.layers.Dense(...), ...])"
 
 
 # -- Input and layers --------------------------------------------------------------------------
@@ -27,6 +35,43 @@ class Input:
         if shape is None:
             raise ConfigError("keras.Input needs shape=(features,) (or (height, width))")
         self.shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+
+    def __repr__(self):
+        return f"keras.Input(shape={self.shape})"
+
+
+def _symbolic(x) -> bool:
+    """Whether ``x`` is what the functional API passes between layers (keras.Input, a list of them)."""
+    return isinstance(x, Input) or (isinstance(x, (list, tuple, dict)) and
+                                    any(isinstance(v, Input) for v in (x.values() if isinstance(x, dict) else x)))
+
+
+class _EagerCallOnly:
+    """Calling a layer on arrays runs it (as in Keras); calling it on keras.Input is the functional
+    API, refused at that call by name."""
+
+    def __call__(self, x, training=False, **kwargs):
+        if _symbolic(x):
+            refuse(FUNCTIONAL, USE_SEQUENTIAL)
+        if not self.built:  # as Keras: the first call on arrays builds the layer for their shape
+            x = np.asarray(x, dtype=np.float32)
+            self.build(x.shape[1:], np.random.default_rng(_next_seed()), np.float32, np)
+        return super().__call__(x, training=bool(training))
+
+
+def _keras_class(base: type) -> type:
+    # keeps the base's __name__: configs ("class_name"), automatic layer names and the summary
+    # read it, so a model of these layers saves, loads and prints as one of the core layers; the
+    # __qualname__ names this module's attribute, so pickling finds the class
+    cls = type(base.__name__, (_EagerCallOnly, base), {"__module__": __name__, "__doc__": base.__doc__})
+    cls.__qualname__ = f"_Keras{base.__name__}"
+    return cls
+
+
+_KerasDense, _KerasDropout, _KerasFlatten, _KerasBatchNorm, _KerasActivation = (
+    _keras_class(c) for c in (L.Dense, L.Dropout, L.Flatten, L.BatchNorm, L.Activation))
+KERAS_CLASS = {L.Dense: _KerasDense, L.Dropout: _KerasDropout, L.Flatten: _KerasFlatten,
+               L.BatchNorm: _KerasBatchNorm, L.Activation: _KerasActivation}
 
 
 def _keras_layer_args(kwargs: dict) -> dict:
@@ -50,51 +95,51 @@ def Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_unif
           bias_constraint=None, **kwargs):
     if activity_regularizer is not None:
         refuse("activity_regularizer")
-    return L.Dense(units, activation, use_bias=use_bias, kernel_initializer=_initializer(kernel_initializer),
-                   bias_initializer=_initializer(bias_initializer), kernel_regularizer=kernel_regularizer,
-                   bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                   bias_constraint=bias_constraint, **_keras_layer_args(kwargs))
+    return _KerasDense(units, activation, use_bias=use_bias, kernel_initializer=_initializer(kernel_initializer),
+                       bias_initializer=_initializer(bias_initializer), kernel_regularizer=kernel_regularizer,
+                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                       bias_constraint=bias_constraint, **_keras_layer_args(kwargs))
 
 
 def Dropout(rate, noise_shape=None, seed=None, **kwargs):
     if noise_shape is not None:
         refuse("Dropout(noise_shape=...)")
-    return L.Dropout(rate, **_keras_layer_args(kwargs))
+    return _KerasDropout(rate, **_keras_layer_args(kwargs))
 
 
 def Flatten(data_format=None, **kwargs):
-    return L.Flatten(**_keras_layer_args(kwargs))
+    return _KerasFlatten(**_keras_layer_args(kwargs))
 
 
 def BatchNormalization(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_regularizer=None,
                        gamma_regularizer=None, **kwargs):
     if axis not in (-1, 1):
         refuse(f"BatchNormalization(axis={axis})")
-    return L.BatchNorm(momentum=momentum, epsilon=epsilon, center=center, scale=scale,
-                       beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
-                       **_keras_layer_args(kwargs))
+    return _KerasBatchNorm(momentum=momentum, epsilon=epsilon, center=center, scale=scale,
+                           beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                           **_keras_layer_args(kwargs))
 
 
 def Activation(activation, **kwargs):
-    return L.Activation(activation, **_keras_layer_args(kwargs))
+    return _KerasActivation(activation, **_keras_layer_args(kwargs))
 
 
 def Softmax(axis=-1, **kwargs):
     if axis != -1:
         refuse(f"Softmax(axis={axis})")
-    return L.Activation("softmax", **_keras_layer_args(kwargs))
+    return _KerasActivation("softmax", **_keras_layer_args(kwargs))
 
 
 def ReLU(max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
     if max_value is not None or threshold:
         refuse("ReLU(max_value/threshold)")
     act = "relu" if not negative_slope else {"name": "leaky_relu", "alpha": negative_slope}
-    return L.Activation(act, **_keras_layer_args(kwargs))
+    return _KerasActivation(act, **_keras_layer_args(kwargs))
 
 
 def LeakyReLU(negative_slope=0.3, **kwargs):
     kwargs.pop("alpha", None)
-    return L.Activation({"name": "leaky_relu", "alpha": negative_slope}, **_keras_layer_args(kwargs))
+    return _KerasActivation({"name": "leaky_relu", "alpha": negative_slope}, **_keras_layer_args(kwargs))
 
 
 def InputLayer(shape=None, input_shape=None, **kwargs):
@@ -361,6 +406,11 @@ class ModelCheckpoint(C.ModelCheckpoint):
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         if save_freq != "epoch":
             refuse("ModelCheckpoint(save_freq=steps)")
+        if save_weights_only:
+            from .weights import check_path
+            check_path(filepath)  # Keras 3's rule: weights files end in .weights.h5
+        else:
+            _refuse_keras_model_file(filepath, "ModelCheckpoint")
         super().__init__(str(filepath), monitor=monitor, save_best_only=save_best_only, mode=mode)
         self.save_weights_only = bool(save_weights_only)
 
@@ -385,6 +435,124 @@ class History(C.Callback):
 
 
 # -- the model -------------------------------------------------------------------------------
+class Model:
+    """keras.Model: neither the functional API (``keras.Model(inputs, outputs)``) nor subclassing
+    (``class M(keras.Model)``) maps onto layerwise's Sequential; both are refused where the user
+    writes them (subclassing when the class statement runs)."""
+
+    def __init_subclass__(cls, **kwargs):
+        refuse(f"Model subclassing (class {cls.__name__}(keras.Model) with call())",
+               USE_SEQUENTIAL + "; a layer of your own: subclass layerwise.layers.Layer (forward/backward) "
+               "and lw.register('layer', MyLayer)")
+
+    def __new__(cls, *args, **kwargs):
+        refuse("Model(inputs, outputs) (the functional API)", USE_SEQUENTIAL)
+
+
+_PASS_ARRAYS = ("pass the data as arrays (NumPy arrays, lists of rows, pandas DataFrames): "
+                "fit(x_train, y_train, batch_size=32) cuts the batches itself")
+
+
+def _refused_base(name: str, what: str) -> type:
+    """A Keras data base class layerwise has no counterpart of: subclassing it (at the class
+    statement) or making one is refused."""
+    def __init_subclass__(cls, **kwargs):
+        refuse(f"{what} (class {cls.__name__}(keras.{what}))", _PASS_ARRAYS)
+
+    def __new__(cls, *args, **kwargs):
+        refuse(what, _PASS_ARRAYS)
+
+    doc = f"keras.{what}: layerwise trains on arrays; subclassing it or making one is refused at once."
+    return type(name, (), {"__module__": __name__, "__doc__": doc, "__init_subclass__": __init_subclass__,
+                           "__new__": __new__})
+
+
+PyDataset = _refused_base("PyDataset", "utils.PyDataset")
+Sequence = _refused_base("Sequence", "utils.Sequence")
+
+# data containers Keras's fit takes and layerwise does not, by a class name in the value's type's
+# MRO (layerwise imports neither TensorFlow nor PyTorch to recognise them)
+_CONTAINERS = {"PyDataset": "a keras.utils.PyDataset", "DatasetV2": "a tf.data.Dataset",
+               "DataLoader": "a PyTorch DataLoader", "IterableDataset": "a PyTorch IterableDataset"}
+
+
+def _data_container(value) -> str | None:
+    """What ``value`` is when it is a Keras data source that is not an array, else None."""
+    if isinstance(value, (np.ndarray, list, str, bytes)) or value is None:
+        return None
+    if inspect.isgenerator(value):
+        return "a generator"
+    if isinstance(value, collections.abc.Iterator):
+        return "an iterator"
+    for klass in type(value).__mro__:
+        if klass.__name__ in _CONTAINERS:
+            return _CONTAINERS[klass.__name__]
+        module = klass.__module__ or ""
+        if klass.__name__ == "Dataset" and module.startswith(("tensorflow", "torch")):
+            return "a tf.data.Dataset" if module.startswith("tensorflow") else "a PyTorch Dataset"
+        if klass.__name__ == "Sequence" and module.startswith("keras"):
+            return "a keras.utils.Sequence"
+    return None
+
+
+def _check_data(method: str, **values) -> None:
+    """Refuse generators, datasets and PyDatasets by name, before the array checks see them."""
+    for arg, value in values.items():
+        candidates = [value] + (list(value) if isinstance(value, tuple) else [])  # validation_data=(x, y)
+        for candidate in candidates:
+            kind = _data_container(candidate)
+            if kind is not None:
+                refuse(f"{method}({arg}=...) with {kind} (generators, tf.data datasets and keras.utils.PyDataset "
+                       "are not supported)", _PASS_ARRAYS)
+
+
+def _keras_loss_name(loss) -> str:
+    if getattr(loss, "keras_sparse", False):
+        return "SparseCategoricalCrossentropy"
+    return type(loss).__name__
+
+
+def _warn_probabilities_as_logits(model, stacklevel: int) -> bool:
+    """Keras's warning when ``from_logits=True`` meets an output that already went through softmax or
+    sigmoid (the activation would be applied twice and training stalls). False if there is no
+    output layer yet (checked again at fit)."""
+    loss = model.loss
+    if not model.layers:
+        return False
+    if not getattr(loss, "from_logits", False):
+        return True
+    last = next((layer for layer in reversed(model.layers) if not isinstance(layer, L.Dropout)), None)
+    act = getattr(getattr(last, "activation", None), "name", None)
+    if act in ("softmax", "sigmoid"):
+        name = _keras_loss_name(loss)
+        fix = (f"keras.layers.Dense({last.units}) gives logits" if isinstance(last, L.Dense)
+               else f"drop the {act} layer")
+        warnings.warn(f"`{name}` received `from_logits=True`, but the model's output is produced by a {act} "
+                      f"activation (layer {last.name!r}) and thus does not represent logits: {act} would be "
+                      f"applied twice and training stalls. Remove the output activation ({fix}) or use "
+                      f"{name}(from_logits=False).", UserWarning, stacklevel=stacklevel + 1)
+    return True
+
+
+_KERAS_MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def _refuse_keras_model_file(filepath, where: str) -> None:
+    """A whole model under Keras's extensions would be a layerwise file that only looks like Keras's
+    (real Keras could not read it): refused, naming the two files layerwise does write."""
+    name = Path(str(filepath)).name
+    if not name.lower().endswith(_KERAS_MODEL_SUFFIXES):
+        return
+    stem = name[:-len(".weights.h5")] if name.endswith(".weights.h5") else name.rsplit(".", 1)[0]
+    if where == "ModelCheckpoint":
+        own, weights = f"ModelCheckpoint('{stem}.lwm')", f"ModelCheckpoint('{stem}.weights.h5', save_weights_only=True)"
+    else:
+        own, weights = f"model.save('{stem}.lwm')", f"model.save_weights('{stem}.weights.h5')"
+    refuse(f"{where}({name!r}) (Keras's own {Path(name).suffix} model format)",
+           f"use {own} (layerwise's model file; keras.models.load_model reads it) or {weights} "
+           "(Keras 3's weights layout: real Keras loads it)")
+
+
 def _validated(epoch: int, freq) -> bool:
     """Whether Keras's validation_freq validates after epoch ``epoch`` (0-based)."""
     if isinstance(freq, int):
@@ -445,12 +613,16 @@ class Sequential(_Sequential):
             refuse("compile(loss_weights=...) (multi-output models)")
         loss_obj = _loss(loss)
         super().compile(_optimizer(optimizer), loss_obj, metrics=list(metrics or []) + list(weighted_metrics or []))
+        self._logits_checked = _warn_probabilities_as_logits(self, stacklevel=2)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        _check_data("fit", x=x, y=y, validation_data=validation_data)
         if steps_per_epoch is not None or validation_steps is not None:
-            refuse("fit(steps_per_epoch/validation_steps) (generators and datasets)")
+            refuse("fit(steps_per_epoch/validation_steps) (generators and datasets)", _PASS_ARRAYS)
+        if not getattr(self, "_logits_checked", True):  # compiled before the layers were added
+            self._logits_checked = _warn_probabilities_as_logits(self, stacklevel=2)
         verbose = 1 if verbose == "auto" else int(verbose)
         cbs = list(callbacks or [])
         inner = super().fit(x, y, batch_size=batch_size or 32, epochs=epochs, verbose=verbose, callbacks=cbs,
@@ -467,6 +639,7 @@ class Sequential(_Sequential):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
+        _check_data("evaluate", x=x, y=y)
         res = super().evaluate(x, y, batch_size=batch_size or 32, sample_weight=sample_weight)
         if return_dict:
             return res
@@ -475,9 +648,22 @@ class Sequential(_Sequential):
         return [res["loss"], *[v for k, v in res.items() if k != "loss"]]
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        _check_data("predict", x=x)
         if not self.built and self.input_shape is not None:
             self.build()
         return super().predict(x, batch_size=batch_size or 32)
+
+    def __call__(self, x, training=False, **kwargs):
+        """``model(x)`` on arrays predicts (inference mode); on keras.Input it is the functional API."""
+        if _symbolic(x):
+            refuse(FUNCTIONAL, USE_SEQUENTIAL)
+        return self.predict(x)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """A layerwise model file (``.lwm``; keras.models.load_model reads it). Keras's ``.keras`` and
+        ``.h5`` are refused: the file would carry Keras's name but not Keras's format."""
+        _refuse_keras_model_file(filepath, "model.save")
+        super().save(filepath)
 
     def save_weights(self, filepath, overwrite=True):
         from .weights import save_weights
@@ -488,13 +674,31 @@ class Sequential(_Sequential):
         load_weights(self, filepath)
 
 
+_KERAS_FILES = {b"PK\x03\x04": "a .keras archive (zip)", b"\x89HDF\r\n\x1a\n": "an HDF5 (.h5) file"}
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """A layerwise model file (Keras's .keras archives are refused by name)."""
-    if str(filepath).endswith((".keras", ".h5")) and not str(filepath).endswith(".lwm"):
-        refuse(f"model file {filepath!r} (Keras's own format); save with model.save('model.lwm') instead")
+    """A layerwise model file (``model.save("m.lwm")``). Files Keras wrote (``.keras`` zip archives,
+    HDF5 ``.h5``) are recognised by their first bytes and refused by name."""
+    try:
+        with open(filepath, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        head = b""  # missing or unreadable: the model-file reader below says which
+    kind = next((what for magic, what in _KERAS_FILES.items() if head.startswith(magic)), None)
+    if kind is not None:
+        name = Path(str(filepath)).name
+        stem = name[:-len(".weights.h5")] if name.endswith(".weights.h5") else name.rsplit(".", 1)[0]
+        raise ModelFileError(
+            f"keras.models.load_model({str(filepath)!r}): the file is {kind} written by Keras, which "
+            f"layerwise cannot read. layerwise loads the model files it writes (model.save('{stem}.lwm')); "
+            f"for weights trained in Keras, save them there with model.save_weights('{stem}.weights.h5') "
+            f"and load them here into the same keras.Sequential with model.load_weights('{stem}.weights.h5')")
     from ...formats.model_file import load_model as _load
     model = _load(filepath)
     model.__class__ = Sequential  # the same model, with Keras's fit/evaluate/predict return values
+    for layer in model.layers:  # and Keras's layers (a call on keras.Input is refused by name)
+        layer.__class__ = KERAS_CLASS.get(type(layer), type(layer))
     return model
 
 

@@ -1,7 +1,3 @@
-"""keras.models: Sequential and load_model (layerwise model files)."""
-from ._impl import Sequential, load_model  # noqa: F401
-
-
-def Model(*args, **kwargs):
-    from ._impl import refuse
-    refuse("models.Model(inputs, outputs) (the functional API; use keras.Sequential)")
+"""keras.models: Sequential, load_model (layerwise model files) and Model (refused: the functional
+API and subclassing)."""
+from ._impl import Model, Sequential, load_model  # noqa: F401

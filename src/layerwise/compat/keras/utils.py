@@ -1,2 +1,8 @@
-"""keras.utils.to_categorical and set_random_seed."""
-from ._impl import set_random_seed, to_categorical  # noqa: F401
+"""keras.utils.to_categorical and set_random_seed; PyDataset and Sequence are refused (pass arrays)."""
+from ._impl import PyDataset, Sequence, refuse, set_random_seed, to_categorical  # noqa: F401
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    refuse(f"utils.{name}")

@@ -52,7 +52,7 @@ def _variables(layer) -> list:
     return []
 
 
-def _check_path(path) -> Path:
+def check_path(path) -> Path:
     path = Path(path)
     if not path.name.endswith(".weights.h5"):
         raise ConfigError(f"{path}: Keras weights files end in .weights.h5")
@@ -62,7 +62,7 @@ def _check_path(path) -> Path:
 def save_weights(model, path) -> None:
     """Write the model's weights in Keras 3's layout (atomically)."""
     h5py = _h5py()
-    path = _check_path(path)
+    path = check_path(path)
     if not model.built:
         raise ConfigError("save_weights needs a built model (fit it or build it first)")
     import io
@@ -81,7 +81,7 @@ def save_weights(model, path) -> None:
 def load_weights(model, path) -> None:
     """Read a Keras 3 ``.weights.h5`` file into the model (built first when it is not)."""
     h5py = _h5py()
-    path = _check_path(path)
+    path = check_path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such weights file")
     if not model.built:
