@@ -87,3 +87,29 @@ def test_rollback_gives_up_after_max_rollbacks():
     recover = lw.RollbackOnNaN(max_rollbacks=2, verbose=False)
     model.fit(x, y, epochs=3, verbose=0, callbacks=[recover])
     assert len(recover.rollbacks) == 2 and model.nonfinite_report is not None
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_rollback_restores_the_generator_and_the_average_count():
+    """A rollback puts back everything the epoch end held: weights, optimizer state, the moving
+    average with its update count, and the generator (so dropout and shuffling replay from there)."""
+    from layerwise.training import snapshot
+
+    x, y = make_blobs(n=64)
+    model = lw.Sequential([lw.Dense(8, "relu"), lw.Dropout(0.2), lw.Dense(3, "softmax")], seed=0)
+    model.compile(lw.Adam(1e-2), "categorical_crossentropy", ema=0.9)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    recover = lw.RollbackOnNaN(verbose=False)
+    recover.set_model(model)
+    recover.on_train_begin()
+    good_tensors, good_meta = snapshot.capture(model)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)  # moves weights, average count and generator on
+    assert model.ema.num_updates != good_meta["ema"]["num_updates"]
+    assert model.rng.bit_generator.state != good_meta["rng"]
+    model.nonfinite_report = "step 9: planted"
+    recover.on_batch_end(0)
+    assert model.ema.num_updates == good_meta["ema"]["num_updates"]
+    assert model.rng.bit_generator.state == good_meta["rng"]
+    now, _ = snapshot.capture(model)
+    for name, value in good_tensors.items():
+        np.testing.assert_array_equal(now[name], value, err_msg=name)

@@ -16,6 +16,7 @@ import numpy as np
 from .. import registry
 from ..core import state as model_state
 from ..errors import ConfigError, TrainingError
+from . import snapshot
 from .hooks import Callback
 def as_callbacks(callbacks) -> list:
     """``fit``'s ``callbacks`` as a flat list: None, one Callback, or a list/tuple of them (nested
@@ -451,7 +452,7 @@ class RollbackOnNaN(Callback):
     halts_on_nonfinite = True  # the step checks every loss and skips a non-finite update
 
     def _snapshot(self):
-        return model_state.snapshot(self.model), self.model.optimizer.state_dict()
+        return snapshot.capture(self.model)
 
     def on_train_begin(self, logs=None):
         self._good = self._snapshot()
@@ -464,10 +465,8 @@ class RollbackOnNaN(Callback):
         m = self.model
         if m.nonfinite_report is None or len(self.rollbacks) >= self.max_rollbacks:
             return
-        arrays, opt_state = self._good
-        model_state.restore(m, arrays)
         iterations, multiplier = m.optimizer.iterations, m.optimizer.lr_multiplier
-        m.optimizer.load_state_dict(opt_state)
+        snapshot.apply(m, *self._good)  # weights, statistics, averages, optimizer state, generator
         m.optimizer.iterations = iterations  # schedules keep counting steps
         m.optimizer.lr_multiplier = multiplier * self.factor
         note = f"{m.nonfinite_report}; rolled back to the last good epoch end, learning rate now {m.optimizer.lr:.3g}"

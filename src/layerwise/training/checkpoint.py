@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from ..core import state as model_state
-from ..core.backend import to_numpy
 from ..errors import ConfigError, ModelFileError
 from ..formats import container, model_file
 from ..formats.atomic import atomic_write_bytes
+from . import snapshot
 from .state import FitState
 
 FORMAT = "layerwise-checkpoint"
@@ -73,24 +73,14 @@ def stateful(callbacks: list) -> list:
 
 def save_checkpoint(path, model, callbacks: list, state: FitState) -> None:
     """Write the model, optimizer, generator, fit state and callbacks to ``path`` (atomically)."""
-    tensors = model_state.tensors(model)
-    opt = model.optimizer
-    named = opt.named_state()
-    for slot, arrays in named.items():
-        for name, a in arrays.items():
-            tensors[f"optimizer/{slot}/{name}"] = to_numpy(a)
+    tensors, meta = snapshot.capture(model)
     if state.order is not None:
         tensors["fit/order"] = np.asarray(state.order, dtype=np.int64)
     cb_meta = []
     for i, cb in enumerate(stateful(callbacks)):
         cb_meta.append({"class": type(cb).__name__,
                         "state": _split_state(f"callbacks/{i}", cb.state_dict(), tensors)})
-    meta = model_file.model_metadata(model)
-    meta["format"] = FORMAT
-    meta["optimizer_state"] = {"iterations": opt.iterations, "lr_multiplier": opt.lr_multiplier,
-                               "named_slots": sorted(named)}
-    meta["ema"] = None if model.ema is None else {"num_updates": model.ema.num_updates}
-    meta["rng"] = model.rng.bit_generator.state
+    meta = {**model_file.model_metadata(model), **meta, "format": FORMAT}
     meta["fit"] = state.to_meta()
     meta["callbacks"] = cb_meta
     atomic_write_bytes(path, container.pack(tensors, meta))
@@ -169,25 +159,7 @@ def restore(model, callbacks: list, tensors: dict[str, np.ndarray], meta: dict[s
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"{source}: corrupt state for callback {type(cb).__name__} ({exc})") from None
 
-    # everything checked: apply
-    xp = model.xp
-    model_state.load_tensors(model, {k: v for k, v in tensors.items() if not k.startswith(("optimizer/", "fit/",
-                                                                                          "callbacks/"))})
-    opt_meta, opt = meta["optimizer_state"], model.optimizer
-    slots: dict[str, list] = {k: [] for k in opt.slot_names}
-    for k in opt_meta.get("named_slots", opt_meta.get("slots", {})):
-        if "named_slots" in opt_meta:  # by name: gathered into the flat layout the model has now
-            buffer = xp.zeros(model.flat_params[0].shape, dtype=model.dtype)
-            for name, view in model_state.split(buffer, opt.layout):
-                view[...] = xp.asarray(tensors[f"optimizer/{k}/{name}"])
-            slots[k] = [buffer]
-        else:  # an earlier version's flat buffers, in this model's (same) order
-            slots[k] = [xp.asarray(tensors[f"optimizer/{k}/{i}"]) for i in range(len(model.flat_params))]
-    opt.load_state_dict({"iterations": opt_meta["iterations"], "lr_multiplier": float(opt_meta["lr_multiplier"]),
-                         "slots": slots, "layout": opt.layout})
-    if model.ema is not None:
-        model.ema.num_updates = int(meta["ema"]["num_updates"])
-    model.rng.bit_generator.state = meta["rng"]
+    snapshot.apply(model, tensors, meta)  # everything checked: apply
     return fit
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import state as model_state
+from . import snapshot
 from ..errors import ConfigError
 from ..optim.schedules import Constant
 from .batches import dense_rows
@@ -64,8 +64,7 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     model.collect_params()
     if model.ema is not None:
         model.ema.start(model.flat_params)
-    saved = (model_state.snapshot(model), opt.state_dict(), opt.learning_rate, model.rng.bit_generator.state,
-             None if model.ema is None else model.ema.num_updates)
+    saved, lr0 = snapshot.capture(model), opt.learning_rate
     plan = plan_for(model, sync=True)
     result = LRFinderResult()
     avg, best = 0.0, math.inf
@@ -90,13 +89,8 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
             if smoothed > diverge * best:
                 break
     finally:
-        arrays, opt_state, lr0, rng_state, ema_updates = saved
-        model_state.restore(model, arrays)
-        if model.ema is not None:
-            model.ema.num_updates = ema_updates
+        snapshot.apply(model, *saved)
         opt.learning_rate = lr0
-        opt.load_state_dict(opt_state)
-        model.rng.bit_generator.state = rng_state
         model.nonfinite_report = None
     result.diverged = len(result.lrs) < steps
     losses, lrs = np.array(result.losses), np.array(result.lrs)
