@@ -3,6 +3,7 @@
     python -m benchmarks                      # tasks 1-3 (3 repeats) and the scaling task
     python -m benchmarks --tasks 1 2 --repeats 5
     python -m benchmarks --tasks scaling
+    python -m benchmarks --tasks 1 --busy    # with one competing CPU-bound process (results: task1_busy.json)
 
 Each measurement is one fresh process (so peak memory is its own); frameworks are interleaved
 (A B C A B C ...) and the median of the repeats is reported.
@@ -22,7 +23,8 @@ import numpy as np
 from .tasks import TASKS
 
 RESULTS = Path(__file__).parent / "results"
-FRAMEWORKS = ["layerwise", "pytorch", "pytorch-fused", "pytorch-compiled", "keras", "sklearn"]
+FRAMEWORKS = ["layerwise", "pytorch", "pytorch-fused", "pytorch-compiled", "keras", "sklearn", "jax", "jax-scan"]
+BUSY = "while True: pass"  # the competing process of --busy: one core kept busy by another program
 
 
 def sgemm_peak_gflops(n: int = 2048, repeats: int = 7) -> float:
@@ -122,7 +124,18 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--epochs", type=int, default=None, help="override each task's epoch count")
     p.add_argument("--frameworks", nargs="+", default=FRAMEWORKS)
+    p.add_argument("--busy", action="store_true", help="run everything beside one CPU-bound process")
     args = p.parse_args(argv)
+    busy = subprocess.Popen([sys.executable, "-c", BUSY]) if args.busy else None
+    try:
+        return _run(args, argv)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
+
+
+def _run(args, argv) -> int:
     RESULTS.mkdir(exist_ok=True)
     peak = sgemm_peak_gflops()
     machine = {"python": platform.python_version(), "cpus": len(__import__("os").sched_getaffinity(0)),
@@ -133,7 +146,8 @@ def main(argv=None) -> int:
             run_task(task, args.repeats, peak, args.frameworks, args.epochs)
         result["machine"] = machine
         result["command"] = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-        (RESULTS / f"task{task}.json").write_text(json.dumps(result, indent=2))
+        result["busy"] = bool(args.busy)
+        (RESULTS / f"task{task}{'_busy' if args.busy else ''}.json").write_text(json.dumps(result, indent=2))
     return 0
 
 

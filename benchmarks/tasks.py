@@ -175,6 +175,71 @@ def run_keras(task, x, y, xt, yt, epochs, sizes, batch):
     return times, acc
 
 
+def run_jax(task, x, y, xt, yt, epochs, sizes, batch, scan=False):
+    """JAX + optax as its users write it: a jitted step per batch, or (``scan``) the whole epoch as
+    one jitted ``lax.scan`` over the batches (the last partial batch dropped, as usual there)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    key = jax.random.PRNGKey(0)
+    params = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        key, sub = jax.random.split(key)
+        scale = np.sqrt(2.0 / a) if task["activation"] == "relu" else np.sqrt(1.0 / a)
+        params.append((jax.random.normal(sub, (a, b), jnp.float32) * scale, jnp.zeros(b, jnp.float32)))
+    act = jax.nn.relu if task["activation"] == "relu" else jax.nn.sigmoid
+    n_out = sizes[-1]
+
+    def forward(p, xb):
+        for w, b in p[:-1]:
+            xb = act(xb @ w + b)
+        w, b = p[-1]
+        return xb @ w + b
+
+    def loss_fn(p, xb, yb):
+        z = forward(p, xb)
+        if task["loss"] == "ce":
+            return optax.softmax_cross_entropy_with_integer_labels(z, yb).mean()
+        return 0.5 * ((jax.nn.sigmoid(z) - jax.nn.one_hot(yb, n_out)) ** 2).sum() / xb.shape[0]
+
+    opt = optax.adam(task["lr"]) if task["optimizer"] == "adam" else optax.sgd(task["lr"])
+    state = opt.init(params)
+
+    def step(carry, batch_xy):
+        p, s = carry
+        loss, g = jax.value_and_grad(loss_fn)(p, *batch_xy)
+        updates, s = opt.update(g, s, p)
+        return (optax.apply_updates(p, updates), s), loss
+
+    X, Y = jnp.asarray(x), jnp.asarray(y)
+    steps = len(x) // batch
+    jit_step = jax.jit(step)
+
+    @jax.jit
+    def epoch(carry, perm):
+        idx = perm[:steps * batch].reshape(steps, batch)
+        return jax.lax.scan(step, carry, (X[idx], Y[idx]))
+
+    carry, times, rng = (params, state), [], np.random.default_rng(0)
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        perm = rng.permutation(len(x))
+        if scan:
+            carry, losses = epoch(carry, jnp.asarray(perm))
+        else:
+            for i in range(0, len(x), batch):
+                idx = perm[i:i + batch]
+                carry, losses = jit_step(carry, (X[idx], Y[idx]))
+        jax.block_until_ready(carry)
+        times.append(time.perf_counter() - t0)
+    acc = float((np.asarray(forward(carry[0], jnp.asarray(xt))).argmax(1) == yt).mean())
+    return times, acc
+
+
+def run_jax_scan(*args):
+    return run_jax(*args, scan=True)
+
+
 def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
     import warnings
     from sklearn.exceptions import ConvergenceWarning
@@ -193,7 +258,8 @@ def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
 
 
 RUNNERS = {"layerwise": run_layerwise, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
-           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "sklearn": run_sklearn}
+           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "sklearn": run_sklearn,
+           "jax": run_jax, "jax-scan": run_jax_scan}
 
 
 def main(argv):

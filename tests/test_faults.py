@@ -100,14 +100,14 @@ def test_rollback_restores_the_generator_and_the_average_count():
     model.compile(lw.Adam(1e-2), "categorical_crossentropy", ema=0.9)
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     recover = lw.RollbackOnNaN(verbose=False)
-    recover.set_model(model)
-    recover.on_train_begin()
+    policy = recover.nonfinite_policy  # what the loop applies
+    policy.begin(model)
     good_tensors, good_meta = snapshot.capture(model)
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)  # moves weights, average count and generator on
     assert model.ema.num_updates != good_meta["ema"]["num_updates"]
     assert model.rng.bit_generator.state != good_meta["rng"]
-    model.nonfinite_report = "step 9: planted"
-    recover.on_batch_end(0)
+    assert policy.recover(model, "step 9: planted") is not None
+    assert recover.rollbacks[0].startswith("step 9: planted; rolled back")
     assert model.ema.num_updates == good_meta["ema"]["num_updates"]
     assert model.rng.bit_generator.state == good_meta["rng"]
     now, _ = snapshot.capture(model)

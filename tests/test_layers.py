@@ -117,3 +117,17 @@ def test_l2_penalty_value(rng):
     w = rng.normal(size=(3, 3))
     assert np.isclose(L2(0.5).penalty(w), 0.5 * (w ** 2).sum())
     assert np.isclose(L1(0.5).penalty(w), 0.5 * np.abs(w).sum())
+
+
+def test_last_output_is_the_activations_of_the_last_forward_pass(rng):
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    dense, act, drop = Dense(3, "tanh"), Activation("relu"), Dropout(0.5)
+    for layer, shape in ((dense, (4,)), (act, (4,)), (drop, (4,))):
+        layer.build(shape, np.random.default_rng(0))
+        assert layer.last_output is None  # not run yet
+    out = dense.forward(x, training=True)
+    assert dense.last_output is out
+    np.testing.assert_array_equal(act.forward(x), np.maximum(x, 0))
+    np.testing.assert_array_equal(act.last_output, np.maximum(x, 0))
+    drop.forward(x, training=True)
+    assert drop.last_output is None  # keeps no copy of its output

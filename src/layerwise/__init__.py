@@ -6,34 +6,66 @@
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     model.fit(ds.x_train, ds.y_train, epochs=20)
 """
-from ._version import __version__
 from . import _aliases
+from ._version import __version__
 
 _aliases.install()  # old module paths (layerwise.optimizers, layerwise.callbacks, ...) keep working
 
 from .core import activations, backend, initializers, losses, metrics, regularizers  # noqa: E402
-from .optim import optimizers, schedules  # noqa: E402
-from .training import callbacks  # noqa: E402
-from .optim.ema import ExponentialMovingAverage  # noqa: E402
-from .core.backend import get_backend, set_backend, set_floatx  # noqa: E402
-from .training.callbacks import (CSVLogger, EarlyStopping, History, LearningRateScheduler,  # noqa: E402
-                                 ModelCheckpoint, ProgressBar, ReduceLROnPlateau, RollbackOnNaN, TerminateOnNaN)
-from .data import datasets  # noqa: E402
-from .inspect.diagnostics import Diagnostics  # noqa: E402
-from .registry import register  # noqa: E402
-from .errors import (BackendError, ConfigError, DataError, FileWriteError, LayerwiseError,  # noqa: E402
-                     ModelFileError, TrainingError)
-from .inspect.gradcheck import gradcheck  # noqa: E402
-from .formats.model_file import load_model as load  # noqa: E402
-from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  # noqa: E402
 from .core.augment import Augment  # noqa: E402
-from .core.losses import (BinaryCrossentropy, CategoricalCrossentropy, CustomLoss, Hinge, Huber,  # noqa: E402
-                          LogLikelihood, MeanAbsoluteError, MeanSquaredError, QuadraticCost, SquaredHinge)
+from .core.backend import get_backend, set_backend, set_floatx  # noqa: E402
+from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  # noqa: E402
+from .core.losses import (  # noqa: E402
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CustomLoss,
+    Hinge,
+    Huber,
+    LogLikelihood,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    QuadraticCost,
+    SquaredHinge,
+)
+from .core.regularizers import L1, L1L2, L2, MaxNorm  # noqa: E402
+from .data import datasets  # noqa: E402
+from .errors import (  # noqa: E402
+    BackendError,
+    ConfigError,
+    DataError,
+    FileWriteError,
+    LayerwiseError,
+    ModelFileError,
+    TrainingError,
+)
+from .formats.model_file import load_model as load  # noqa: E402
+from .inspect.diagnostics import Diagnostics  # noqa: E402
+from .inspect.gradcheck import gradcheck  # noqa: E402
 from .model import Sequential  # noqa: E402
+from .optim import optimizers, schedules  # noqa: E402
+from .optim.ema import ExponentialMovingAverage  # noqa: E402
 from .optim.optimizers import SGD, AdaGrad, Adam, Adamax, AdamW, Nadam, RMSProp  # noqa: E402
-from .core.regularizers import L1, L2, L1L2, MaxNorm  # noqa: E402
-from .optim.schedules import (Constant, CosineDecay, ExponentialDecay, LinearWarmup,  # noqa: E402
-                              PiecewiseConstant, StepDecay)
+from .optim.schedules import (  # noqa: E402
+    Constant,
+    CosineDecay,
+    ExponentialDecay,
+    LinearWarmup,
+    PiecewiseConstant,
+    StepDecay,
+)
+from .registry import register  # noqa: E402
+from .training import callbacks  # noqa: E402
+from .training.callbacks import (  # noqa: E402
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+    ReduceLROnPlateau,
+    RollbackOnNaN,
+    TerminateOnNaN,
+)
 
 BatchNormalization = BatchNorm
 
@@ -49,7 +81,8 @@ __all__ = [
     "optimizers", "regularizers", "schedules", "datasets",
     "Sequential", "Layer", "Dense", "Activation", "Dropout", "BatchNorm", "BatchNormalization", "Flatten", "Augment",
     "MeanSquaredError", "QuadraticCost", "BinaryCrossentropy", "CategoricalCrossentropy", "LogLikelihood",
-    "CustomLoss", "Huber", "MeanAbsoluteError", "Hinge", "SquaredHinge", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "Adamax", "Nadam", "L1", "L2", "L1L2", "MaxNorm",
+    "CustomLoss", "Huber", "MeanAbsoluteError", "Hinge", "SquaredHinge",
+    "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "Adamax", "Nadam", "L1", "L2", "L1L2", "MaxNorm",
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",
     "ExponentialMovingAverage", "History", "ProgressBar", "EarlyStopping", "ReduceLROnPlateau",
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",

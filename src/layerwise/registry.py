@@ -48,7 +48,8 @@ def _check_kind(kind: str) -> None:
 def _default_name(kind: str, obj) -> str:
     if kind in ("layer", "callback", "model"):
         return obj.__name__
-    return getattr(obj, "name", None) if isinstance(getattr(obj, "name", None), str) else obj.__name__
+    name = getattr(obj, "name", None)
+    return name if isinstance(name, str) else obj.__name__
 
 
 def _key(kind: str, name: str) -> str:
@@ -115,7 +116,7 @@ def lookup(kind: str, name: str):
 def _accepted(factory) -> tuple[set[str], bool]:
     """Keyword names a factory accepts, and whether it takes any (an open **kwargs). A class whose
     ``__init__`` passes **kwargs on to its base is followed up the base classes."""
-    chain = [c.__init__ for c in factory.__mro__ if "__init__" in vars(c)] if isinstance(factory, type) \
+    chain = [vars(c)["__init__"] for c in factory.__mro__ if "__init__" in vars(c)] if isinstance(factory, type) \
         else [factory]
     accepted: set[str] = set()
     for fn in chain:

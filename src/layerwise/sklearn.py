@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import InvalidParameterError, Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
@@ -50,11 +50,12 @@ from . import registry
 from .app.build import mlp_layers
 from .core.activations import ActivationFunction
 from .core.initializers import Initializer
+from .core.layers import Dense
+from .core.regularizers import L2
+from .model import Sequential
 from .optim import optimizers
 from .training.callbacks import Callback, EarlyStopping
-from .core.layers import Dense
-from .model import Sequential
-from .core.regularizers import L2
+
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - older scikit-learn
@@ -198,7 +199,9 @@ class _BaseMLP(BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n)
         if self.batch_size > n:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+            # stacklevel 1, as scikit-learn's MLP: the fit path's depth varies with _fit_context
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=1)
         return min(int(self.batch_size), n)
 
     def _optimizer(self):
@@ -304,9 +307,10 @@ class _BaseMLP(BaseEstimator):
         converged = stopper is not None and stopper.converged
         if not incremental and not converged and len(losses) == self.max_iter:
             warnings.warn(f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
-                          "optimisation hasn't converged yet.", ConvergenceWarning)
-        self.coefs_ = [l.params["kernel"].copy() for l in self.model_.layers if isinstance(l, Dense)]
-        self.intercepts_ = [l.params["bias"].copy() for l in self.model_.layers if isinstance(l, Dense)]
+                          "optimisation hasn't converged yet.", ConvergenceWarning, stacklevel=1)
+        dense = [layer for layer in self.model_.layers if isinstance(layer, Dense)]
+        self.coefs_ = [layer.params["kernel"].copy() for layer in dense]
+        self.intercepts_ = [layer.params["bias"].copy() for layer in dense]
         self.n_layers_ = len(self.coefs_) + 1
         self.out_activation_ = self._out_activation_name
         return self

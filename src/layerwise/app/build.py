@@ -88,9 +88,9 @@ def build_optimizer(cfg: dict[str, Any]):
 
 
 def build_callbacks(cfg: dict[str, Any]) -> list:
-    from ..training.callbacks import EarlyStopping, ReduceLROnPlateau
+    from ..training.callbacks import Callback, EarlyStopping, ReduceLROnPlateau
     f = cfg["fit"]
-    out = []
+    out: list[Callback] = []
     if "reduce_lr_on_plateau" in f:
         out.append(ReduceLROnPlateau(**f["reduce_lr_on_plateau"]))
     if "early_stopping" in f:

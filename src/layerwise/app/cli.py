@@ -19,6 +19,7 @@ import sys
 from .._version import __version__
 from . import options
 
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -83,12 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--study-dir", help="where trials and the summary go (default studies/<study>)")
     u.add_argument("--worker-only", action="store_true", help="only run trials (a worker joining a study)")
     u.add_argument("--tensorboard", metavar="DIR", help="TensorBoard event files of every trial under DIR/<trial>")
-    u.add_argument("--mlflow", metavar="URI", help="log every trial as an MLflow run (experiment: the study's config name)")
+    u.add_argument("--mlflow", metavar="URI",
+                   help="log every trial as an MLflow run (experiment: the study's config name)")
 
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
     e.add_argument("model", help="a model file (model.lwm of a run)")
     e.add_argument("--dataset", help="default: the data set the model was trained on")
-    e.add_argument("--split", choices=["test", "train"], default="test", help="which part of the data set (default test)")
+    e.add_argument("--split", choices=["test", "train"], default="test",
+                   help="which part of the data set (default test)")
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON object (full precision)")
 
     p = sub.add_parser("predict", help="labels and class probabilities for an array file or images")
@@ -110,8 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_train(args) -> int:
     from rich.console import Console
+
     from ..errors import ConfigError
-    from . import config as config_mod, runs
+    from . import config as config_mod
+    from . import runs
     console = Console(highlight=False, stderr=args.log_format == "jsonl")
     if args.save:
         runs.check_writable(args.save)  # before the training, not after it
@@ -119,11 +124,12 @@ def cmd_train(args) -> int:
         raise ConfigError("--restart goes with --resume RUN_DIR")
     if args.resume:
         cfg = runs.load_run_config(args.resume)
-        changed = [options.BY_PATH[path].flag for path in options.given(args, "train")
-                   if not options.BY_PATH[path].resumable]
+        given = [options.BY_PATH[path] for path in options.given(args, "train")]  # options with a flag
+        changed = [option.flag for option in given if not option.resumable and option.flag is not None]
         if changed or args.config:
-            raise ConfigError(f"--resume continues {args.resume} as it was configured; {', '.join(changed) or '--config'} "
-                              "cannot change it (start a new run instead; only --epochs may extend it)")
+            raise ConfigError(f"--resume continues {args.resume} as it was configured; "
+                              f"{', '.join(changed) or '--config'} cannot change it "
+                              "(start a new run instead; only --epochs may extend it)")
         plan = runs.resume_plan(args.resume, cfg, args.epochs, args.restart)
         if plan is not None:
             console.print(plan, soft_wrap=True)
@@ -160,7 +166,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_lr_find(args) -> int:
-    from . import config as config_mod, runs
+    from . import config as config_mod
+    from . import runs
     cfg = config_mod.load(args.config) if args.config else config_mod.validate({})
     config_mod.apply_overrides(cfg, options.given(args, "lr-find"))
     ds = runs.load_dataset(cfg)
@@ -261,16 +268,16 @@ def cmd_report(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..formats.onnx import to_onnx
     from ..formats.model_file import load_model
+    from ..formats.onnx import to_onnx
     model = load_model(args.model)
     to_onnx(model, args.output)
     print(f"wrote {args.output} ({len(model.layers)} layers, {model.count_params():,} parameters)")
     return 0
 
 
-COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "tune": cmd_tune, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "report": cmd_report, "export": cmd_export}
+COMMANDS = {"train": cmd_train, "lr-find": cmd_lr_find, "tune": cmd_tune, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "summary": cmd_summary, "report": cmd_report, "export": cmd_export}
 
 
 EXIT_CODES = """exit status: 0 success; 1 an error of the environment (a file that cannot be written,
@@ -282,6 +289,7 @@ pipe (`| head`) ends the command quietly, as SIGPIPE does."""
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every failure is one line on stderr and an exit status (see EXIT_CODES)."""
     import os
+
     from ..errors import LayerwiseError
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -30,7 +31,8 @@ def read_image(path: Path, shape: tuple[int, int]) -> np.ndarray:
         raise DataError("reading images needs Pillow: pip install 'layerwise[plot]'") from exc
     try:
         with Image.open(path) as img:
-            gray = img.convert("L").resize((shape[1], shape[0]), Image.LANCZOS)
+            # Image.LANCZOS: Pillow sets it through globals(), untyped; Image.Resampling needs Pillow >= 9.1
+            gray = img.convert("L").resize((shape[1], shape[0]), Image.LANCZOS)  # type: ignore[attr-defined]
     except (UnidentifiedImageError, OSError) as exc:
         raise DataError(f"{path}: not a readable image ({exc})") from None
     a = np.asarray(gray, dtype=np.float32) / 255.0

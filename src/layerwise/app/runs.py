@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-
-from . import config as config_mod
-from ..training.callbacks import Callback, CSVLogger
 from ..errors import ConfigError, FileWriteError
 from ..formats.atomic import atomic_write_text
+from ..training.callbacks import Callback, CSVLogger
+from . import config as config_mod
+
+
 @dataclass
 class RunResult:
     run_dir: Path
@@ -312,8 +313,9 @@ def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metr
     from .report import make_plots, write_report
     run_dir = Path(run_dir)
     for needed in ("model.lwm", "history.csv", "metrics.json"):
-        if (model is None or needed != "model.lwm") and not (run_dir / needed).is_file() and \
-                not (needed == "history.csv" and history is not None) and not (needed == "metrics.json" and metrics is not None):
+        given = (needed == "model.lwm" and model is not None or needed == "history.csv" and history is not None
+                 or needed == "metrics.json" and metrics is not None)
+        if not given and not (run_dir / needed).is_file():
             raise ConfigError(f"{run_dir}: no {needed} (the run did not finish); resume it with "
                               f"layerwise train --resume {run_dir}")
     if cfg is None:
@@ -339,7 +341,8 @@ def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metr
     shown = {k: v for k, v in metrics.items() if k != "epoch_seconds"}
     return write_report(run_dir, f"{cfg['name']} — layerwise run", shown, plots, "\n".join(lines),
                         (run_dir / "config.toml").read_text() if (run_dir / "config.toml").exists()
-                        else config_mod.dumps(cfg), warnings, facts=_facts(run_dir, model, dataset, cfg, history, metrics),
+                        else config_mod.dumps(cfg), warnings,
+                        facts=_facts(run_dir, model, dataset, cfg, history, metrics),
                         per_class=_per_class(model, dataset))
 
 
@@ -379,7 +382,8 @@ def _facts(run_dir: Path, model, dataset, cfg, history, metrics) -> dict[str, st
     n_val = len(dataset.x_val) if dataset.x_val is not None else 0
     facts = {"Date": str(when or "").replace("T", " "),
              "Data": f"{dataset.name}: {len(dataset.x_train):,} training, {n_val:,} validation, "
-                     f"{len(dataset.x_test):,} test samples; {dataset.n_features} features, {dataset.n_classes} classes",
+                     f"{len(dataset.x_test):,} test samples; {dataset.n_features} features, "
+                     f"{dataset.n_classes} classes",
              "Model": describe_model(model),
              "Optimizer": describe_optimizer(model.optimizer, cfg) if model.optimizer is not None else "—"}
     if metrics.get("stopped") or metrics.get("stopped_early"):
@@ -400,8 +404,8 @@ def _per_class(model, dataset) -> list[tuple[str, float, float, float, int]]:
             for i in range(k)]
     total = int(cm.sum())
     for avg in ("macro", "weighted"):
-        rows.append((f"{avg} average", *(averaged_score(cm, score, avg) for score in ("precision", "recall", "f1")),
-                     total))
+        precision, recall, f1 = (averaged_score(cm, score, avg) for score in ("precision", "recall", "f1"))
+        rows.append((f"{avg} average", precision, recall, f1, total))
     return rows
 
 

@@ -37,9 +37,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import config as config_mod
-from ..training.callbacks import Callback
 from ..errors import ConfigError, LayerwiseError
+from ..training.callbacks import Callback
+from . import config as config_mod
+
 SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("none", "median", "hyperband")
 
@@ -126,7 +127,7 @@ def apply_params(cfg: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
 
 def _suggest(trial, name: str, p: dict[str, Any]):
     if "grid" in p or "choices" in p:
-        return trial.suggest_categorical(name, list(p.get("grid", p.get("choices"))))
+        return trial.suggest_categorical(name, list(p["grid"] if "grid" in p else p["choices"]))
     if isinstance(p["low"], int) and isinstance(p["high"], int) and not p.get("log"):
         return trial.suggest_int(name, p["low"], p["high"])
     return trial.suggest_float(name, float(p["low"]), float(p["high"]), log=bool(p.get("log", False)))
@@ -306,6 +307,7 @@ def write_summary(cfg, spec, name, storage, study_dir: Path, seconds: float, log
     """best_config.toml (runnable with layerwise train --config), results.csv, summary.json and plots."""
     optuna = _optuna()
     from optuna.trial import TrialState
+
     from ..formats.atomic import atomic_write_csv, atomic_write_text
     study = optuna.load_study(study_name=name, storage=storage_for(storage))
     trials = study.get_trials(deepcopy=False)
@@ -347,7 +349,7 @@ def _plots(study, out_dir: Path) -> None:
                      ("param_importances", ovm.plot_param_importances),
                      ("parallel_coordinate", ovm.plot_parallel_coordinate)):
         try:
-            ax = fn(study)
+            ax: Any = fn(study)  # an Axes, or (some optuna versions and plots) an array of them
             fig = ax.figure if hasattr(ax, "figure") else ax[0].figure
             fig.savefig(out_dir / f"{name}.png", dpi=100, bbox_inches="tight")
             plt.close(fig)

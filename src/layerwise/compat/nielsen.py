@@ -45,7 +45,7 @@ from ..core.regularizers import L2
 from ..errors import ConfigError, DataError, ModelFileError
 from ..model import Sequential
 from ..optim.optimizers import SGD
-from ..training.batches import ArrayBatches
+from ..training.batches import ArrayBatches, inference_batches
 from ..training.step import plan_for, train_step
 
 
@@ -115,7 +115,7 @@ class CrossEntropyCost:
 COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
 
 
-def _cost_class(cost) -> type:
+def _cost_class(cost) -> type[QuadraticCost] | type[CrossEntropyCost]:
     """The cost's class, given as the book does (a class) or as an instance."""
     cls = cost if isinstance(cost, type) else type(cost)
     if not (issubclass(cls, QuadraticCost) or issubclass(cls, CrossEntropyCost)):
@@ -322,9 +322,8 @@ class Network:
 
     def _outputs(self, x: np.ndarray) -> np.ndarray:
         """Outputs for rows x, in chunks (each cast to the network's dtype on its own)."""
-        chunk = 2048
-        return np.concatenate([self._model.predict(x[i:i + chunk], batch_size=chunk)
-                               for i in range(0, len(x), chunk)]).astype(np.float64, copy=False)
+        return np.concatenate([self._model.predict(xb, batch_size=2048) for _, xb in inference_batches(x, 2048)]
+                              ).astype(np.float64, copy=False)
 
     def _total_cost(self, outputs, ys, lmbda: float) -> float:
         n = len(ys)
@@ -357,17 +356,22 @@ class Network:
         """Ready the engine for the book's update and return the step plan (no loss values: the
         book monitors separately). The L2 terms exist only while training (see _untrain)."""
         model = self._model
-        for layer in model.layers:  # (λ/2n)·Σw², so the gradient adds (λ/n)·w
+        for layer in self._dense_layers():  # (λ/2n)·Σw², so the gradient adds (λ/n)·w
             layer.kernel_regularizer = L2(lmbda / (2.0 * n)) if lmbda else None
         if model.loss is None or type(model.loss) is not type(self._cost_cls.engine_loss()):
             model.compile(SGD(eta), self._cost_cls.engine_loss())
         else:
+            assert model.optimizer is not None  # compiled together with the loss
             model.optimizer.learning_rate = SGD(eta).learning_rate
         model.collect_params()
         return replace(plan_for(model), measure=False)
 
+    def _dense_layers(self) -> list[Dense]:
+        """The engine's layers: each one a Dense (the network is built of nothing else)."""
+        return [layer for layer in self._model.layers if isinstance(layer, Dense)]
+
     def _untrain(self) -> None:
-        for layer in self._model.layers:
+        for layer in self._dense_layers():
             layer.kernel_regularizer = None
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n) -> None:
@@ -394,12 +398,11 @@ class Network:
         self._untrain()
         loss = self._cost_cls.engine_loss()
         model.collect_params()
-        model.first_trainable = 0
         out = model.forward(xb, training=True)
         if loss.fused_activation == "sigmoid":
-            model.backward(loss.grad_z(out, yb), fused=True)
+            model.backward(loss.grad_z(out, yb), fused=True, all_layers=True)
         else:
-            model.backward(loss.grad(out, yb))
+            model.backward(loss.grad(out, yb), all_layers=True)
         nabla_b = [layer.grads["bias"].astype(np.float64)[:, None] for layer in model.layers]
         nabla_w = [layer.grads["kernel"].T.astype(np.float64) for layer in model.layers]
         return nabla_b, nabla_w

@@ -4,8 +4,8 @@ Each activation is a small object with ``value(z, out=None)`` and ``backward(dy,
 Most f here have a derivative that can be written from the output a = f(z) alone
 (σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0], elu' = a + α for a ≤ 0, softplus' = 1 − e^{−a}),
 so a layer may compute a in place over z and keep only a for backward. Those that cannot (GELU,
-Swish) set ``needs_input = True``: the layer then keeps z too and calls ``backward(dy, a, out, z=z)``. ``out=z`` / ``out=dy`` make the
-computation in place (no temporaries in the training step). Softmax is not element-wise;
+Swish) set ``needs_input = True``: the layer then keeps z too and calls ``backward(dy, a, out, z=z)``.
+``out=z`` / ``out=dy`` make the computation in place (no temporaries in the training step). Softmax is not element-wise;
 its backward is a Jacobian-vector product. Arrays may be NumPy or CuPy (ufuncs dispatch).
 """
 from __future__ import annotations
@@ -17,6 +17,9 @@ import numpy as np  # ufuncs and np.where dispatch to CuPy for CuPy arrays
 
 from .. import registry
 from ..errors import ConfigError
+from .backend import on_gpu
+
+
 class ActivationFunction:
     """f applied element-wise (or row-wise, softmax) to pre-activations z (n, units)."""
 
@@ -45,7 +48,7 @@ class ActivationFunction:
 
 def _expit(z):
     """The logistic ufunc for z's array module (SciPy's on the CPU, CuPy's on a GPU)."""
-    if type(z).__module__.startswith("cupy"):
+    if on_gpu(z):
         from cupyx.scipy.special import expit
         return expit
     return _scipy_expit
@@ -307,7 +310,7 @@ class GELU(ActivationFunction):
 
 def _erf(z):
     """The error function ufunc for z's array module."""
-    if type(z).__module__.startswith("cupy"):
+    if on_gpu(z):
         from cupyx.scipy.special import erf
         return erf
     from scipy.special import erf

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import registry
 from ..errors import ConfigError
+from .backend import to_numpy
 from .layers import Layer
 
 
@@ -100,12 +101,14 @@ class Augment(Layer):
             if len(shape) == 1 and side * side == shape[0] and self.image_shape is None:
                 hw = (side, side)  # square images: 784 → 28 × 28
             else:
+                given = "" if self.image_shape is None else f" and image_shape={self.image_shape}"
                 raise ConfigError(f"Augment needs images: inputs of shape (h, w), or flat rows with image_shape=(h, w) "
-                                  f"(got inputs of shape {shape}{'' if self.image_shape is None else f' and image_shape={self.image_shape}'})")
+                                  f"(got inputs of shape {shape}{given})")
         self.hw = hw
 
     def draw(self, m: int) -> dict[str, np.ndarray]:
         """This batch's random parameters (from the model's generator, always the same count)."""
+        assert self.rng is not None, "Augment draws once built (build sets the generator)"
         u = self.rng.random((m, 7))
         return {"theta": np.deg2rad((2 * u[:, 0] - 1) * self.rotation), "zoom": 1 + (2 * u[:, 1] - 1) * self.zoom,
                 "shift": (2 * u[:, 2:4] - 1) * self.shift * np.array(self.hw, dtype=np.float64),
@@ -138,9 +141,8 @@ class Augment(Layer):
     def forward(self, x, training=False):
         if not training:
             return x
-        host = np.asarray(x) if self.xp is np else self.xp.asnumpy(x)
-        out = self.apply(host, self.draw(x.shape[0]))
-        return out if self.xp is np else self.xp.asarray(out)
+        out = self.apply(to_numpy(x), self.draw(x.shape[0]))
+        return self.xp.asarray(out)  # the same array on the CPU
 
     def backward(self, dy, need_input_grad=True):
         """Not differentiated: augmentation sits at the input, where no gradient is needed."""

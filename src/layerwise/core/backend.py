@@ -1,20 +1,31 @@
 """Array backend: the array module ``xp`` (NumPy or CuPy), the default float dtype,
 and the seeded random generator threaded through initialisation, shuffling and dropout.
 
+Every question about the backend is answered here, once: where an array lives
+(:func:`on_gpu`, :func:`array_module_of`), how to bring it to the host (:func:`to_numpy`),
+and whether a backend trains with the device's bookkeeping (:func:`is_device`).
+
 The only global mutable state in layerwise is the default backend and dtype here.
 """
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Any, TypedDict
 
 import numpy as np
 
 from ..errors import BackendError, ConfigError
+
 BACKENDS = ("numpy", "cupy", "numpy-device")
 # "numpy-device" is the stand-in of the GPU path that CI runs: NumPy arrays, trained with the
 # device's bookkeeping (running sums stay arrays, read back once per epoch), so the device path's
 # logic is tested without a GPU.
-_state = {"backend": "numpy", "floatx": np.dtype(np.float32)}
+class _State(TypedDict):
+    backend: str
+    floatx: np.dtype
+
+
+_state: _State = {"backend": "numpy", "floatx": np.dtype(np.float32)}
 
 
 def get_array_module(name: str | None = None):
@@ -68,6 +79,16 @@ def set_floatx(dtype: Any) -> None:
     _state["floatx"] = check_dtype(dtype)
 
 
+def check_seed(seed):
+    """None, an integer >= 0 (Python or NumPy) or a NumPy Generator; anything else is a ConfigError."""
+    from ..errors import ConfigError
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be None or an integer >= 0, got {type(seed).__name__} {seed!r}")
+    return int(seed)
+
+
 def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     """A numpy Generator from a seed (None: fresh entropy); a Generator passes through."""
     if isinstance(seed, np.random.Generator):
@@ -80,17 +101,28 @@ def is_device(name: str) -> bool:
     return name != "numpy"
 
 
+def on_gpu(x) -> bool:
+    """Whether ``x``, an array or an array module, is CuPy's: its arrays live in GPU memory.
+
+    The one test of where arrays live (``xp is np``, ``isinstance(a, np.ndarray)`` and module-name
+    checks are not used elsewhere). It is not :func:`is_device`, which asks about the bookkeeping:
+    the "numpy-device" stand-in trains like the device on NumPy arrays, so ``on_gpu`` is False
+    there. CuPy's sparse matrices (``cupyx``) count as on the GPU."""
+    name = x.__name__ if isinstance(x, types.ModuleType) else type(x).__module__
+    return name.startswith("cupy")
+
+
 def array_module_of(x) -> Any:
     """numpy or cupy, whichever owns the array ``x``."""
-    mod = type(x).__module__
-    if mod.startswith("cupy"):
+    if on_gpu(x):
         import cupy
         return cupy
     return np
 
 
 def to_numpy(x) -> np.ndarray:
-    """A NumPy array from a NumPy or CuPy array (copying from the device if needed)."""
-    if hasattr(x, "get") and type(x).__module__.startswith("cupy"):
+    """A NumPy array from a NumPy or CuPy array (copying from the device if needed); anything
+    else goes through ``np.asarray``."""
+    if on_gpu(x) and hasattr(x, "get"):
         return x.get()
     return np.asarray(x)

@@ -24,6 +24,8 @@ import numpy as np
 
 from .. import registry
 from ..errors import ConfigError
+
+
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     if len(shape) == 1:
         return shape[0], shape[0]
@@ -197,8 +199,8 @@ registry.register("initializer", HeUniform, aliases=("kaiming_uniform",))
 registry.register("initializer", Normal, aliases=("large", "random_normal"))
 registry.register("initializer", GlorotNormal, aliases=("xavier_normal",))
 registry.register("initializer", HeNormal, aliases=("kaiming_normal",))
-for _cls in (LecunUniform, TruncatedNormal, Orthogonal):
-    registry.register("initializer", _cls)
+for _extra in (LecunUniform, TruncatedNormal, Orthogonal):
+    registry.register("initializer", _extra)
 
 
 def get(identifier: str | dict | Initializer) -> Initializer:

@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, initializers, regularizers
 from .. import registry
 from ..errors import ConfigError, DataError
+from . import activations, initializers, regularizers
+from .backend import on_gpu
+
+
 def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}")
@@ -64,6 +67,28 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    initial_weights: tuple[dict, dict] | None = None  # (params, state) to start from, set by start_from
+
+    def start_from(self, params: dict, state: dict | None = None) -> Layer:
+        """Start from these arrays (``params`` and non-trainable ``state`` by key) when built,
+        instead of initialising: how transfer learning puts a trained layer's values into a new
+        model (``Sequential.copy_layers``). Shapes are checked when the model builds the layer."""
+        self.initial_weights = ({k: np.array(v, copy=True) for k, v in params.items()},
+                                {k: np.array(v, copy=True) for k, v in (state or {}).items()})
+        return self
+
+    def load_initial_weights(self) -> None:
+        """Copy the arrays given to :meth:`start_from` into the built layer (once)."""
+        if self.initial_weights is None:
+            return
+        for store, values in zip((self.params, self.state), self.initial_weights):
+            for key, value in values.items():
+                if tuple(value.shape) != tuple(store[key].shape):
+                    raise ConfigError(f"copied layer {self.name!r}: {key} has shape {tuple(value.shape)} but "
+                                      f"here it needs {tuple(store[key].shape)} (input {self.input_shape})")
+                store[key][...] = self.xp.asarray(value, dtype=self.dtype)
+        self.initial_weights = None
+
     def param_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
         """Shapes ``build`` would give ``params``, used to check files before building anything.
         The built-in layers compute them without allocating; for other layers (registered user
@@ -73,7 +98,7 @@ class Layer:
     def state_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
         return {k: tuple(v.shape) for k, v in self._probe(input_shape).state.items()}
 
-    def _probe(self, input_shape) -> "Layer":
+    def _probe(self, input_shape) -> Layer:
         probe = type(self).from_config(self.get_config())
         probe.build(tuple(input_shape), np.random.default_rng(0), np.float32, np)
         return probe
@@ -97,8 +122,21 @@ class Layer:
     def backward(self, dy, need_input_grad: bool = True):
         raise NotImplementedError
 
+    def backward_from_z(self, delta, need_input_grad: bool = True):
+        """Backward given δ = ∂L/∂z directly, when the loss fuses this output layer's activation:
+        layers with an activation (Dense, Activation) implement it."""
+        raise NotImplementedError
+
     def __call__(self, x, training: bool = False):
         return self.forward(x, training=training)
+
+    @property
+    def last_output(self):
+        """The activations a = f(z) of the last forward pass, (n, *output_shape) on the layer's
+        device, or None (not run yet, or a layer that keeps no copy: Dense and Activation keep
+        one, for their backward). Read it before the next forward pass: during training it is a
+        buffer that pass overwrites. Diagnostics, loggers and the non-finite report read it."""
+        return getattr(self, "_a", None)
 
     # -- pickling (scikit-learn clones and pickles estimators): keep the array module by name
     def __getstate__(self):
@@ -129,7 +167,7 @@ class Layer:
         pass
 
     def get_config(self) -> dict[str, Any]:
-        cfg = {"class_name": type(self).__name__, "name": self.name}
+        cfg: dict[str, Any] = {"class_name": type(self).__name__, "name": self.name}
         if not self.trainable:
             cfg["trainable"] = False
         if self.input_shape is not None:
@@ -137,7 +175,7 @@ class Layer:
         return cfg
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Layer":
+    def from_config(cls, config: dict[str, Any]) -> Layer:
         cfg = {k: v for k, v in config.items() if k != "class_name"}
         return cls(**cfg)
 
@@ -327,7 +365,7 @@ class Dropout(Layer):
             self._mask = None
             return x
         keep = 1.0 - self.rate
-        if self.xp is not np:
+        if on_gpu(self.xp):
             if self._device_rng is None:
                 self._device_rng = self.xp.random.default_rng(int(self.rng.integers(2**63)))
             u = self._device_rng.random(x.shape, dtype=self.dtype)
@@ -481,6 +519,15 @@ class Flatten(Layer):
 for _cls in (Dense, Activation, Dropout, BatchNorm, Flatten):
     registry.register("layer", _cls)
 registry.register("layer", BatchNorm, name="BatchNorm", aliases=("BatchNormalization",))
+
+
+def unique_name(layer: Layer, taken: set) -> str:
+    """The first free ``<snake_case class name>_<n>`` (n from 1), as models name unnamed layers."""
+    base = "".join("_" + c.lower() if c.isupper() else c for c in type(layer).__name__).lstrip("_")
+    n = 1
+    while f"{base}_{n}" in taken:
+        n += 1
+    return f"{base}_{n}"
 
 
 def from_config(config: dict[str, Any]) -> Layer:

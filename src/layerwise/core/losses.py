@@ -26,13 +26,15 @@ Conventions (stated because frameworks differ):
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .backend import array_module_of
 from .. import registry
 from ..errors import ConfigError
+from .backend import array_module_of
+
 CLIP = 1e-12
 
 
@@ -140,7 +142,7 @@ class BinaryCrossentropy(Loss):
     """
 
     name = "binary_crossentropy"
-    fused_activation = "sigmoid"
+    fused_activation: str | None = "sigmoid"
     targets = "binary"  # y in {0, 1}, or soft labels in [0, 1]; anything else is refused at fit
 
     def __init__(self, from_logits: bool = False, sum_over_outputs: bool = False):
@@ -192,7 +194,7 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
     accepts_sparse = True
-    fused_activation = "softmax"
+    fused_activation: str | None = "softmax"
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
         self.from_logits = bool(from_logits)

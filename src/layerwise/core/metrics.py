@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import registry
 from .backend import array_module_of, to_numpy
+
+
 def predicted_labels(y_pred) -> np.ndarray:
     """argmax over outputs; a single output is thresholded at 0.5 (sigmoid)."""
     y_pred = to_numpy(y_pred)
@@ -266,7 +268,7 @@ class AUC(Metric):
 # -- regression -------------------------------------------------------------------------------
 class _TargetMetric(Metric):
     targets = "y"
-    tasks = ("regression", "classification", "multilabel")
+    tasks: tuple[str, ...] = ("regression", "classification", "multilabel")
 
 
 def _diff(y_pred, y):
@@ -402,6 +404,7 @@ def for_task(names: list, task: str, n_outputs: int, sparse_targets: bool = Fals
     (as in Keras), and is dropped with a warning for regression, where it means nothing.
     Metrics that need y shaped like the outputs are refused for sparse integer targets."""
     import warnings
+
     from ..errors import ConfigError
     out: list[Metric] = []
     for ident in names:
@@ -434,10 +437,13 @@ for _score in ("precision", "recall", "f1"):
         registry.register("metric", (lambda s, a: lambda: ConfusionScore(s, a))(_score, _avg), name=f"{_score}_{_avg}")
 registry.register("metric", AUC)
 # Keras's names for the same metrics, logged under Keras's keys
-registry.register("metric", lambda: _renamed(Accuracy(), "sparse_categorical_accuracy"), name="sparse_categorical_accuracy")
+registry.register("metric", lambda: _renamed(Accuracy(), "sparse_categorical_accuracy"),
+                  name="sparse_categorical_accuracy")
 registry.register("metric", lambda: _renamed(Accuracy(), "categorical_accuracy"), name="categorical_accuracy")
 registry.register("metric", lambda: _renamed(TopKAccuracy(5), "top_k_categorical_accuracy"),
                   name="top_k_categorical_accuracy")
+registry.register("metric", lambda: _renamed(TopKAccuracy(5), "sparse_top_k_categorical_accuracy"),
+                  name="sparse_top_k_categorical_accuracy")
 registry.register("metric", MeanAbsoluteError, aliases=("mean_absolute_error",))
 registry.register("metric", MeanSquaredError, aliases=("mean_squared_error",))
 registry.register("metric", RootMeanSquaredError, aliases=("root_mean_squared_error",))
@@ -455,5 +461,22 @@ def get(identifier) -> Metric:
         if match:
             return TopKAccuracy(int(match.group(1)))
     return registry.resolve("metric", identifier, Metric)
+
+
+def compiled_names(metrics) -> list[str]:
+    """``compile``'s ``metrics`` (a name, or a list of names, "auto" and Metric objects) as names."""
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    return ["auto" if m == "auto" else register_object(m) if isinstance(m, Metric) else get(m).name
+            for m in (metrics or [])]
+
+
+def register_object(metric: Metric) -> str:
+    """A Metric object given to ``compile``: registered under its name (unless the name is taken),
+    so that configs and saved models can name it; returns the name."""
+    if metric.name not in registry.names("metric") and not metric.name.startswith("top_"):
+        registry.register("metric", lambda: metric, name=metric.name)
+    return metric.name
+
 
 registry.declare_base("metric", Metric)

@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import registry
 from ..errors import ConfigError
+
+
 def _nonneg(name: str, value: float) -> float:
     value = float(value)
     if not (value >= 0 and np.isfinite(value)):
@@ -22,14 +24,23 @@ def _nonneg(name: str, value: float) -> float:
 
 
 class Regularizer:
-    """Penalty R(w): ``penalty(w) -> float`` and ``gradient(w) -> dR/dw``."""
+    """Penalty R(w): ``penalty(w) -> float`` and ``gradient(w) -> dR/dw``; the layers call
+    ``penalty_array(w)`` and ``add_gradient(w, grad)``."""
 
     name = "regularizer"
 
     def penalty(self, w) -> float:
         raise NotImplementedError
 
+    def penalty_array(self, w):
+        """The penalty as a 0-d array on w's device."""
+        raise NotImplementedError
+
     def gradient(self, w):
+        raise NotImplementedError
+
+    def add_gradient(self, w, grad) -> None:
+        """grad += dR/dw, in place."""
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _ema_views(model) -> list[tuple[str, Any]]:
 def named_arrays(model, ema: bool = True) -> list[tuple[str, Any]]:
     """Every array of a built model by name, on its device, in a fixed order: per layer its
     parameters then its state; then the EMA averages (``ema=True`` and the model keeps them)."""
-    arrays = []
+    arrays: list[tuple[str, Any]] = []
     for layer in model.layers:
         arrays.extend((f"{layer.name}/{k}", v) for k, v in layer.params.items())
         arrays.extend((f"{layer.name}/state/{k}", v) for k, v in layer.state.items())
@@ -66,6 +66,44 @@ def load_tensors(model, values: dict[str, np.ndarray]) -> None:
         model.ema.start(model.flat_params)
     for name, a in named_arrays(model, ema=bool(ema_names)):
         a[...] = model.xp.asarray(values[name])
+
+
+# -- the flat buffer of trainable parameters ------------------------------------------------------
+def flatten(model) -> None:
+    """Put every trainable parameter (and its gradient) into one contiguous buffer.
+
+    Each layer's ``params[key]``/``grads[key]`` become views into the flat arrays P and G, so the
+    optimizer and the weight average treat all weights as one array: one update per step instead
+    of one per tensor. Sets ``model.flat_params``/``flat_grads`` ([P]/[G]), ``tensor_grads`` (the
+    per-tensor views, for per-tensor clipping), ``trainable_refs`` (the (layer, key) of each, in
+    order) and ``first_trainable`` (the lowest layer backward must reach: nothing below a frozen
+    prefix). A no-op when the trainable layout has not changed.
+    """
+    refs = [(layer, key) for layer in model.layers if layer.trainable for key in layer.params]
+    ids = tuple((id(layer), key, tuple(layer.params[key].shape)) for layer, key in refs)
+    if getattr(model, "flat_layout_ids", None) != ids:
+        xp = model.xp
+        total = sum(int(np.prod(layer.params[key].shape)) for layer, key in refs)
+        flat_p, flat_g = xp.empty(total, dtype=model.dtype), xp.zeros(total, dtype=model.dtype)
+        offset = 0
+        for layer, key in refs:
+            p = layer.params[key]
+            n = int(np.prod(p.shape))
+            flat_p[offset:offset + n] = p.reshape(-1)
+            layer.params[key] = flat_p[offset:offset + n].reshape(p.shape)
+            layer.grads[key] = flat_g[offset:offset + n].reshape(p.shape)
+            offset += n
+        model.flat_layout_ids = ids
+        model.flat_params, model.flat_grads = [flat_p], [flat_g]
+    model.trainable_refs = refs
+    model.tensor_grads = [layer.grads[key] for layer, key in refs]
+    model.first_trainable = next((i for i, lay in enumerate(model.layers) if lay.trainable and lay.params),
+                                 len(model.layers))
+
+
+def layout(model) -> tuple:
+    """((name, shape), ...) of the trainable parameters in the flat buffer, in order."""
+    return tuple((f"{layer.name}/{key}", tuple(layer.params[key].shape)) for layer, key in model.trainable_refs)
 
 
 # -- flat buffers laid out by name ----------------------------------------------------------------
@@ -136,7 +174,7 @@ def set_weights(model, arrays: list) -> None:
     for (name, a), w in zip(targets, arrays):
         if tuple(np.shape(w)) != tuple(a.shape):
             raise ConfigError(f"{name}: expected shape {tuple(a.shape)}, got {tuple(np.shape(w))}")
-        host = np.asarray(to_numpy(w)) if hasattr(w, "__cuda_array_interface__") else np.asarray(w)
+        host = to_numpy(w)
         if host.dtype.kind not in "biuf":
             raise DataError(f"set_weights: {name} has dtype {host.dtype}; expected numbers")
         with np.errstate(over="ignore"):

@@ -21,11 +21,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
 from ..errors import DataError
 from .idx import read_idx
+
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -33,7 +35,14 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 
-SOURCES = {
+
+class Source(TypedDict):
+    mirrors: list[str]  # base URLs, tried in order
+    sha256: dict[str, str]  # file name -> digest
+    classes: list[str]
+
+
+SOURCES: dict[str, Source] = {
     "mnist": {
         "mirrors": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
                     "https://storage.googleapis.com/cvdf-datasets/mnist/"],

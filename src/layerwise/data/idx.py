@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
-         0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+TYPES: dict[int, np.dtype] = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
+                              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 CODES = {np.dtype(v).newbyteorder("="): k for k, v in TYPES.items()}
 MAX_BYTES = 4 * 1024**3
 

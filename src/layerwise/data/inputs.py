@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.backend import on_gpu, to_numpy
 from ..errors import DataError
+
+
 def mapped_file(a):
     """The mmap behind an array (a numpy.memmap or a view of one), or None."""
     import mmap
@@ -33,7 +36,7 @@ class FileRows:
         self.row0, self.row_bytes = row0_offset, row_bytes
 
     @classmethod
-    def of(cls, a) -> "FileRows | None":
+    def of(cls, a) -> FileRows | None:
         base = a
         while base is not None and not isinstance(base, np.memmap):
             base = getattr(base, "base", None)
@@ -269,8 +272,8 @@ def as_features(x, name: str = "x", sample_shape: tuple[int, ...] | None = None,
     (never densified whole); otherwise it is refused with a clear message."""
     if x is None:
         raise DataError(f"{name} is None; expected an array of shape (samples, features)")
-    if hasattr(x, "get") and type(x).__module__.startswith("cupy"):
-        x = x.get()  # validate on the host; the model moves data to the device itself
+    if on_gpu(x):
+        x = to_numpy(x)  # validate on the host; the model moves data to the device itself
     _refuse_iterables(x, name)
     if is_sparse_matrix(x):
         if not sparse_ok:
@@ -358,8 +361,8 @@ def as_targets(y, n_samples: int, n_outputs: int, sparse_ok: bool, dtype=np.floa
     """
     if y is None:
         raise DataError(f"{name} is None; fit and evaluate need targets")
-    if hasattr(y, "get") and type(y).__module__.startswith("cupy"):
-        y = y.get()
+    if on_gpu(y):
+        y = to_numpy(y)
     _refuse_iterables(y, name)
     if is_sparse_matrix(y):
         raise DataError(f"{name} is a SciPy sparse matrix; targets must be a dense array ({name}.toarray())")
@@ -440,7 +443,7 @@ def target_task(y, labels, n_outputs: int) -> str:
     rows that are not one-hot) or "regression" (real values)."""
     if labels is not None:
         return "classification"
-    arr = np.asarray(y) if not hasattr(y, "__cuda_array_interface__") else y.get()
+    arr = to_numpy(y)
     if n_outputs > 1 and bool(((arr == 0) | (arr == 1)).all()):
         return "multilabel"
     return "regression"

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileWriteError
+
+
 def current_umask() -> int:
     """The process's umask, read without changing it where the system says it (Linux), else by
     setting and restoring it."""

@@ -60,7 +60,7 @@ def pack(tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     meta_text = json.dumps({**meta, "checksummed": True}, sort_keys=True)
     sums = {"algorithm": "crc32", "meta": _crc(meta_text.encode()),
-            "tensors": {k: _crc(memoryview(a).cast("B")) for k, a in arrays.items()},
+            "tensors": {k: _crc(a.data.cast("B")) for k, a in arrays.items()},
             "table": _table_crc({k: {"dtype": _DTYPE_NAMES[a.dtype], "shape": list(a.shape)}
                                  for k, a in arrays.items()})}
     return save(arrays, metadata={"layerwise": meta_text, "layerwise_checksums": json.dumps(sums, sort_keys=True)})

@@ -79,8 +79,9 @@ def _ema_of(meta: dict[str, Any], source: str) -> ExponentialMovingAverage | Non
     if not isinstance(ema, dict) or isinstance(ema.get("num_updates"), bool) or \
             not isinstance(ema.get("num_updates"), int) or ema["num_updates"] < 0:
         raise ModelFileError(f"{source}: corrupt weight-average metadata {ema!r}")
+    decay: Any = ema.get("decay")  # unchecked: the constructor refuses what is not a decay
     try:
-        average = ExponentialMovingAverage(ema.get("decay"))
+        average = ExponentialMovingAverage(decay)
     except (ConfigError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{source}: corrupt weight-average metadata ({exc})") from None
     average.num_updates = ema["num_updates"]
@@ -101,7 +102,7 @@ def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], sourc
     """Build a model from checked file parts: the architecture is checked against the tensors
     (names, shapes, dtypes, finiteness) before any layer is built."""
     check_meta(meta, source)
-    config = meta.get("config")
+    config: Any = meta.get("config")  # checked by expected_tensors
     ema = _ema_of(meta, source)
     expected = expected_tensors(config, source, ema=ema is not None)
     try:

@@ -17,9 +17,10 @@ import numpy as np
 
 from ..core import state as model_state
 from ..core.backend import to_numpy
+from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
 from ..errors import ConfigError, LayerwiseError
 from .atomic import atomic_write_bytes
-from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
+
 OPSET = 17
 
 
@@ -97,6 +98,9 @@ def _graph(model, onnx, helper, numpy_helper):
         inits.append(numpy_helper.from_array(np.ascontiguousarray(to_numpy(array)).astype(model.dtype), name))
         return name
 
+    def scoped_const(prefix):  # const for one layer's arrays, named "<layer>/<name>"
+        return lambda name, array: const(f"{prefix}/{name}", array)
+
     for layer in model.layers:
         n = layer.name
         if isinstance(layer, Dense):
@@ -129,7 +133,7 @@ def _graph(model, onnx, helper, numpy_helper):
             nodes.append(helper.make_node("Flatten", [x], [out], name=n, axis=1))
             x = out
         elif hasattr(layer, "onnx_nodes"):
-            extra, x = layer.onnx_nodes(helper, x, lambda name, array: const(f"{n}/{name}", array))
+            extra, x = layer.onnx_nodes(helper, x, scoped_const(n))
             nodes += list(extra)
         else:
             raise ConfigError(f"ONNX export does not know layer type {type(layer).__name__} (layer {n!r}); "

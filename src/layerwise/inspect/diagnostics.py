@@ -14,8 +14,12 @@ were never active in any sampled batch (dead units). At each epoch's end it chec
 | exploding gradients | a layer's gradient norm > 1000× its first recorded value, or NaN/inf   |
 | dying ReLUs | > 50% of a ReLU layer's units never active during the epoch (≥ 100 inputs sampled) |
 | saturation | > 50% of a sigmoid/tanh layer's activations saturated (epoch mean)       |
-| learning rate too high | training loss rose epoch over epoch by > 5% (and > 2% of the first epoch's loss), became NaN/inf, or its running average (β = 0.9 over batches) climbed above 1.5× its lowest value by more than ¼ of the starting loss |
+| learning rate too high | training loss rose > 5% epoch over epoch, became NaN/inf, or spiked (see below) |
 | overfitting | validation loss rose three epochs running, to > 10% above its best, while training loss fell |
+
+An epoch-over-epoch rise of the training loss counts only when it is also > 2% of the first
+epoch's loss; a spike is its running average (β = 0.9 over batches) climbing above 1.5× its
+lowest value by more than ¼ of the starting loss.
 
 Each warning names the layer and the number behind it and suggests the notes' remedy; it is
 shown once per layer and kind. The cost: on sampled steps one pass over the weights and
@@ -33,8 +37,9 @@ from typing import Any
 import numpy as np
 
 from ..core.backend import to_numpy
-from ..training.callbacks import Callback
 from ..errors import ConfigError
+from ..training.callbacks import Callback
+
 VANISHING_RATIO = 1e-2
 EXPLODING_GROWTH = 1e3
 DEAD_FRACTION = 0.5
@@ -42,8 +47,8 @@ DEAD_MIN_ROWS = 100  # sampled inputs an epoch needs before "never active" means
 SATURATED_FRACTION = 0.5
 LOSS_RISE = 1.05
 LOSS_SPIKE = 1.5
-SPIKE_OF_START = 0.25
-RISE_OF_START = 0.02  # an epoch-over-epoch rise must also exceed this fraction of the first epoch's loss  # ...and the climb must exceed this fraction of the loss at the start of training
+SPIKE_OF_START = 0.25  # a LOSS_SPIKE climb must also exceed this fraction of the loss at the start of training
+RISE_OF_START = 0.02  # an epoch-over-epoch rise must also exceed this fraction of the first epoch's loss
 OVERFIT_RISE = 1.10  # over three epochs running (two-epoch bumps of ~10% are noise that plateau schedules absorb)
 
 REMEDIES = {
@@ -65,7 +70,8 @@ class Warning_:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "layer": self.layer, "value": self.value, "epoch": self.epoch + 1,  # 1-based, as printed
+        return {"kind": self.kind, "layer": self.layer, "value": self.value,
+                "epoch": self.epoch + 1,  # 1-based, as printed
                 "message": self.message}
 
 
@@ -88,7 +94,7 @@ class Diagnostics(Callback):
     # -- sampling -----------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         from ..core.layers import Dense
-        self.layers = [l for l in self.model.layers if isinstance(l, Dense)]
+        self.layers = [layer for layer in self.model.layers if isinstance(layer, Dense)]
         self._first_grad: dict[str, float] = {}
         self._fired: set[tuple[str, str | None]] = {(w.kind, w.layer) for w in self.warnings}
         self._prev_kernels = None
@@ -98,7 +104,7 @@ class Diagnostics(Callback):
 
     def _start_epoch(self):
         self._epoch_records: list[dict[str, Any]] = []
-        self._active = {l.name: None for l in self.layers}
+        self._active = {layer.name: None for layer in self.layers}
         self._active_rows: dict[str, int] = {}  # rows behind each _active: too few say nothing about dying
 
     def on_batch_end(self, batch, logs=None):
@@ -129,7 +135,7 @@ class Diagnostics(Callback):
             n = layer.name
             g = to_numpy(layer.grads["kernel"]) if layer.trainable else None
             w = to_numpy(layer.params["kernel"])
-            a = getattr(layer, "_a", None)
+            a = layer.last_output
             a = to_numpy(a) if a is not None else None
             if g is not None:
                 rec[f"{n}/grad_norm"] = float(np.linalg.norm(g))
@@ -151,7 +157,7 @@ class Diagnostics(Callback):
             rec[f"{n}/nonfinite"] = bad
         self._epoch_records.append(rec)
         self.records.append(rec)
-        self._prev_kernels = [to_numpy(l.params["kernel"]).copy() for l in self.layers]
+        self._prev_kernels = [to_numpy(layer.params["kernel"]).copy() for layer in self.layers]
 
     # -- checks -------------------------------------------------------------------------------------
     def _warn(self, kind: str, layer: str | None, value: float, epoch: int, text: str):
@@ -189,7 +195,7 @@ class Diagnostics(Callback):
             self._write()
 
     def _check(self, epoch: int, s: dict[str, Any]) -> None:
-        layers = [l for l in self.layers if f"{l.name}/grad_norm" in s]
+        layers = [layer for layer in self.layers if f"{layer.name}/grad_norm" in s]
         if len(layers) >= 2:
             first, last = s[f"{layers[0].name}/grad_norm"], s[f"{layers[-1].name}/grad_norm"]
             if last > 0 and first / last < VANISHING_RATIO:
@@ -217,7 +223,7 @@ class Diagnostics(Callback):
                 self._warn("saturation", n, sat, epoch,
                            f"saturation: {sat:.0%} of layer {n!r}'s {layer.activation.name} outputs are pinned "
                            "near their limits, where the derivative is almost 0")
-        losses = [e.get("loss") for e in self.epochs if e.get("loss") is not None]
+        losses: list[float] = [e["loss"] for e in self.epochs if e.get("loss") is not None]
         if losses and not math.isfinite(losses[-1]):
             self._warn("lr", None, losses[-1], epoch, "the training loss became NaN/inf: the learning rate is "
                        "above its threshold")
@@ -230,11 +236,13 @@ class Diagnostics(Callback):
                        f"learning rate too high: the running training loss climbed to {self._spike:.1f}× its "
                        "lowest value (it oscillates or grows instead of falling)")
         val = [e.get("val_loss") for e in self.epochs]
-        if len(val) >= 4 and None not in val[-4:] and len(losses) >= 4:
+        recent = [v for v in val[-4:] if v is not None]  # the last four, when each epoch was validated
+        if len(recent) == 4 and len(losses) >= 4:
             best_val = min(v for v in val if v is not None)
-            if val[-1] > val[-2] > val[-3] > val[-4] and losses[-1] < losses[-4] and val[-1] > OVERFIT_RISE * best_val:
-                self._warn("overfitting", None, val[-1] - val[-4], epoch,
-                           f"overfitting: validation loss rose {val[-4]:.4g} → {val[-1]:.4g} over three epochs "
+            if recent[-1] > recent[-2] > recent[-3] > recent[-4] and losses[-1] < losses[-4] and \
+                    recent[-1] > OVERFIT_RISE * best_val:
+                self._warn("overfitting", None, recent[-1] - recent[-4], epoch,
+                           f"overfitting: validation loss rose {recent[-4]:.4g} → {recent[-1]:.4g} over three epochs "
                            f"while training loss fell {losses[-4]:.4g} → {losses[-1]:.4g}")
 
     # -- output -------------------------------------------------------------------------------------
@@ -257,7 +265,8 @@ class Diagnostics(Callback):
 
 def plot_diagnostics(diag: Diagnostics, out_dir: Path) -> list[Path]:
     """Gradient norm per layer over training (the book's picture), dead/saturated fractions, update ratios."""
-    from ..formats.figures import pyplot as _plt, save_figure as _save
+    from ..formats.figures import pyplot as _plt
+    from ..formats.figures import save_figure as _save
     plt = _plt()
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -148,8 +148,7 @@ def _check_model(model, x, y, training, eps) -> GradcheckResult:
     rewind()
     out = model.forward(x, training)
     model.collect_params()
-    model.first_trainable = 0
-    model.backward(model.loss.grad_z(out, y) if fused else model.loss.grad(out, y), fused=fused)
+    model.backward(model.loss.grad_z(out, y) if fused else model.loss.grad(out, y), fused=fused, all_layers=True)
     result = GradcheckResult()
     for layer in model.layers:
         for k in layer.params:

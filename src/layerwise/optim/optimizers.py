@@ -24,15 +24,17 @@ to zero: far below anything that can change a weight, and deterministic (resumes
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from . import chain, fused as fused_kernels, schedules
 from .. import registry
 from ..core import state as model_state
-from ..core.backend import array_module_of
+from ..core.backend import array_module_of, on_gpu
 from ..errors import ConfigError, MissingDependencyError
+from . import chain, schedules
+from . import fused as fused_kernels
 
 
 def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
@@ -123,6 +125,7 @@ class Optimizer:
     rule: Callable = staticmethod(sgd_rule)
     couples_weight_decay = True  # the chain's decay step adds λ·w to the gradient (AdamW: False)
     fused: bool | None = None    # None: the kernel when Numba is there and the buffer is large enough
+    config_keys: tuple[str, ...] = ()  # the subclass's hyperparameters, saved by get_config
 
     def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
                  clipnorm=None, global_clipnorm=None, fused: bool | None = None):
@@ -172,14 +175,14 @@ class Optimizer:
             return
         for i, (p, g) in enumerate(zip(params, grads)):
             slots = [self.slots[k][i] for k in self.slot_names]
-            if isinstance(p, np.ndarray) and p.ndim == 1 and p.size > 8 * BLOCK:
+            if not on_gpu(p) and p.ndim == 1 and p.size > 8 * BLOCK:
                 # a large flat array block by block: the rule's temporaries stay in cache
                 for a in range(0, p.size, BLOCK):
                     self._apply(p[a:a + BLOCK], g[a:a + BLOCK], [s[a:a + BLOCK] for s in slots],
                                 chain_scalars, scalars)
             else:
                 self._apply(p, g, slots, chain_scalars, scalars)
-        if self.iterations % FLUSH_EVERY == 0 and isinstance(params[0], np.ndarray):
+        if self.iterations % FLUSH_EVERY == 0 and not on_gpu(params[0]):
             for arrays in self.slots.values():
                 for a in arrays:
                     flush_tiny(a)
@@ -253,13 +256,14 @@ class Optimizer:
 
     # -- persistence ------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        cfg = {"name": self.name, "learning_rate": self.learning_rate.get_config()}
+        cfg: dict[str, Any] = {"name": self.name, "learning_rate": self.learning_rate.get_config()}
         for key in ("weight_decay", "clipvalue", "clipnorm", "global_clipnorm"):
             value = getattr(self, key)
             if value:
                 cfg[key] = value
         if self.fused is not None:
             cfg["fused"] = self.fused
+        cfg.update({k: getattr(self, k) for k in self.config_keys})
         return cfg
 
     def state_dict(self) -> dict[str, Any]:
@@ -298,6 +302,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    config_keys = ("momentum", "nesterov")
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         self.momentum = _check("momentum", momentum, lo=0, hi=1, hi_open=True)
@@ -312,16 +317,12 @@ class SGD(Optimizer):
     def scalars(self, lr):
         return (lr, self.momentum) if self.momentum else (lr,)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(momentum=self.momentum, nesterov=self.nesterov)
-        return cfg
-
 
 class AdaGrad(Optimizer):
     """s ← s + g²;  w ← w − η·g/(√s + ε)   (notes: ε inside the root; PyTorch placement here)."""
 
     name = "adagrad"
+    config_keys = ("epsilon", "initial_accumulator_value")
     slot_names = ("accumulator",)
     rule = staticmethod(scaled_rule)
 
@@ -339,16 +340,12 @@ class AdaGrad(Optimizer):
     def scalars(self, lr):
         return (lr, 1.0, 1.0, self.epsilon)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(epsilon=self.epsilon, initial_accumulator_value=self.initial_accumulator_value)
-        return cfg
-
 
 class RMSProp(Optimizer):
     """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (notes: γ = 0.9, ε = 1e-6)."""
 
     name = "rmsprop"
+    config_keys = ("rho", "epsilon")
     slot_names = ("mean_square",)
     rule = staticmethod(scaled_rule)
 
@@ -360,11 +357,6 @@ class RMSProp(Optimizer):
     def scalars(self, lr):
         return (lr, self.rho, 1.0 - self.rho, self.epsilon)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(rho=self.rho, epsilon=self.epsilon)
-        return cfg
-
 
 class Adam(Optimizer):
     """Adam with bias correction (PyTorch arithmetic), t = step number from 1:
@@ -375,8 +367,9 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    config_keys: tuple[str, ...] = ("beta_1", "beta_2", "epsilon")  # Nadam adds momentum_decay
     slot_names = ("m", "v")
-    rule = staticmethod(adam_rule)
+    rule: Callable = staticmethod(adam_rule)  # Adamax and Nadam replace it (other scalars)
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, **kwargs):
@@ -397,11 +390,6 @@ class Adam(Optimizer):
         bc1, bc2 = self.bias_corrections(self.iterations)
         return (self.beta_1, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2, self.epsilon,
                 lr / bc1, 1.0 / math.sqrt(bc2), self.decay(lr))
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return cfg
 
 
 class AdamW(Adam):
@@ -446,6 +434,7 @@ class Nadam(Adam):
     """
 
     name = "nadam"
+    config_keys = ("beta_1", "beta_2", "epsilon", "momentum_decay")
     rule = staticmethod(nadam_rule)
 
     def __init__(self, learning_rate=0.002, momentum_decay: float = 0.004, **kwargs):
@@ -471,11 +460,6 @@ class Nadam(Adam):
         prod = self._product(t)
         return (self.beta_1, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2, self.epsilon,
                 lr * (1.0 - mu) / (1.0 - prod), lr * mu_next / (1.0 - prod * mu_next), 1.0 - self.beta_2 ** t)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["momentum_decay"] = self.momentum_decay
-        return cfg
 
 
 def momentum(learning_rate=0.01, momentum: float = 0.9, **kwargs) -> SGD:

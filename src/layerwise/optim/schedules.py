@@ -16,6 +16,8 @@ from typing import Any
 
 from .. import registry
 from ..errors import ConfigError
+
+
 def _pos(name: str, value, allow_zero=False) -> float:
     value = float(value)
     ok = value >= 0 if allow_zero else value > 0

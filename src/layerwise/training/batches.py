@@ -13,10 +13,13 @@ data set is moved to the device once and gathered there (no host round trip per 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from ..core.backend import on_gpu, to_numpy
 from ..data.inputs import FileRows, is_sparse_matrix, mapped_file
+from ..errors import ConfigError
 
 
 class ArrayBatches:
@@ -24,7 +27,7 @@ class ArrayBatches:
 
     def __init__(self, x, y, labels, batch_size: int, xp=np, dtype=None, weights=None):
         self.xp, self.n = xp, int(x.shape[0])
-        self.batch_size = min(int(batch_size), self.n)
+        self.batch_size = min(check_batch_size(batch_size), self.n)
         self.steps = math.ceil(self.n / self.batch_size)
         self.x, self.y = self._resident(x), xp.asarray(y)
         self.labels = None if labels is None else xp.asarray(labels, dtype=np.int64)
@@ -36,9 +39,10 @@ class ArrayBatches:
         self.stage = None if dtype == x.dtype else xp.empty((bs,) + tuple(x.shape[1:]), dtype=x.dtype)
         self.xbuf = xp.empty((bs,) + tuple(x.shape[1:]), dtype=dtype)
         self.ybuf = xp.empty((bs,) + tuple(y.shape[1:]), dtype=y.dtype)
-        self.lbuf = None if labels is None else xp.empty(bs, dtype=np.int64)
-        self.wbuf = None if weights is None else xp.empty(bs, dtype=np.float64)
-        self.order = None
+        # xp arrays (NumPy or CuPy); lbuf/wbuf are None exactly when labels/weights are
+        self.lbuf: Any = None if labels is None else xp.empty(bs, dtype=np.int64)
+        self.wbuf: Any = None if weights is None else xp.empty(bs, dtype=np.float64)
+        self.order: Any = None  # the epoch's sample order, set by begin_epoch
 
     def _resident(self, x):
         return self.xp.asarray(x)
@@ -101,7 +105,7 @@ class SparseBatches(ArrayBatches):
 
     def __init__(self, x, y, labels, batch_size: int, xp=np, weights=None):
         super().__init__(x, y, labels, batch_size, xp, weights=weights)
-        self.host = None if xp is np else np.empty(self.xbuf.shape, dtype=self.xbuf.dtype)
+        self.host = np.empty(self.xbuf.shape, dtype=self.xbuf.dtype) if on_gpu(xp) else None
 
     def _resident(self, x):
         return x
@@ -111,7 +115,7 @@ class SparseBatches(ArrayBatches):
             self.x[idx].toarray(out=out)
         else:  # the step's indices come back to the host (a few hundred integers)
             buf = self.host[:len(idx)]
-            self.x[idx.get()].toarray(out=buf)
+            self.x[to_numpy(idx)].toarray(out=buf)
             out[...] = self.xp.asarray(buf)
 
 
@@ -123,13 +127,20 @@ def dense_rows(x, rows):
     return part.toarray() if is_sparse_matrix(part) else part
 
 
+def check_batch_size(batch_size) -> int:
+    """``batch_size`` as a positive int, or one ConfigError naming it (0, -1, 2.5, True, "32")."""
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive integer, got {type(batch_size).__name__} {batch_size!r}")
+    return int(batch_size)
+
+
 def inference_batches(x, batch_size: int):
     """(rows, dense x batch) over x in order, ``batch_size`` rows at a time: ``rows`` is the slice,
-    to cut targets and weights alike."""
+    to cut targets and weights alike. The one place inference cuts batches (evaluate, predict,
+    features, the book API); ``batch_size`` is checked at the call."""
+    batch_size = check_batch_size(batch_size)
     n = int(x.shape[0])
-    for start in range(0, n, batch_size):
-        rows = slice(start, min(start + batch_size, n))
-        yield rows, dense_rows(x, rows)
+    return ((rows, dense_rows(x, rows)) for rows in (slice(a, min(a + batch_size, n)) for a in range(0, n, batch_size)))
 
 
 def batch_source(x, y, labels, batch_size: int, xp=np, weights=None) -> ArrayBatches:
@@ -138,7 +149,7 @@ def batch_source(x, y, labels, batch_size: int, xp=np, weights=None) -> ArrayBat
     is CuPy)."""
     if is_sparse_matrix(x):
         return SparseBatches(x, y, labels, batch_size, xp, weights=weights)
-    reader = FileRows.of(x) if xp is np and mapped_file(x) is not None else None
+    reader = FileRows.of(x) if not on_gpu(xp) and mapped_file(x) is not None else None
     if reader is not None:
         return FileBatches(x, y, labels, batch_size, reader, weights)
     return ArrayBatches(x, y, labels, batch_size, xp, weights=weights)

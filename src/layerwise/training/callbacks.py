@@ -9,15 +9,20 @@ from __future__ import annotations
 import csv
 import math
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .. import registry
 from ..core import state as model_state
 from ..errors import ConfigError, TrainingError
-from . import snapshot
+from ..formats import keras_weights
 from .hooks import Callback
+from .inputs import validates
+from .nonfinite import Halt, Rollback
+
+
 def as_callbacks(callbacks) -> list:
     """``fit``'s ``callbacks`` as a flat list: None, one Callback, or a list/tuple of them (nested
     lists are flattened, as Keras 3 does); anything else raises TypeError naming it."""
@@ -63,12 +68,17 @@ class CallbackList:
 
 
 class History(Callback):
-    """``history[key]`` is the list of per-epoch values (loss, accuracy, val_*, lr, time)."""
+    """``history[key]`` is the list of per-epoch values (loss, accuracy, val_*, lr, time); ``params``
+    the fit's (epochs, steps, samples, batch_size, and validation_freq when it validates)."""
 
     def __init__(self):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.params: dict[str, Any] = {}
+
+    def on_train_begin(self, logs=None):
+        self.params = dict((logs or {}).get("params", {}))
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
@@ -152,6 +162,17 @@ class ProgressBar(Callback):
             self.console.print(f"[bold red]non-finite loss[/]: {report}")
 
 
+def _validation_freq(logs):
+    """The fit's ``validation_freq`` from ``on_train_begin``'s params; None when it does not validate."""
+    return (logs or {}).get("params", {}).get("validation_freq")
+
+
+def _unvalidated(monitor: str, epoch: int, validation_freq) -> bool:
+    """Whether ``monitor`` is missing from the logs because ``epoch`` did not validate
+    (``fit(validation_freq=...)``): a val_* monitor skips such epochs, as Keras's monitors do."""
+    return monitor.startswith("val_") and validation_freq is not None and not validates(epoch, validation_freq)
+
+
 def _monitor_mode(monitor: str, mode: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
@@ -171,16 +192,23 @@ class _Monitor(Callback):
             raise ConfigError(f"min_delta must be >= 0, got {min_delta}")
         self.monitor, self.mode = monitor, _monitor_mode(monitor, mode)
         self.min_delta, self.patience = float(min_delta), int(patience)
+        self.validation_freq = None  # the fit's, when it validates (set at on_train_begin)
         self.reset()
+
+    def on_train_begin(self, logs=None):
+        self.validation_freq = _validation_freq(logs)
 
     def reset(self):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.best_epoch = -1
 
-    def _current(self, logs) -> float | None:
+    def _current(self, epoch: int, logs) -> float | None:
+        """The monitored value; None on an epoch that did not validate (``validation_freq``)."""
         value = (logs or {}).get(self.monitor)
         if value is None:
+            if _unvalidated(self.monitor, epoch, self.validation_freq):
+                return None
             available = ", ".join(sorted(logs or {}))
             raise ConfigError(f"{type(self).__name__} monitors {self.monitor!r}, which is not logged; "
                               f"available: {available} (val_* needs validation data)")
@@ -213,11 +241,14 @@ class EarlyStopping(_Monitor):
         self.stopped_epoch = None
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         if self.best_epoch < 0:  # a resumed run keeps its counters
             self.reset()
 
     def on_epoch_end(self, epoch, logs=None):
-        value = self._current(logs)
+        value = self._current(epoch, logs)
+        if value is None:
+            return
         if self._improved(value):
             self.best, self.wait, self.best_epoch = value, 0, epoch
             if self.restore_best_weights:
@@ -262,12 +293,14 @@ class ReduceLROnPlateau(_Monitor):
         self.cooldown_counter = 0
 
     @classmethod
-    def book(cls, monitor: str = "val_accuracy", factor: float = 0.5, patience: int = 10) -> "ReduceLROnPlateau":
+    def book(cls, monitor: str = "val_accuracy", factor: float = 0.5, patience: int = 10) -> ReduceLROnPlateau:
         """Nielsen's schedule: divide η by 2 (or 10) on a plateau, stop when it reaches η₀/1024."""
         return cls(monitor=monitor, factor=factor, patience=patience, min_delta=0.0, stop_below=1.0 / 1024)
 
     def on_epoch_end(self, epoch, logs=None):
-        value = self._current(logs)
+        value = self._current(epoch, logs)
+        if value is None:
+            return
         opt = self.model.optimizer
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
@@ -321,25 +354,34 @@ class ModelCheckpoint(Callback):
     """Save the model after each epoch (``save_best_only``: only when ``monitor`` improves).
 
     ``filepath`` may contain ``{epoch}`` and any logged key, e.g. "ckpt-{epoch:03d}.lwm".
-    Files are written atomically (temporary file, then rename).
+    ``save_weights_only=True`` writes the weights alone, in Keras 3's ``.weights.h5`` layout
+    (formats/keras_weights.py, needs h5py; Keras's ``model.load_weights`` reads it), so ``filepath``
+    must then end in ``.weights.h5``. Files are written atomically (temporary file, then rename).
     """
 
     def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
-                 mode: str = "auto"):
+                 mode: str = "auto", save_weights_only: bool = False):
         super().__init__()
+        if save_weights_only:
+            keras_weights.check_path(filepath)  # Keras 3's rule: weights files end in .weights.h5
         self.filepath, self.monitor = str(filepath), monitor
         self.save_best_only, self.mode = bool(save_best_only), _monitor_mode(monitor, mode)
+        self.save_weights_only = bool(save_weights_only)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.saved: list[str] = []
+        self.validation_freq = None  # the fit's, when it validates (set at on_train_begin)
         self._warned = False  # about a model holding NaN/inf (once per fit)
 
     def on_train_begin(self, logs=None):
         self._warned = False
+        self.validation_freq = _validation_freq(logs)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.save_best_only:
             if self.monitor not in logs:
+                if _unvalidated(self.monitor, epoch, self.validation_freq):
+                    return
                 raise ConfigError(f"ModelCheckpoint monitors {self.monitor!r}, which is not logged; "
                                   f"available: {', '.join(sorted(logs))}")
             value = float(logs[self.monitor])
@@ -352,12 +394,16 @@ class ModelCheckpoint(Callback):
         if bad is not None:  # the file could not be loaded: keep the last good one instead
             if not self._warned:
                 import warnings
+
                 from ..formats.model_file import nonfinite_message
                 warnings.warn(f"ModelCheckpoint did not write {path}: {nonfinite_message(self.model, bad)}",
                               RuntimeWarning, stacklevel=2)
                 self._warned = True
             return
-        self.model.save(path)
+        if self.save_weights_only:
+            keras_weights.save_weights(self.model, path)
+        else:
+            self.model.save(path)
         self.saved.append(path)
 
     def state_dict(self):
@@ -416,14 +462,12 @@ class TerminateOnNaN(Callback):
         super().__init__()
         self.raise_error = bool(raise_error)
         self.message: str | None = None
-
-    halts_on_nonfinite = True  # the step checks every loss and skips a non-finite update
+        self.nonfinite_policy = Halt()  # the loop halts at the step; this callback observes
 
     def on_batch_end(self, batch, logs=None):
-        report = self.model.nonfinite_report
+        report = (logs or {}).get("nonfinite")
         if report is not None and self.message is None:
             self.message = report
-            self.model.stop_training = True
             if self.raise_error:
                 raise TrainingError(f"non-finite loss at {report}")
 
@@ -437,8 +481,10 @@ class TerminateOnNaN(Callback):
 class RollbackOnNaN(Callback):
     """Opt-in recovery from numerical blow-ups: when a step's loss is NaN/inf (the step is not
     applied), put back the weights, optimizer state and BatchNorm statistics of the last good
-    epoch end — the state the epoch-end checkpoint holds — halve the learning rate, and go on.
-    After ``max_rollbacks`` rollbacks a further blow-up stops training as TerminateOnNaN would.
+    epoch end — the state the epoch-end checkpoint holds, with the weight averages' update count
+    and the generator — halve the learning rate, and go on. After ``max_rollbacks`` rollbacks a
+    further blow-up stops training as TerminateOnNaN would. The loop applies this policy
+    (``training/nonfinite.py``); the callback records the notes and prints them when ``verbose``.
     """
 
     def __init__(self, factor: float = 0.5, max_rollbacks: int = 5, verbose: bool = True):
@@ -446,41 +492,20 @@ class RollbackOnNaN(Callback):
         if not 0.0 < float(factor) < 1.0:
             raise ConfigError(f"factor must be in (0, 1), got {factor}")
         self.factor, self.max_rollbacks, self.verbose = float(factor), int(max_rollbacks), verbose
-        self.rollbacks: list[str] = []
-        self._good = None
-
-    halts_on_nonfinite = True  # the step checks every loss and skips a non-finite update
-
-    def _snapshot(self):
-        return snapshot.capture(self.model)
-
-    def on_train_begin(self, logs=None):
-        self._good = self._snapshot()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.model.nonfinite_report is None and math.isfinite(float((logs or {}).get("loss", 0.0))):
-            self._good = self._snapshot()
+        self.rollbacks: list[str] = []  # one note per rollback (the policy appends them)
+        self.nonfinite_policy = Rollback(self.factor, self.max_rollbacks, self.rollbacks)
 
     def on_batch_end(self, batch, logs=None):
-        m = self.model
-        if m.nonfinite_report is None or len(self.rollbacks) >= self.max_rollbacks:
-            return
-        iterations, multiplier = m.optimizer.iterations, m.optimizer.lr_multiplier
-        snapshot.apply(m, *self._good)  # weights, statistics, averages, optimizer state, generator
-        m.optimizer.iterations = iterations  # schedules keep counting steps
-        m.optimizer.lr_multiplier = multiplier * self.factor
-        note = f"{m.nonfinite_report}; rolled back to the last good epoch end, learning rate now {m.optimizer.lr:.3g}"
-        self.rollbacks.append(note)
-        if self.verbose:
+        note = (logs or {}).get("rolled_back")
+        if note is not None and self.verbose:
             from rich.console import Console
             Console(stderr=True, highlight=False).print(f"[yellow]recovered[/]: {note}", soft_wrap=True)
-        m.nonfinite_report = None
 
     def state_dict(self):
         return {"rollbacks": list(self.rollbacks)}
 
     def load_state_dict(self, state):
-        self.rollbacks = list(state.get("rollbacks", []))
+        self.rollbacks[:] = list(state.get("rollbacks", []))  # the same list the policy counts
 
 
 for _cls in (EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, ModelCheckpoint, CSVLogger,

@@ -40,7 +40,7 @@ def layer_statistics(model) -> dict[str, float]:
         stats[f"{n}/weight_norm"] = float(np.linalg.norm(to_numpy(layer.params["kernel"])))
         if layer.trainable:
             stats[f"{n}/grad_norm"] = float(np.linalg.norm(to_numpy(layer.grads["kernel"])))
-        a = getattr(layer, "_a", None)
+        a = layer.last_output
         if a is not None:
             a = to_numpy(a)
             stats[f"{n}/act_mean"], stats[f"{n}/act_std"] = float(a.mean()), float(a.std())
@@ -119,8 +119,8 @@ def local_store(tracking_uri: str | None) -> Path | None:
 
 def _model_params(model) -> dict[str, Any]:
     """What MLflow records as the run's parameters: the architecture, optimizer and loss."""
-    params: dict[str, Any] = {"layers": " → ".join(f"{type(l).__name__}({getattr(l, 'units', '')})".replace("()", "")
-                                                   for l in model.layers),
+    params: dict[str, Any] = {"layers": " → ".join(f"{type(layer).__name__}({getattr(layer, 'units', '')})"
+                                                   .replace("()", "") for layer in model.layers),
                               "parameters": model.count_params() if model.built else None,
                               "loss": getattr(model.loss, "name", str(model.loss)),
                               "metrics": ",".join(model.metrics)}
@@ -139,7 +139,8 @@ class MLflowLogger(Callback):
     and a local ``file:`` URI are the same thing (see ``local_store``): both use MLflow's file store,
     which MLflow 3 keeps in maintenance mode, and layerwise opts in for it (unless
     ``MLFLOW_ALLOW_FILE_STORE`` is already set). For a database store pass e.g.
-    ``sqlite:///mlflow.db`` (needs the full ``mlflow`` package's SQLAlchemy). ``experiment``: its name (made when missing); ``run_name``: the run's."""
+    ``sqlite:///mlflow.db`` (needs the full ``mlflow`` package's SQLAlchemy). ``experiment``: its name
+    (made when missing); ``run_name``: the run's."""
 
     def __init__(self, tracking_uri: str | None = None, experiment: str = "layerwise", run_name: str | None = None,
                  params: dict | None = None, log_model: bool = True, artifacts=(), end_with_training: bool = True):
@@ -153,7 +154,8 @@ class MLflowLogger(Callback):
         try:
             import mlflow
         except ImportError as exc:
-            raise MissingDependencyError('the MLflow callback needs mlflow-skinny: pip install "layerwise[mlflow]"') from exc
+            raise MissingDependencyError(
+                'the MLflow callback needs mlflow-skinny: pip install "layerwise[mlflow]"') from exc
         path = local_store(self.tracking_uri)
         uri = self.tracking_uri
         if path is not None:  # a local file store, however it is spelled: one rule

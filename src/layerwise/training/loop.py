@@ -17,30 +17,36 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
 from . import step as step_mod
 from .checkpoint import CheckpointSaver
+from .checkpoint import resume as resume_from
+from .inputs import validates
 from .interrupt import StopOnInterrupt
 from .state import EpochSums, FitState
 
 
 @dataclass
 class Loop:
-    model: object
+    model: Any                         # any object with the model interface (never model.py's class)
     plan: step_mod.StepPlan
-    batches: object                    # a batch source (training/batches.py)
-    callbacks: object                  # a CallbackList
+    batches: Any                       # a batch source (training/batches.py)
+    callbacks: Any                     # a CallbackList
     saver: CheckpointSaver
     validate: Callable[[], dict] | None = None   # the validation logs (val_*) at each epoch's end
     shuffle: bool = True
+    validation_freq: int | Collection[int] = 1   # validate after every k-th epoch, or after these (1-based)
     warn_nonfinite: bool = False       # a RuntimeWarning at the first non-finite loss (fit's verbose=0)
     _warned: bool = field(default=False, init=False, repr=False)
 
     def run(self, state: FitState, epochs: int) -> None:
+        if self.plan.nonfinite is not None:
+            self.plan.nonfinite.begin(self.model)
         with StopOnInterrupt() as interrupt:
             while state.epoch < epochs and not self.model.stop_training:
                 if self._epoch(state, interrupt):
@@ -64,22 +70,41 @@ class Loop:
         for step in range(state.step, self.batches.steps):
             xb, yb, lb, wb = self.batches.get(step)
             result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)
+            halt = result.nonfinite is not None and self._nonfinite(result, state.epoch, step)
             cbs.on_batch_end(step, result.logs)
-            if model.nonfinite_report is not None:  # not recovered by a callback (RollbackOnNaN)
-                self._notice_nonfinite(state.epoch, step)
             state.step = step + 1
-            if result.halted and model.nonfinite_report is not None:  # not recovered by a callback
+            if halt:
                 break
             if state.step < self.batches.steps:
                 self.saver.after_step(state, sums, interrupt.requested)
             if model.stop_training:
                 break
-        cbs.on_epoch_end(state.epoch, self._epoch_logs(state, sums, t0))
+        logs = self._epoch_logs(state, sums, t0)
+        cbs.on_epoch_end(state.epoch, logs)
         if model.nonfinite_report is not None and self.plan.halt_on_nonfinite:
             return True
+        if self.plan.nonfinite is not None:
+            self.plan.nonfinite.epoch_end(model, model.nonfinite_report is None and np.isfinite(logs.get("loss", 0.0)))
         state.next_epoch()
         self.saver.after_epoch(state, interrupt.requested)
         return False
+
+    def _nonfinite(self, result, epoch: int, step: int) -> bool:
+        """Record where the loss first became NaN/inf and apply the policy; True to halt. The batch
+        logs tell the callbacks (``"nonfinite"``; ``"rolled_back"`` when a rollback recovered)."""
+        model, policy = self.model, self.plan.nonfinite
+        result.logs["nonfinite"] = result.nonfinite
+        if model.nonfinite_report is None:
+            model.nonfinite_report = result.nonfinite
+        note = policy.recover(model, result.nonfinite) if policy is not None else None
+        if note is not None:
+            result.logs["rolled_back"] = note
+            model.nonfinite_report = None
+            return False
+        self._notice_nonfinite(epoch, step)
+        if policy is not None:
+            model.stop_training = True
+        return policy is not None
 
     def _notice_nonfinite(self, epoch: int, step: int | None = None) -> None:
         """Say once per fit, when nothing else does (verbose=0 shows no progress line), that the
@@ -92,7 +117,7 @@ class Loop:
                 "the weights now hold NaN/inf; lower the learning rate or add RollbackOnNaN() or TerminateOnNaN() "
                 "to callbacks")
         warnings.warn(f"the loss became non-finite in {where} ({self.model.nonfinite_report}); {then}",
-                      RuntimeWarning, stacklevel=5 if step is not None else 6)  # at the user's fit call
+                      RuntimeWarning, stacklevel=7)  # at the user's fit call
 
     def _epoch_logs(self, state: FitState, sums: EpochSums, t0: float) -> dict[str, float]:
         logs = sums.epoch_logs()
@@ -100,8 +125,33 @@ class Loop:
             self.model.nonfinite_report = (f"epoch {state.epoch + 1}: the loss became non-finite (on a device it "
                                            "is checked once per epoch; use TerminateOnNaN to check every step)")
             self._notice_nonfinite(state.epoch)
-        if self.validate is not None:
+        if self.validate is not None and validates(state.epoch, self.validation_freq):
             logs.update({f"val_{k}": v for k, v in self.validate().items()})
         logs["lr"] = self.model.optimizer.lr
         logs["time"] = time.perf_counter() - t0
         return logs
+
+
+def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, checkpoint=None,
+            checkpoint_every: int | None = None, resume: bool = False, validate=None, shuffle: bool = True,
+            warn_nonfinite: bool = False, validation_freq: int | Collection[int] = 1) -> None:
+    """``fit`` after its checks: the fit state (restored from ``checkpoint`` when resuming), the
+    plan, the checkpoint saver and the loop, run from ``initial_epoch`` to ``epochs``. The callbacks'
+    ``params`` carry ``validation_freq`` when the fit validates (a monitor of val_* skips the epochs
+    that do not validate, as Keras's do)."""
+    state = FitState(n_train=batches.n, batch_size=batches.batch_size, epoch=initial_epoch)
+    if resume:
+        state = resume_from(checkpoint, model, callbacks.callbacks, batches.n, batches.batch_size) or state
+        model.stop_training = state.stopped
+    loop = Loop(model, step_mod.plan_for(model, callbacks.callbacks), batches, callbacks,
+                CheckpointSaver(checkpoint, model, callbacks.callbacks, checkpoint_every),
+                validate=validate, shuffle=shuffle, warn_nonfinite=warn_nonfinite, validation_freq=validation_freq)
+    params = {"epochs": epochs, "steps": batches.steps, "samples": batches.n, "batch_size": batches.batch_size}
+    if validate is not None:
+        params["validation_freq"] = validation_freq
+    callbacks.on_train_begin({"params": params})
+    try:
+        loop.run(state, epochs)
+    finally:
+        batches.close()
+        callbacks.on_train_end({})

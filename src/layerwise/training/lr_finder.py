@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import snapshot
 from ..errors import ConfigError
 from ..optim.schedules import Constant
-from .batches import dense_rows
+from . import snapshot
+from .batches import batch_source
 from .step import plan_for, train_step
 
 
@@ -29,7 +29,8 @@ class LRFinderResult:
     note: str = ""                    # what the sweep can and cannot say, in words
 
     def plot(self, path) -> Path:
-        from ..formats.figures import pyplot as _plt, save_figure as _save
+        from ..formats.figures import pyplot as _plt
+        from ..formats.figures import save_figure as _save
         plt = _plt()
         fig, ax = plt.subplots(figsize=(6.5, 3.8))
         ax.plot(self.lrs, self.losses)
@@ -58,8 +59,8 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     """
     if not (0 < start_lr < end_lr) or steps < 5:
         raise ConfigError(f"need 0 < start_lr < end_lr and steps >= 5, got {start_lr}, {end_lr}, {steps}")
-    model._require_compiled()
-    x, yt, _ = model._prepare(x, y, fitting=True)
+    model.require_compiled()
+    x, yt, _ = model.prepare(x, y, fitting=True)
     opt = model.optimizer
     model.collect_params()
     if model.ema is not None:
@@ -68,17 +69,16 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     plan = plan_for(model, sync=True)
     result = LRFinderResult()
     avg, best = 0.0, math.inf
-    n = int(x.shape[0])
-    order = model.rng.permutation(n)
+    batches = batch_source(x, yt, None, batch_size, model.xp)  # the training batches, as fit cuts them
+    full = batches.n // batches.batch_size  # full batches only: every rate sees as many samples
     try:
         for i in range(steps):
             lr = start_lr * (end_lr / start_lr) ** (i / (steps - 1))
             opt.learning_rate, opt.lr_multiplier = Constant(lr), 1.0
-            idx = order[(i * batch_size) % n:(i * batch_size) % n + batch_size]
-            if len(idx) < batch_size:
-                order = model.rng.permutation(n)
-                idx = order[:batch_size]
-            loss = train_step(model, plan, model.xp.asarray(dense_rows(x, idx)), model.xp.asarray(yt[idx])).logs["loss"]
+            if i % full == 0:
+                batches.begin_epoch(model.rng.permutation(batches.n))
+            xb, yb, _, _ = batches.get(i % full)
+            loss = train_step(model, plan, xb, yb).logs["loss"]
             if not math.isfinite(loss):
                 break
             avg = smoothing * avg + (1 - smoothing) * loss
@@ -89,6 +89,7 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
             if smoothed > diverge * best:
                 break
     finally:
+        batches.close()
         snapshot.apply(model, *saved)
         opt.learning_rate = lr0
         model.nonfinite_report = None
@@ -99,9 +100,9 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     start = losses[warm:2 * warm]
     fell = len(start) > 0 and start.mean() - losses[lowest] > max(0.1 * start.mean(), 3.0 * start.std())
     if len(losses) < 2 * warm + 3 or lowest < warm or not fell:
-        result.note = ("the loss did not fall in the sweep (beyond its noise), so it shows no threshold: a model that is "
-                       "already trained (find_lr measures from the current weights), or start_lr above the "
-                       "threshold; try a fresh model or a lower start_lr")
+        result.note = ("the loss did not fall in the sweep (beyond its noise), so it shows no threshold: "
+                       "a model that is already trained (find_lr measures from the current weights), "
+                       "or start_lr above the threshold; try a fresh model or a lower start_lr")
         return result
     result.threshold = float(lrs[lowest])
     result.suggestion = result.threshold / 2

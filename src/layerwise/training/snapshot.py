@@ -23,8 +23,10 @@ from ..core.backend import to_numpy
 
 NON_MODEL = ("optimizer/", "fit/", "callbacks/")  # tensor names that are not the model's arrays
 
+Snapshot = tuple[dict[str, np.ndarray], dict[str, Any]]  # (tensors, metadata), as capture returns them
 
-def capture(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+
+def capture(model) -> Snapshot:
     """Copies of everything training changes (see the module docstring)."""
     tensors = {name: np.array(a, copy=True) for name, a in model_state.tensors(model).items()}
     opt = model.optimizer

@@ -49,7 +49,7 @@ class FitState:
                 "stopped": bool(self.stopped)}
 
     @classmethod
-    def from_meta(cls, meta: Any, order, source: str) -> "FitState":
+    def from_meta(cls, meta: Any, order, source: str) -> FitState:
         ints = ("epoch", "step", "n_train", "batch_size", "seen")
         if (not isinstance(meta, dict) or any(isinstance(meta.get(k), bool) or not isinstance(meta.get(k), int)
                                               or meta[k] < 0 for k in ints)
@@ -65,7 +65,7 @@ class FitState:
         return cls(n_train=meta["n_train"], batch_size=meta["batch_size"], epoch=meta["epoch"], step=meta["step"],
                    order=order, loss_sum=float(meta["loss_sum"]),
                    metric_sums=dict(meta.get("metric_sums", {})),
-                   seen=meta["seen"], weight_sum=float(meta.get("weight_sum", meta["seen"])),
+                   seen=meta["seen"], weight_sum=float(meta["weight_sum"] if "weight_sum" in meta else meta["seen"]),
                    stopped=bool(meta.get("stopped", False)))
 
 

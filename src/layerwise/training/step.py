@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core import backend
 from ..core.metrics import Metric
+from .nonfinite import Halt, policy_of
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,12 @@ class StepPlan:
     fused: bool = False               # the loss gives δ = ∂L/∂z of the output activation directly
     regularized: bool = False         # some layer adds a penalty to the loss
     constrained: bool = False         # some layer has a weight constraint (max-norm)
-    halt_on_nonfinite: bool = False   # check each step's loss; a non-finite step is not applied
+    nonfinite: Halt | None = None     # the policy for a NaN/inf loss (nonfinite.py): each step's loss is
+                                      # checked and a non-finite step is not applied; None: no check
+
+    @property
+    def halt_on_nonfinite(self) -> bool:
+        return self.nonfinite is not None
     sync: bool = True                 # read the loss back every step (host) or only per epoch (device)
     metrics: tuple[Metric, ...] = field(default=())
     measure: bool = True              # compute the loss value at all (the book's SGD monitors otherwise)
@@ -48,9 +54,9 @@ def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
     return StepPlan(
         fused=fused_with is not None and fused_with == output_activation(model),
         regularized=any(layer.regularization_terms() for layer in layers if layer.built),
-        constrained=any(getattr(l, "kernel_constraint", None) is not None or
-                        getattr(l, "bias_constraint", None) is not None for l in layers),
-        halt_on_nonfinite=any(getattr(cb, "halts_on_nonfinite", False) for cb in callbacks),
+        constrained=any(getattr(layer, "kernel_constraint", None) is not None or
+                        getattr(layer, "bias_constraint", None) is not None for layer in layers),
+        nonfinite=policy_of(callbacks),
         sync=not backend.is_device(model.backend_name) if sync is None else sync,
         metrics=tuple(model.active_metrics),
     )
@@ -60,6 +66,7 @@ def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
 class StepResult:
     logs: dict          # for on_batch_end: {"size": m} (+ "loss" when read back)
     halted: bool = False  # the loss was non-finite and the update was not applied
+    nonfinite: str | None = None  # where a non-finite loss first shows (locate_nonfinite), if it did
 
 
 def penalty(model):
@@ -79,7 +86,7 @@ def locate_nonfinite(model, loss) -> str:
         for key, arr in layer.params.items():
             if not bool(xp.isfinite(arr).all()):
                 return f"step {step}: layer {layer.name!r} parameter {key!r} holds NaN/inf"
-        cached = getattr(layer, "_a", None)
+        cached = layer.last_output
         if cached is not None and not bool(xp.isfinite(cached).all()):
             return f"step {step}: layer {layer.name!r} output (activations) holds NaN/inf"
     return f"step {step}: the loss is {loss} although every layer's output is finite"
@@ -127,18 +134,17 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None, weights=None
     if plan.regularized:
         loss = loss + penalty(model)  # float64
     logs: dict = {"size": m}
-    value = None
+    value = report = None
     if plan.sync or plan.halt_on_nonfinite:
         value = float(loss)
         if plan.sync:
             logs["loss"] = value
-        if not math.isfinite(value):
-            if model.nonfinite_report is None:  # where it first happened (later steps would blame NaN weights)
-                model.nonfinite_report = locate_nonfinite(model, value)
+        if not math.isfinite(value):  # where it first shows (once the weights hold NaN, every step would)
+            report = model.nonfinite_report or locate_nonfinite(model, value)
             if plan.halt_on_nonfinite:
                 logs["loss"] = value
-                return StepResult(logs, halted=True)  # the weights stay as they were before this step
+                return StepResult(logs, halted=True, nonfinite=report)  # the weights stay as they were
     backward_and_update(model, plan, out, y, row_scale)
     if sums is not None:
         sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), m, out, y, labels, weights)
-    return StepResult(logs)
+    return StepResult(logs, nonfinite=report)

@@ -29,7 +29,8 @@ figure {{ margin: 0; border: 1px solid #eee; border-radius: 6px; padding: 0.5rem
 figure img {{ width: 100%; height: auto; display: block; }}
 figcaption {{ font-weight: 600; margin-bottom: 0.3rem; }}
 .scroll {{ overflow-x: auto; max-width: 100%; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: 0.2rem 0.8rem; text-align: left; border-bottom: 1px solid #e4e4e4; }}
+table {{ border-collapse: collapse; }}
+td, th {{ padding: 0.2rem 0.8rem; text-align: left; border-bottom: 1px solid #e4e4e4; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 pre {{ background: #f6f6f6; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; max-width: 100%; }}
 .warning {{ background: #fff4e5; border-left: 4px solid #f0a020; padding: 0.4rem 0.8rem; margin: 0.3rem 0; }}
@@ -97,7 +98,8 @@ def _fmt(v) -> str:
 def _warning_html(w) -> str:
     if isinstance(w, dict):
         epoch = f"epoch {int(w['epoch'])}: " if isinstance(w.get("epoch"), int) else ""  # 1-based in warnings.json
-        return f'<div class="warning"><strong>{html.escape(epoch)}</strong>{html.escape(str(w.get("message", "")))}</div>'
+        message = html.escape(str(w.get("message", "")))
+        return f'<div class="warning"><strong>{html.escape(epoch)}</strong>{message}</div>'
     return f'<div class="warning">{html.escape(str(w))}</div>'
 
 

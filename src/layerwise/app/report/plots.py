@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...formats.figures import pyplot as _plt, save_figure as _save
+from ...formats.figures import pyplot as _plt
+from ...formats.figures import save_figure as _save
 
 
 def _integer_ticks():
@@ -167,17 +168,19 @@ def make_plots(run_dir: Path, history: dict[str, list[float]], model=None, x_tes
         plots.append(("Confusion matrix (test set)", confusion(cm, names, out_dir / "confusion_matrix.png")))
         plots.append(("Per-class accuracy (test set)", per_class_accuracy(cm, names,
                                                                           out_dir / "per_class_accuracy.png")))
-        first = next((l for l in model.layers if isinstance(l, Dense)), None)
-        if image_shape and first is not None and first.input_shape[0] == int(np.prod(image_shape)):
+        first = next((layer for layer in model.layers if isinstance(layer, Dense)), None)
+        if image_shape and first is not None and first.input_shape is not None and \
+                first.input_shape[0] == int(np.prod(image_shape)):
             from ...core.backend import to_numpy
-            plots.append(("First-layer weights (one unit per tile)", first_layer_weights(to_numpy(first.params["kernel"]),
-                                                                     tuple(image_shape),
-                                                                     out_dir / "first_layer_weights.png")))
-        augment = next((l for l in model.layers if type(l).__name__ == "Augment"), None)
+            plots.append(("First-layer weights (one unit per tile)",
+                          first_layer_weights(to_numpy(first.params["kernel"]), tuple(image_shape),
+                                              out_dir / "first_layer_weights.png")))
+        augment = next((layer for layer in model.layers if type(layer).__name__ == "Augment"), None)
         if augment is not None:
             plots.append(("Augmentation as training applies it (top row: the original images)",
                           augmented_examples(augment, x_test, out_dir / "augmented_examples.png")))
         if image_shape and (pred != y_test).any():
-            plots.append((f"Misclassified test examples ({int((pred != y_test).sum())} in all)", misclassified(x_test, y_test, pred, tuple(image_shape), names,
-                                                                  out_dir / "misclassified.png")))
+            plots.append((f"Misclassified test examples ({int((pred != y_test).sum())} in all)",
+                          misclassified(x_test, y_test, pred, tuple(image_shape), names,
+                                        out_dir / "misclassified.png")))
     return plots

@@ -21,8 +21,19 @@ convolutions, recurrent layers, the functional API (a layer called on keras.Inpu
 keras.Model, generators/tf.data/PyDataset given to fit, saving a whole model as .keras/.h5 —
 fails at once with one line naming it (a ConfigError).
 """
-from . import callbacks, constraints, datasets, initializers, layers, losses, metrics, models, optimizers  # noqa: F401
-from . import regularizers, utils  # noqa: F401
+from . import (  # noqa: F401  # noqa: F401
+    callbacks,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
 from ._impl import Input, Model, Sequential, refuse
 
 __all__ = ["Input", "Sequential", "Model", "callbacks", "constraints", "datasets", "initializers", "layers",

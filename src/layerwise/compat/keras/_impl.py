@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import collections.abc
 import inspect
-import math
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ...core import layers as L, losses as LS, metrics as M, regularizers as R
+from ... import registry
+from ...core import layers as L
+from ...core import losses as LS
+from ...core import metrics as M
+from ...core import regularizers as R
+from ...core import state as model_state
 from ...errors import ConfigError, ModelFileError
+from ...formats import keras_weights
 from ...model import Sequential as _Sequential
 from ...optim import optimizers as O
 from ...training import callbacks as C
@@ -95,10 +101,12 @@ def Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_unif
           bias_constraint=None, **kwargs):
     if activity_regularizer is not None:
         refuse("activity_regularizer")
-    return _KerasDense(units, activation, use_bias=use_bias, kernel_initializer=_initializer(kernel_initializer),
-                       bias_initializer=_initializer(bias_initializer), kernel_regularizer=kernel_regularizer,
-                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                       bias_constraint=bias_constraint, **_keras_layer_args(kwargs))
+    return _KerasDense(units, activation, use_bias=use_bias,
+                       kernel_initializer=_keras_name("initializer", kernel_initializer),
+                       bias_initializer=_keras_name("initializer", bias_initializer),
+                       kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                       kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                       **_keras_layer_args(kwargs))
 
 
 def Dropout(rate, noise_shape=None, seed=None, **kwargs):
@@ -153,19 +161,20 @@ OUT_OF_SCOPE_LAYERS = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Separab
                        "TimeDistributed", "Conv1DTranspose", "UpSampling2D", "ZeroPadding2D")
 
 
-# -- initializers, regularizers, constraints -------------------------------------------------
-_INIT_NAMES = {"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal", "HeNormal": "he_normal",
-               "HeUniform": "he_uniform", "LecunNormal": "lecun_normal", "LecunUniform": "lecun_uniform",
-               "Zeros": "zeros", "Ones": "ones", "RandomNormal": "normal", "TruncatedNormal": "truncated_normal",
-               "Orthogonal": "orthogonal", "Constant": "constant"}
+# -- names: Keras's names are the registry's ---------------------------------------------------
+def _keras_name(kind: str, name):
+    """A name as Keras spells it, as the registry knows it. The registry resolves Keras's names
+    itself ("adam", "RMSprop": case is ignored; "sparse_categorical_crossentropy", "he_normal"); a
+    Keras class name it does not hold is looked up by its snake-case function name, Keras's own
+    pairing ("GlorotUniform" -> "glorot_uniform", "MeanSquaredError" -> "mean_squared_error").
+    Anything else is returned as it is, for the registry to resolve or refuse by name."""
+    if not isinstance(name, str) or name.lower() in registry.names(kind):
+        return name
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return snake if snake in registry.names(kind) else name
 
 
-def _initializer(init):
-    if isinstance(init, str):
-        return _INIT_NAMES.get(init, init)
-    return init
-
-
+# -- regularizers, constraints ----------------------------------------------------------------
 def l1(l1=0.01):
     return R.L1(l1)
 
@@ -240,17 +249,19 @@ def Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None,
     return O.Adamax(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **_opt_args(learning_rate, lr, kwargs, "Adamax"))
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "nadam": Nadam,
-              "adamax": Adamax}
+# Keras's constructor of each core optimizer class: a name ("rmsprop") resolves through the
+# registry to the class, made with Keras's defaults (keyed by class: the names are the registry's)
+_KERAS_CONSTRUCTOR = {O.SGD: SGD, O.Adam: Adam, O.AdamW: AdamW, O.RMSProp: RMSprop, O.AdaGrad: Adagrad,
+                      O.Nadam: Nadam, O.Adamax: Adamax}
 
 
 def _optimizer(opt):
-    if isinstance(opt, str):
-        key = opt.lower()
-        if key not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {opt!r}; valid: {', '.join(sorted(OPTIMIZERS))}")
-        return OPTIMIZERS[key]()
-    return opt
+    """compile's optimizer: an object or config as it is; a name through the registry, made with
+    Keras's defaults where Keras has the optimizer (ε = 1e-7, Adagrad's, Nadam's and Adamax's rates)."""
+    if not isinstance(opt, str):
+        return opt
+    constructor = _KERAS_CONSTRUCTOR.get(registry.lookup("optimizer", opt))
+    return constructor() if constructor is not None else O.get(opt)
 
 
 # -- losses ------------------------------------------------------------------------------------
@@ -304,20 +315,12 @@ def SquaredHinge(reduction="sum_over_batch_size", name=None):
     return LS.SquaredHinge()
 
 
-LOSSES = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-          "categorical_crossentropy": CategoricalCrossentropy, "binary_crossentropy": BinaryCrossentropy,
-          "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError, "mae": MeanAbsoluteError,
-          "mean_absolute_error": MeanAbsoluteError, "huber": Huber, "hinge": Hinge, "squared_hinge": SquaredHinge}
-
-
 def _loss(loss):
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ConfigError(f"unknown loss {loss!r}; valid: {', '.join(sorted(LOSSES))}")
-        return LOSSES[loss]()
+    """compile's loss: a name resolves through the registry (Keras's defaults are the core's:
+    from_logits=False, no label smoothing, Huber's δ = 1)."""
     if loss is None:
         raise ConfigError("compile needs a loss")
-    return loss
+    return _keras_name("loss", loss)
 
 
 # -- metrics: Keras's names, resolved the way Keras resolves "accuracy" --------------------------
@@ -341,6 +344,10 @@ def BinaryAccuracy(name="binary_accuracy", threshold=0.5):
 
 
 def TopKCategoricalAccuracy(k=5, name="top_k_categorical_accuracy"):
+    return _named(M.TopKAccuracy(k), name)
+
+
+def SparseTopKCategoricalAccuracy(k=5, name="sparse_top_k_categorical_accuracy"):
     return _named(M.TopKAccuracy(k), name)
 
 
@@ -399,30 +406,18 @@ def TensorBoard(log_dir="logs", histogram_freq=0, **kwargs):
 
 
 class ModelCheckpoint(C.ModelCheckpoint):
-    """Keras's ModelCheckpoint: ``save_weights_only=True`` writes the weights file
-    (``.weights.h5``, Keras 3's layout, needs h5py) instead of a layerwise model file."""
+    """Keras's ModelCheckpoint (its arguments) on the core one: ``save_weights_only=True`` writes
+    the weights file (``.weights.h5``, Keras 3's layout, needs h5py) instead of a layerwise model
+    file; a whole model under Keras's names (``.keras``, ``.h5``) is refused by name."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         if save_freq != "epoch":
             refuse("ModelCheckpoint(save_freq=steps)")
-        if save_weights_only:
-            from .weights import check_path
-            check_path(filepath)  # Keras 3's rule: weights files end in .weights.h5
-        else:
+        if not save_weights_only:
             _refuse_keras_model_file(filepath, "ModelCheckpoint")
-        super().__init__(str(filepath), monitor=monitor, save_best_only=save_best_only, mode=mode)
-        self.save_weights_only = bool(save_weights_only)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not self.save_weights_only:
-            return super().on_epoch_end(epoch, logs)
-        real_save = self.model.save
-        self.model.save = self.model.save_weights
-        try:
-            super().on_epoch_end(epoch, logs)
-        finally:
-            self.model.save = real_save
+        super().__init__(str(filepath), monitor=monitor, save_best_only=save_best_only, mode=mode,
+                         save_weights_only=save_weights_only)
 
 
 class History(C.Callback):
@@ -523,7 +518,7 @@ def _warn_probabilities_as_logits(model, stacklevel: int) -> bool:
         return True
     last = next((layer for layer in reversed(model.layers) if not isinstance(layer, L.Dropout)), None)
     act = getattr(getattr(last, "activation", None), "name", None)
-    if act in ("softmax", "sigmoid"):
+    if last is not None and act in ("softmax", "sigmoid"):
         name = _keras_loss_name(loss)
         fix = (f"keras.layers.Dense({last.units}) gives logits" if isinstance(last, L.Dense)
                else f"drop the {act} layer")
@@ -553,13 +548,6 @@ def _refuse_keras_model_file(filepath, where: str) -> None:
            "(Keras 3's weights layout: real Keras loads it)")
 
 
-def _validated(epoch: int, freq) -> bool:
-    """Whether Keras's validation_freq validates after epoch ``epoch`` (0-based)."""
-    if isinstance(freq, int):
-        return (epoch + 1) % freq == 0
-    return (epoch + 1) in set(freq)
-
-
 _SEED: list = [None]  # keras.utils.set_random_seed's value: the next models' seeds derive from it
 
 
@@ -580,7 +568,7 @@ class Sequential(_Sequential):
     """keras.Sequential: layers as a list or through ``add``; a keras.Input first gives the input
     shape; a Sequential given as a layer contributes its layers (shared, as Keras shares them)."""
 
-    def __init__(self, layers=None, name=None, trainable=True):
+    def __init__(self, layers=None, name=None, trainable=True, *, dtype=None):
         flat, input_shape = [], None
         for layer in layers or []:
             if isinstance(layer, Input):
@@ -590,9 +578,17 @@ class Sequential(_Sequential):
                 input_shape = input_shape or (layer.input_shape if layer.built else None)
             else:
                 flat.append(layer)
-        super().__init__(flat, input_shape=input_shape, name=name or "sequential", seed=_next_seed())
+        super().__init__(flat, input_shape=input_shape, name=name or "sequential", seed=_next_seed(), dtype=dtype)
         if self.input_shape is not None and any(layer.built for layer in flat):
             self.build()  # wraps a trained model: builds only the new layers
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model ``get_config()`` describes (unbuilt: no weights), of Keras's layer classes."""
+        core = _Sequential.from_config(config)  # checks the config; the core's layer classes
+        layers = [KERAS_CLASS.get(type(layer), type(layer)).from_config(layer.get_config()) for layer in core.layers]
+        inputs = [Input(core.input_shape)] if core.input_shape is not None else []
+        return cls(inputs + layers, name=core.name, dtype=core.dtype)
 
     def add(self, layer):
         if isinstance(layer, Input):
@@ -612,7 +608,9 @@ class Sequential(_Sequential):
         if loss_weights is not None:
             refuse("compile(loss_weights=...) (multi-output models)")
         loss_obj = _loss(loss)
-        super().compile(_optimizer(optimizer), loss_obj, metrics=list(metrics or []) + list(weighted_metrics or []))
+        as_list = lambda m: [m] if isinstance(m, str) else list(m or [])  # noqa: E731  (Keras takes one name too)
+        metrics = [_keras_name("metric", m) for m in as_list(metrics) + as_list(weighted_metrics)]
+        super().compile(_optimizer(optimizer), loss_obj, metrics=metrics)
         self._logits_checked = _warn_probabilities_as_logits(self, stacklevel=2)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -627,14 +625,10 @@ class Sequential(_Sequential):
         cbs = list(callbacks or [])
         inner = super().fit(x, y, batch_size=batch_size or 32, epochs=epochs, verbose=verbose, callbacks=cbs,
                             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
-                            initial_epoch=initial_epoch, sample_weight=sample_weight, class_weight=class_weight)
-        params = {"verbose": verbose, "epochs": epochs, "steps": math.ceil(len(np.asarray(x)) * (1 - validation_split)
-                                                                          / (batch_size or 32))}
+                            initial_epoch=initial_epoch, sample_weight=sample_weight, class_weight=class_weight,
+                            validation_freq=validation_freq)  # the core validates on Keras's epochs only
+        params = {"verbose": verbose, "epochs": epochs, "steps": inner.params.get("steps")}  # as the loop ran
         self.history = History(inner, params, self)
-        if validation_freq != 1:  # Keras records val_* only for the epochs it validated
-            keep = [i for i, e in enumerate(inner.epoch) if _validated(e, validation_freq)]
-            for key in [k for k in self.history.history if k.startswith("val_")]:
-                self.history.history[key] = [self.history.history[key][i] for i in keep]
         return self.history
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -666,12 +660,26 @@ class Sequential(_Sequential):
         super().save(filepath)
 
     def save_weights(self, filepath, overwrite=True):
-        from .weights import save_weights
-        save_weights(self, filepath)
+        """Keras 3's ``.weights.h5`` layout (needs h5py): real Keras's ``load_weights`` reads it."""
+        keras_weights.save_weights(self, filepath)
 
     def load_weights(self, filepath, skip_mismatch=False):
-        from .weights import load_weights
-        load_weights(self, filepath)
+        """A ``.weights.h5`` file (Keras 3's layout, written by Keras or by ``save_weights``)."""
+        keras_weights.load_weights(self, filepath)
+
+
+def _keras_model(model: _Sequential) -> Sequential:
+    """A keras.Sequential equal to ``model`` (a loaded core model): made from its config with
+    Keras's layer classes, then given its arrays (weight averages included), metadata and compile
+    settings, as the model-file reader gave them to the core model."""
+    keras_model = Sequential.from_config(model.get_config())
+    keras_model.build()
+    keras_model.ema = model.ema
+    model_state.load_tensors(keras_model, model_state.tensors(model))
+    keras_model.metadata = dict(model.metadata)
+    if model.optimizer is not None and model.loss is not None:  # the core's compile, as the reader's
+        _Sequential.compile(keras_model, model.optimizer, model.loss, metrics=model.metrics, ema=model.ema)
+    return keras_model
 
 
 _KERAS_FILES = {b"PK\x03\x04": "a .keras archive (zip)", b"\x89HDF\r\n\x1a\n": "an HDF5 (.h5) file"}
@@ -695,11 +703,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             f"for weights trained in Keras, save them there with model.save_weights('{stem}.weights.h5') "
             f"and load them here into the same keras.Sequential with model.load_weights('{stem}.weights.h5')")
     from ...formats.model_file import load_model as _load
-    model = _load(filepath)
-    model.__class__ = Sequential  # the same model, with Keras's fit/evaluate/predict return values
-    for layer in model.layers:  # and Keras's layers (a call on keras.Input is refused by name)
-        layer.__class__ = KERAS_CLASS.get(type(layer), type(layer))
-    return model
+    # the model as a keras.Sequential: Keras's fit/evaluate/predict return values, and Keras's
+    # layers (a call on keras.Input is refused by name)
+    return _keras_model(_load(filepath))
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -712,11 +718,12 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out
 
 
-def _idx_load_data(name):
+def idx_load_data(name):
     def load_data(path=None):
         from ...data import datasets, idx
         paths = datasets.locate(name) or datasets.download(name)
         a = {k: idx.read_idx(p) for k, p in paths.items()}
         return (a["train_images"], a["train_labels"]), (a["test_images"], a["test_labels"])
-    load_data.__doc__ = f"Keras's {name}.load_data(): uint8 arrays ((x_train, y_train), (x_test, y_test)), local files first."
+    load_data.__doc__ = (f"Keras's {name}.load_data(): uint8 arrays ((x_train, y_train), (x_test, y_test)), "
+                         "local files first.")
     return load_data

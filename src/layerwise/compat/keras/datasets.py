@@ -2,7 +2,7 @@
 first (``$LAYERWISE_DATA``, ``~/.cache/layerwise``, ``/usr/share/datasets``), downloading only if absent."""
 from types import SimpleNamespace
 
-from ._impl import _idx_load_data
+from ._impl import idx_load_data
 
-mnist = SimpleNamespace(load_data=_idx_load_data("mnist"))
-fashion_mnist = SimpleNamespace(load_data=_idx_load_data("fashion-mnist"))
+mnist = SimpleNamespace(load_data=idx_load_data("mnist"))
+fashion_mnist = SimpleNamespace(load_data=idx_load_data("fashion-mnist"))

@@ -1,6 +1,18 @@
 """keras.layers: the dense layers layerwise has, under Keras's names and arguments."""
-from ._impl import (OUT_OF_SCOPE_LAYERS, Activation, BatchNormalization, Dense, Dropout, Flatten,  # noqa: F401
-                    Input, InputLayer, LeakyReLU, ReLU, Softmax, refuse)
+from ._impl import (  # noqa: F401
+    OUT_OF_SCOPE_LAYERS,
+    Activation,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    InputLayer,
+    LeakyReLU,
+    ReLU,
+    Softmax,
+    refuse,
+)
 
 
 def __getattr__(name):

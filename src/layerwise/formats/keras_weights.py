@@ -1,4 +1,6 @@
-"""Keras 3's ``.weights.h5`` files, both ways (h5py: ``pip install "layerwise[keras]"``).
+"""Keras 3's ``.weights.h5`` files, both ways (h5py: ``pip install "layerwise[keras]"``): what
+``ModelCheckpoint(..., save_weights_only=True)`` writes and the Keras namespace's
+``model.save_weights``/``load_weights`` read and write.
 
 Layout (as Keras 3 writes it): ``layers/<name>/vars/<i>`` per layer, in the layer's variable
 order — Dense: kernel (n_in, units), bias; BatchNormalization: gamma, beta, moving_mean,
@@ -12,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ...core.backend import to_numpy
-from ...core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
-from ...errors import ConfigError, MissingDependencyError, ModelFileError
-from ...formats.atomic import atomic_write_bytes
+from ..core.backend import to_numpy
+from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
+from ..errors import ConfigError, MissingDependencyError, ModelFileError
+from .atomic import atomic_write_bytes
 
 _KERAS_TYPE = {Dense: "dense", BatchNorm: "batch_normalization", Dropout: "dropout", Flatten: "flatten",
                Activation: "activation"}
@@ -36,7 +38,8 @@ def keras_names(model) -> list[str]:
     for layer in model.layers:
         kind = next((v for k, v in _KERAS_TYPE.items() if isinstance(layer, k)), None)
         if kind is None:
-            raise ConfigError(f"layer {layer.name!r} ({type(layer).__name__}) has no Keras counterpart in a weights file")
+            raise ConfigError(f"layer {layer.name!r} ({type(layer).__name__}) has no Keras counterpart in a "
+                              "weights file")
         i = seen.get(kind, 0)
         seen[kind] = i + 1
         names.append(kind if i == 0 else f"{kind}_{i}")
