@@ -51,7 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="layerwise", description="Classic neural networks, layer by layer.", epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"layerwise {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_training_commands(sub)
+    _add_model_commands(sub)
+    return parser
 
+
+def _add_training_commands(sub) -> None:
+    """train, lr-find and tune: the option table's flags plus each command's own."""
     t = sub.add_parser("train", help="train an MLP and write a run directory with model, history, plots, report")
     t.add_argument("--config", help="a TOML config file (flags below override its values)")
     options.add_flags(t, "train")  # every config option's flag, from the one option table
@@ -87,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--mlflow", metavar="URI",
                    help="log every trial as an MLflow run (experiment: the study's config name)")
 
+
+
+def _add_model_commands(sub) -> None:
+    """evaluate, predict, summary, report and export: commands on a saved model or run."""
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
     e.add_argument("model", help="a model file (model.lwm of a run)")
     e.add_argument("--dataset", help="default: the data set the model was trained on")
@@ -108,7 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="export a model file to ONNX")
     x.add_argument("model", help="a model file written by layerwise (model.lwm)")
     x.add_argument("output", help="the .onnx file to write")
-    return parser
 
 
 def cmd_train(args) -> int:

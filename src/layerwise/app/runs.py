@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..errors import ConfigError, FileWriteError
+from ..errors import ConfigError, FileWriteError, TrainingError
 from ..formats.atomic import atomic_write_text
 from ..training.callbacks import Callback, CSVLogger
 from . import config as config_mod
@@ -210,16 +210,8 @@ def resume_plan(run_dir, cfg: dict[str, Any], epochs: int | None, restart: bool)
     return None
 
 
-def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callbacks=(), log=print,
-          run_dir=None, restart: bool = False) -> RunResult:
-    """Train what ``cfg`` (validated by config.validate) describes, in a new run directory
-    (or continue the run in ``resume_dir``)."""
-    cfg = absolute_data_path(cfg)
-    ds = load_dataset(cfg)
-    cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
-    if cfg["run"].get("tensorboard"):
-        check_directory_writable(cfg["run"]["tensorboard"], "TensorBoard files")
-    # everything that can be checked without training is checked before a run directory exists
+def _built_model(cfg: dict[str, Any], ds):
+    """The compiled, built model a config describes, with the data set's metadata."""
     model = config_mod.build_model(cfg)
     model.metadata = {"dataset": str(cfg["data"]["dataset"]), "class_names": list(ds.class_names),
                       "data_options": {k: cfg["data"][k] for k in ("label_column", "scale")
@@ -229,40 +221,62 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     model.compile(config_mod.build_optimizer(cfg), comp["loss"], metrics=comp["metrics"],
                   ema=comp["ema"] or None)
     model.build((ds.n_features,))
-    made_here = False  # a directory this call made may be removed again if nothing was trained in it
+    return model
+
+
+def _open_run_dir(cfg: dict[str, Any], resume_dir, run_dir, restart: bool) -> tuple[Path, bool]:
+    """The run directory with the resolved config.toml in it, and whether this call made it (a
+    directory made here is removed again when the run fails before training anything)."""
     if resume_dir is not None:
         run_dir = Path(resume_dir)
         atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))  # an --epochs extension is recorded
         if restart:
             for stale in ("history.csv", "metrics.json", "checkpoint.lwc"):
                 (run_dir / stale).unlink(missing_ok=True)
+        return run_dir, False
+    if run_dir is None:
+        run_dir, made_here = make_run_dir(cfg["run"]["runs_dir"], cfg["name"]), True
     else:
-        if run_dir is None:
-            run_dir = make_run_dir(cfg["run"]["runs_dir"], cfg["name"])
-            made_here = True
-        else:
-            run_dir = Path(run_dir)
-            made_here = not run_dir.exists()
-            run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))
+        run_dir = Path(run_dir)
+        made_here = not run_dir.exists()
+        run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.toml", config_mod.dumps(cfg))
+    return run_dir, made_here
+
+
+def _run_callbacks(cfg: dict[str, Any], run_dir: Path, extra) -> tuple[list, Any]:
+    """The run's callbacks (config's, the history CSV, diagnostics, trackers) and the MLflow tracker."""
+    callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv"), first_epoch=1), *extra]
+    if cfg["run"].get("diagnostics"):
+        from ..inspect.diagnostics import Diagnostics
+        callbacks.append(Diagnostics(run_dir=run_dir))
+    tracker = None
+    if cfg["run"].get("tensorboard"):
+        from ..training.loggers import TensorBoard
+        callbacks.append(TensorBoard(Path(cfg["run"]["tensorboard"]) / run_dir.name))
+    if cfg["run"].get("mlflow"):
+        from ..training.loggers import MLflowLogger
+        tracker = MLflowLogger(cfg["run"]["mlflow"], experiment=cfg["name"] or "layerwise", run_name=run_dir.name,
+                               params={"dataset": cfg["data"]["dataset"], "epochs": cfg["fit"]["epochs"],
+                                       "batch_size": cfg["fit"]["batch_size"], "seed": cfg["seed"]},
+                               end_with_training=False)
+        callbacks.append(tracker)
+    return callbacks, tracker
+
+
+def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callbacks=(), log=print,
+          run_dir=None, restart: bool = False) -> RunResult:
+    """Train what ``cfg`` (validated by config.validate) describes, in a new run directory
+    (or continue the run in ``resume_dir``)."""
+    cfg = absolute_data_path(cfg)
+    ds = load_dataset(cfg)
+    cfg = config_mod.resolve(cfg, ds.n_features, ds.n_classes)
+    if cfg["run"].get("tensorboard"):
+        check_directory_writable(cfg["run"]["tensorboard"], "TensorBoard files")
+    model = _built_model(cfg, ds)  # everything that can be checked is checked before a run directory exists
+    run_dir, made_here = _open_run_dir(cfg, resume_dir, run_dir, restart)
     try:
-        callbacks = [*config_mod.build_callbacks(cfg), CSVLogger(str(run_dir / "history.csv"), first_epoch=1),
-                     *extra_callbacks]
-        if cfg["run"].get("diagnostics"):
-            from ..inspect.diagnostics import Diagnostics
-            callbacks.append(Diagnostics(run_dir=run_dir))
-        tracker = None
-        if cfg["run"].get("tensorboard"):
-            from ..training.loggers import TensorBoard
-            callbacks.append(TensorBoard(Path(cfg["run"]["tensorboard"]) / run_dir.name))
-        if cfg["run"].get("mlflow"):
-            from ..training.loggers import MLflowLogger
-            tracker = MLflowLogger(cfg["run"]["mlflow"], experiment=cfg["name"] or "layerwise",
-                                   run_name=run_dir.name,
-                                   params={"dataset": cfg["data"]["dataset"], "epochs": cfg["fit"]["epochs"],
-                                           "batch_size": cfg["fit"]["batch_size"], "seed": cfg["seed"]},
-                                   end_with_training=False)
-            callbacks.append(tracker)
+        callbacks, tracker = _run_callbacks(cfg, run_dir, extra_callbacks)
         log(f"{ds!r}; run directory {run_dir}")
         validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
         model.fit(ds.x_train, ds.y_train, batch_size=cfg["fit"]["batch_size"], epochs=cfg["fit"]["epochs"],
@@ -275,9 +289,15 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
         if made_here:  # e.g. a tracker that could not start: leave no run directory holding only config.toml
             discard_untrained_run(run_dir)
         raise
+    metrics = _finish(cfg, run_dir, model, ds, tracker)
+    return RunResult(run_dir, metrics, model, model.history.history)
+
+
+def _finish(cfg: dict[str, Any], run_dir: Path, model, ds, tracker) -> dict[str, Any]:
+    """After training: test metrics, model.lwm (unless the weights diverged), metrics.json, plots
+    and report, and the tracker's last records."""
     history = model.history.history
-    result = model.evaluate(ds.x_test, ds.y_test)
-    metrics: dict[str, Any] = {"test_" + k: v for k, v in result.items()}
+    metrics: dict[str, Any] = {"test_" + k: v for k, v in model.evaluate(ds.x_test, ds.y_test).items()}
     for key in ("val_accuracy", "val_loss"):
         if key in history:
             metrics[f"best_{key}"] = max(history[key]) if "accuracy" in key else min(history[key])
@@ -285,13 +305,15 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     metrics["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     metrics.update(epochs=len(times), seconds_per_epoch=(float(np.mean(times)) if times else 0.0),
                    epoch_seconds=times, train_seconds=float(sum(times)),  # all epochs, across resumes
-                   parameters=model.count_params(),
-                   seed=cfg["seed"], versions=versions())
+                   parameters=model.count_params(), seed=cfg["seed"], versions=versions())
     if getattr(model, "nonfinite_report", None):
         metrics["stopped"] = f"non-finite loss at {model.nonfinite_report}"
     elif len(times) < cfg["fit"]["epochs"] and model.stop_training:
         metrics["stopped_early"] = "a callback stopped training (early stopping or the learning-rate floor)"
-    model.save(run_dir / "model.lwm")
+    try:
+        model.save(run_dir / "model.lwm")
+    except TrainingError as exc:  # diverged weights: no model file that would not load
+        metrics["model_not_saved"] = str(exc)
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
     if cfg["run"]["plots"] or cfg["run"]["report"]:
         try:
@@ -302,9 +324,10 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     if tracker is not None:  # the test metrics, model, report and history go to MLflow too
         tracker.log_metrics({k: v for k, v in metrics.items() if k.startswith(("test_", "best_"))})
         for name in ("model.lwm", "metrics.json", "history.csv", "config.toml", "report.html"):
-            tracker.log_artifact(run_dir / name)
+            if (run_dir / name).exists():
+                tracker.log_artifact(run_dir / name)
         tracker.finish()
-    return RunResult(run_dir, metrics, model, history)
+    return metrics
 
 
 def build_report(run_dir, model=None, dataset=None, cfg=None, history=None, metrics=None) -> Path:

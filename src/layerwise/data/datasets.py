@@ -385,6 +385,27 @@ def _warn_traps(path, x: np.ndarray, y: np.ndarray, scale) -> None:
                       "the labels as class names", UserWarning, stacklevel=3)
 
 
+def _read_data_file(path: Path, label_column):
+    """(x, y, x_test or None, y_test or None, class names or None) as a data file holds them."""
+    if path.suffix.lower() == ".csv":  # labels may be class names: the CSV reader of its own
+        try:
+            x, y, names = _read_csv(path, label_column)
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"{path}: cannot read data file ({exc})") from None
+        return x, y, None, None, names
+    arrays = read_array_file(path)
+    if "table" in arrays:
+        return (*_features_labels(arrays["table"], label_column, path), None, None, None)
+    if {"x_train", "y_train", "x_test", "y_test"} <= set(arrays):
+        return (*(arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")), None)
+    if {"x", "y"} <= set(arrays):
+        return arrays["x"], arrays["y"], None, None, None
+    raise DataError(f"{path}: .npz needs arrays 'x' and 'y' (or x_train, y_train, x_test, y_test); "
+                    f"found {sorted(arrays)}")
+
+
 def load_file(path, label_column=None, test_size: float = 0.2, seed: int = 0, scale=None) -> Dataset:
     """A data set from a file: .npz (arrays x, y — or x_train, y_train, x_test, y_test),
     .npy (a 2-D table) or .csv (an optional header line), features plus a label column.
@@ -402,27 +423,7 @@ def load_file(path, label_column=None, test_size: float = 0.2, seed: int = 0, sc
         raise DataError(f"{path}: no such data file")
     if scale is not None and not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
         raise DataError(f"scale must be a positive number (e.g. 255), got {scale!r}")
-    suffix = path.suffix.lower()
-    x_test = y_test = None
-    names = None
-    if suffix == ".csv":  # labels may be class names: the CSV reader of its own
-        try:
-            x, y, names = _read_csv(path, label_column)
-        except (ValueError, OSError) as exc:
-            if isinstance(exc, DataError):
-                raise
-            raise DataError(f"{path}: cannot read data file ({exc})") from None
-    else:
-        arrays = read_array_file(path)
-        if "table" in arrays:
-            x, y = _features_labels(arrays["table"], label_column, path)
-        elif {"x_train", "y_train", "x_test", "y_test"} <= set(arrays):
-            x, y, x_test, y_test = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-        elif {"x", "y"} <= set(arrays):
-            x, y = arrays["x"], arrays["y"]
-        else:
-            raise DataError(f"{path}: .npz needs arrays 'x' and 'y' (or x_train, y_train, x_test, "
-                            f"y_test); found {sorted(arrays)}")
+    x, y, x_test, y_test, names = _read_data_file(path, label_column)
     x = as_features(x, f"{path.name} features")
     y = as_labels(y, name=f"{path.name} labels")
     if len(x) != len(y):

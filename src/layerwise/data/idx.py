@@ -28,6 +28,20 @@ def _open(path: Path):
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
+def _read_converted(fh, dims, dtype, n_bytes: int, out_dtype):
+    """The data converted into ``out_dtype`` block by block (1 MiB at a time), and the bytes read."""
+    out = np.empty(int(np.prod(dims, dtype=np.int64)), dtype=out_dtype)
+    block = (1 << 20) // dtype.itemsize * dtype.itemsize
+    done = 0
+    while done < n_bytes:
+        chunk = fh.read(min(block, n_bytes - done))
+        if not chunk:
+            break
+        out[done // dtype.itemsize:(done + len(chunk)) // dtype.itemsize] = np.frombuffer(chunk, dtype=dtype)
+        done += len(chunk)
+    return out, done
+
+
 def read_idx(path, max_bytes: int = MAX_BYTES, out_dtype=None, scale: float | None = None) -> np.ndarray:
     """Read an IDX (or .gz IDX) file into a native-endian array; DataError names the file on any fault.
 
@@ -57,17 +71,7 @@ def read_idx(path, max_bytes: int = MAX_BYTES, out_dtype=None, scale: float | No
                 raise DataError(f"{path}: header claims shape {dims} ({n_bytes} bytes), more than the "
                                 f"{max_bytes}-byte limit; refusing to allocate")
             if out_dtype is not None:
-                out = np.empty(int(np.prod(dims, dtype=np.int64)), dtype=out_dtype)
-                block = (1 << 20) // dtype.itemsize * dtype.itemsize
-                done = 0
-                while done < n_bytes:
-                    chunk = fh.read(min(block, n_bytes - done))
-                    if not chunk:
-                        break
-                    part = np.frombuffer(chunk, dtype=dtype)
-                    out[done // dtype.itemsize:(done + len(chunk)) // dtype.itemsize] = part
-                    done += len(chunk)
-                got = done
+                out, got = _read_converted(fh, dims, dtype, n_bytes, out_dtype)
             else:
                 data = fh.read(n_bytes)
                 got = len(data)

@@ -98,9 +98,6 @@ def _graph(model, onnx, helper, numpy_helper):
         inits.append(numpy_helper.from_array(np.ascontiguousarray(to_numpy(array)).astype(model.dtype), name))
         return name
 
-    def scoped_const(prefix):  # const for one layer's arrays, named "<layer>/<name>"
-        return lambda name, array: const(f"{prefix}/{name}", array)
-
     for layer in model.layers:
         n = layer.name
         if isinstance(layer, Dense):
@@ -109,10 +106,10 @@ def _graph(model, onnx, helper, numpy_helper):
                 inputs.append(const(f"{n}/bias", layer.params["bias"]))
             z = f"{n}/z"
             nodes.append(helper.make_node("Gemm", inputs, [z], name=f"{n}/gemm"))
-            extra, x = _activation_nodes(helper, layer.activation, z, n, const=lambda k, v: const(k, v))
+            extra, x = _activation_nodes(helper, layer.activation, z, n, const=const)
             nodes += extra
         elif isinstance(layer, Activation):
-            extra, x = _activation_nodes(helper, layer.activation, x, n, const=lambda k, v: const(k, v))
+            extra, x = _activation_nodes(helper, layer.activation, x, n, const=const)
             nodes += extra
         elif isinstance(layer, BatchNorm):
             c = layer.input_shape[-1]
@@ -133,7 +130,7 @@ def _graph(model, onnx, helper, numpy_helper):
             nodes.append(helper.make_node("Flatten", [x], [out], name=n, axis=1))
             x = out
         elif hasattr(layer, "onnx_nodes"):
-            extra, x = layer.onnx_nodes(helper, x, scoped_const(n))
+            extra, x = layer.onnx_nodes(helper, x, lambda k, v, scope=n: const(f"{scope}/{k}", v))
             nodes += list(extra)
         else:
             raise ConfigError(f"ONNX export does not know layer type {type(layer).__name__} (layer {n!r}); "

@@ -92,8 +92,13 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
         batches.close()
         snapshot.apply(model, *saved)
         opt.learning_rate = lr0
-        model.nonfinite_report = None
-    result.diverged = len(result.lrs) < steps
+        result.diverged = len(result.lrs) < steps
+    return _read_curve(result, end_lr)
+
+
+def _read_curve(result: LRFinderResult, end_lr: float) -> LRFinderResult:
+    """The threshold (lowest smoothed loss), the suggestion (half of it) and the steepest descent,
+    or a note saying why the curve shows none."""
     losses, lrs = np.array(result.losses), np.array(result.lrs)
     warm = max(5, len(losses) // 10)  # the smoothed curve's first points are mostly noise
     lowest = int(np.argmin(losses)) if len(losses) else 0
