@@ -1,0 +1,118 @@
+"""Sphinx configuration for layerwise's documentation.
+
+Build (warnings are errors):
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+Everything a page shows that is a number, a table or a figure is made while the site builds:
+the gallery scripts run (sphinx-gallery), ``_ext/layerwise_docs.py`` trains a first run with the
+CLI, renders the option table, the vocabulary, the benchmark tables and the test counts.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(DOCS / "_ext"))
+sys.path.insert(0, str(ROOT))          # benchmarks/ (its table code is reused)
+sys.path.insert(0, str(ROOT / "src"))  # the package, even when it is not installed
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+# The build runs many small fits; keep each one quiet and single-threaded (a 2-core machine).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import layerwise  # noqa: E402
+
+project = "layerwise"
+author = "layerwise developers"
+copyright = "layerwise developers, MIT licence"
+version = release = layerwise.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 copied into the site: formulas render without a network
+    "sphinx.ext.viewcode",
+    "sphinx_gallery.gen_gallery",
+    "layerwise_docs",
+]
+
+exclude_patterns = ["_build", "README.md", "gallery", "generated"]
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["layerwise.css"]
+
+# -- the theme ----------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"layerwise {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "navbar_align": "left",
+    "header_links_before_dropdown": 6,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_sidebars = {page: [] for page in ("index", "getting_started", "guide/cli", "guide/vocabulary",
+                                       "guide/performance", "guide/reliability")}  # wide tables
+html_show_sourcelink = True
+
+# -- autodoc --------------------------------------------------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "member-order": "bysource", "show-inheritance": True}
+autodoc_typehints = "none"           # signatures show names and defaults; docstrings say the types
+autodoc_member_order = "bysource"
+autoclass_content = "both"
+add_module_names = False
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(np|numpy|cupy|scipy|pandas|sklearn|optuna|onnx|argparse|pathlib|typing)\..*"),
+    (r"py:class", r"(Any|Callable|Path|ndarray|array|ArrayLike|dtype|optional|sequence|callable|"
+                  r"BaseEstimator|ClassifierMixin|RegressorMixin|TransformerMixin)"),
+    (r"py:class", r"layerwise\..*\._[A-Za-z].*"),  # private bases shown by show-inheritance
+    (r"py:class", r"(object|Exception|ValueError|TypeError|RuntimeError|OSError|UserWarning|list|dict)"),
+]
+suppress_warnings = ["autosummary.import_cycle"]
+
+# -- sphinx-gallery ---------------------------------------------------------------------------------
+# sphinx-gallery links the names an example uses to the API reference; to find a name's shortest
+# import path it calls getattr on parent modules and expects AttributeError when a name is not
+# there. layerwise.compat.keras answers an unknown name with a ConfigError instead (it refuses
+# Keras constructs it does not map, by name, on purpose), so any exception means "not there".
+import sphinx_gallery.backreferences as _backreferences  # noqa: E402
+
+_short_module_name = _backreferences._get_short_module_name
+
+
+def _get_short_module_name(module_name, obj_name):
+    try:
+        return _short_module_name(module_name, obj_name)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+_backreferences._get_short_module_name = _get_short_module_name
+
+sphinx_gallery_conf = {
+    "examples_dirs": ["gallery"],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r"/plot_",          # every script runs
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "reset_modules": ("matplotlib",),
+    "abort_on_example_error": False,
+    "only_warn_on_example_error": False,   # a failing script fails the build
+    "capture_repr": (),
+    "min_reported_time": 1,
+    "show_memory": False,
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "write_computation_times": True,
+}

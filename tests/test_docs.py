@@ -1,0 +1,66 @@
+"""The documentation: every public name is in the API reference, and the site builds with
+warnings as errors (Sphinx + sphinx-gallery; the build runs every gallery script)."""
+import importlib
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import layerwise
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+API = (DOCS / "api" / "index.rst").read_text() if (DOCS / "api" / "index.rst").exists() else ""
+
+
+def _documented(name: str, prefix: str = "") -> bool:
+    """``name`` (under ``prefix``) is an autosummary entry, an automodule, or named in the text."""
+    entry = f"{prefix}{name}"
+    return (re.search(rf"^\s+{re.escape(entry)}$", API, re.M) is not None
+            or f".. automodule:: layerwise.{entry}" in API
+            or f"``{name}``" in API
+            or f":class:`{name}`" in API)
+
+
+@pytest.mark.skipif(not API, reason="docs/api/index.rst is not there")
+def test_every_public_name_is_in_the_api_reference():
+    missing = [n for n in layerwise.__all__ if n != "__version__" and not _documented(n)]
+    assert not missing, f"add these names of layerwise.__all__ to docs/api/index.rst: {missing}"
+
+
+@pytest.mark.skipif(not API, reason="docs/api/index.rst is not there")
+def test_every_public_name_of_the_keras_namespace_is_in_the_api_reference():
+    keras = importlib.import_module("layerwise.compat.keras")
+    missing = [n for n in keras.__all__
+               if not isinstance(getattr(keras, n), types.ModuleType) and not _documented(n, "compat.keras.")]
+    modules = [n for n in keras.__all__ if isinstance(getattr(keras, n), types.ModuleType) and f"``{n}``" not in API]
+    assert not missing and not modules, f"add to docs/api/index.rst: {missing + modules}"
+
+
+@pytest.mark.slow
+def test_docs_build_with_warnings_as_errors(tmp_path):
+    pytest.importorskip("sphinx")
+    pytest.importorskip("sphinx_gallery")
+    pytest.importorskip("pydata_sphinx_theme")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                           "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-10000:]
+    html = tmp_path / "html"
+    for page in ("index.html", "getting_started.html", "guide/cli.html", "api/index.html",
+                 "auto_examples/plot_06_optimizers.html"):
+        assert (html / page).exists(), page
+    # every gallery script produced its page, and the figures were made
+    scripts = sorted((DOCS / "gallery").rglob("plot_*.py"))
+    images = list((html / "_images").glob("sphx_glr_plot_*.png"))
+    assert len(images) >= len([s for s in scripts if s.parent.name == "gallery"])
+    # what a reader sees: images decoded, no sideways scrolling at 1280 and 390 px, search works
+    sys.path.insert(0, str(DOCS / "_ext"))
+    import browser_check
+    if browser_check.chromium() is None:
+        pytest.skip("no Chromium: the browser check of the built pages did not run")
+    problems = browser_check.check(html)
+    assert not problems, problems
