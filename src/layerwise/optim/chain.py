@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+OFF = (math.inf, 1.0, 0.0)  # (clip, scale, wd) when no step of the chain is on: the gradient as it is
+
 
 def clip_value(g, c):
     """clip(g, −c, c) on arrays. The compiled kernel defines the same clamp per element as two

@@ -192,7 +192,8 @@ class Optimizer:
     def _apply(self, p, g, slots: list, chain_scalars: tuple, scalars: tuple) -> None:
         """The chain's element-wise part and the rule on whole arrays (NumPy or CuPy), in place."""
         dt = p.dtype.type
-        g = chain.element(g, p, *(dt(v) for v in chain_scalars))
+        if chain_scalars != chain.OFF:  # (the kernel runs the off chain too: g·1 + 0·w = g)
+            g = chain.element(g, p, *(dt(v) for v in chain_scalars))
         new = self.rule(p, g, *slots, *(dt(c) for c in scalars))
         p[...] = new[0]
         for s, value in zip(slots, new[1:]):
