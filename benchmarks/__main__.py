@@ -125,6 +125,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=None, help="override each task's epoch count")
     p.add_argument("--frameworks", nargs="+", default=FRAMEWORKS)
     p.add_argument("--busy", action="store_true", help="run everything beside one CPU-bound process")
+    p.add_argument("--tag", default="", help="added to the results file's name (task1_<tag>.json)")
     args = p.parse_args(argv)
     busy = subprocess.Popen([sys.executable, "-c", BUSY]) if args.busy else None
     try:
@@ -147,7 +148,8 @@ def _run(args, argv) -> int:
         result["machine"] = machine
         result["command"] = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
         result["busy"] = bool(args.busy)
-        (RESULTS / f"task{task}{'_busy' if args.busy else ''}.json").write_text(json.dumps(result, indent=2))
+        name = f"task{task}{'_busy' if args.busy else ''}{'_' + args.tag if args.tag else ''}.json"
+        (RESULTS / name).write_text(json.dumps(result, indent=2))
     return 0
 
 
