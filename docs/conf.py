@@ -83,8 +83,9 @@ suppress_warnings = ["autosummary.import_cycle"]
 # -- sphinx-gallery ---------------------------------------------------------------------------------
 # sphinx-gallery links the names an example uses to the API reference; to find a name's shortest
 # import path it calls getattr on parent modules and expects AttributeError when a name is not
-# there. layerwise.compat.keras answers an unknown name with a ConfigError instead (it refuses
-# Keras constructs it does not map, by name, on purpose), so any exception means "not there".
+# there. layerwise.compat.keras answers an unknown name with an error that is both a ConfigError
+# (naming the construct) and an AttributeError; other modules may raise something else on a probe,
+# so any exception means "not there".
 import sphinx_gallery.backreferences as _backreferences  # noqa: E402
 
 _short_module_name = _backreferences._get_short_module_name

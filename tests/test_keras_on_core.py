@@ -294,3 +294,12 @@ def test_compile_takes_one_metric_name_as_keras_does():
     x = np.random.default_rng(0).random((12, 4)).astype("float32")
     history = model.fit(x, np.arange(12) % 3, epochs=1, verbose=0)
     assert "accuracy" in history.history
+
+
+def test_an_unknown_keras_name_is_a_named_error_and_an_attribute_error():
+    from layerwise.compat import keras
+    from layerwise.errors import ConfigError
+    for module, name in ((keras, "Functional"), (keras.layers, "Conv2D"), (keras.utils, "plot_model")):
+        assert not hasattr(module, name)
+        with pytest.raises(ConfigError, match="outside layerwise's scope"):
+            getattr(module, name)

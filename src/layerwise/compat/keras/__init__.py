@@ -34,7 +34,7 @@ from . import (  # noqa: F401  # noqa: F401
     regularizers,
     utils,
 )
-from ._impl import Input, Model, Sequential, refuse
+from ._impl import Input, Model, Sequential, refuse_name
 
 __all__ = ["Input", "Sequential", "Model", "callbacks", "constraints", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
@@ -43,4 +43,4 @@ __all__ = ["Input", "Sequential", "Model", "callbacks", "constraints", "datasets
 def __getattr__(name):
     if name.startswith("__"):  # Python's own probes (hasattr(module, "__wrapped__"), ...) get their AttributeError
         raise AttributeError(name)
-    refuse(f"{name!r}")
+    refuse_name(f"{name!r}")

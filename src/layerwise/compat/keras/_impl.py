@@ -29,6 +29,16 @@ def refuse(what: str, instead: str = "use TensorFlow/Keras for it"):
     raise ConfigError(f"keras {what} is outside layerwise's scope ({SCOPE}); {instead}")
 
 
+class UnknownName(ConfigError, AttributeError):
+    """A Keras name the namespace does not have: a ConfigError saying so, and an AttributeError, so
+    that ``hasattr``/``getattr(..., default)`` answer as for any module."""
+
+
+def refuse_name(what: str) -> None:
+    """``refuse`` for a module attribute (``keras.layers.Conv2D``): raises :class:`UnknownName`."""
+    raise UnknownName(f"keras {what} is outside layerwise's scope ({SCOPE}); use TensorFlow/Keras for it")
+
+
 FUNCTIONAL = "functional API (calling a layer or model on keras.Input or on another layer's output)"
 USE_SEQUENTIAL = "build the model with keras.Sequential([keras.Input(shape=...), keras.layers.Dense(...), ...])"
 

@@ -11,11 +11,11 @@ from ._impl import (  # noqa: F401
     LeakyReLU,
     ReLU,
     Softmax,
-    refuse,
+    refuse_name,
 )
 
 
 def __getattr__(name):
     if name in OUT_OF_SCOPE_LAYERS or name[:1].isupper():
-        refuse(f"layers.{name}")
+        refuse_name(f"layers.{name}")
     raise AttributeError(name)
