@@ -113,3 +113,13 @@ def test_rollback_restores_the_generator_and_the_average_count():
     now, _ = snapshot.capture(model)
     for name, value in good_tensors.items():
         np.testing.assert_array_equal(now[name], value, err_msg=name)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_terminate_on_nan_waits_while_a_rollback_recovers():
+    x, y = make_blobs(n=256)
+    model = lw.Sequential([lw.Dense(32, "relu"), lw.Dense(32, "relu"), lw.Dense(3)], seed=0)
+    model.compile(lw.SGD(2.0), "mse")
+    recover, stop = lw.RollbackOnNaN(max_rollbacks=20, verbose=False), lw.TerminateOnNaN(raise_error=True)
+    hist = model.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[recover, stop])
+    assert recover.rollbacks and stop.message is None and len(hist.history["loss"]) == 4

@@ -177,3 +177,27 @@ def test_a_rule_numba_cannot_compile_runs_as_numpy_with_a_warning():
     with pytest.warns(RuntimeWarning, match="cannot be compiled by Numba"):
         p_fus, _, _, _ = run(lambda **k: Opaque(0.01, **k), True, np.float32, steps=3)
     np.testing.assert_array_equal(p_fus, p_ref)
+
+
+def test_the_old_extension_points_are_refused_by_name():
+    with pytest.raises(TypeError, match="apply.*override rule"):
+        class Mine(lw.Adam):
+            def apply(self, p, g, slots, tmp, sc):
+                p -= g
+
+
+def test_a_damaged_cached_kernel_file_is_replaced_not_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAYERWISE_CACHE_DIR", str(tmp_path))
+
+    class Halving(lw.SGD):
+        @staticmethod
+        def rule(w, g, lr):
+            return (w - g * lr * 0.5,)
+
+    p_ref, _, _, _ = run(lambda **k: Halving(0.01, **k), False, np.float32, steps=3)
+    run(lambda **k: Halving(0.01, **k), True, np.float32, steps=1)  # writes the kernel's file
+    (path,) = (tmp_path / "kernels").glob("*.py")
+    path.write_text(path.read_text().replace("return (w - g * lr * 0.5,)", "return (w + g * lr,)"))
+    fused._KERNELS.clear()
+    p_fus, _, _, _ = run(lambda **k: Halving(0.01, **k), True, np.float32, steps=3)
+    np.testing.assert_array_equal(p_fus, p_ref)

@@ -131,3 +131,21 @@ def test_last_output_is_the_activations_of_the_last_forward_pass(rng):
     np.testing.assert_array_equal(act.last_output, np.maximum(x, 0))
     drop.forward(x, training=True)
     assert drop.last_output is None  # keeps no copy of its output
+
+
+def test_a_custom_regularizer_needs_only_penalty_and_gradient():
+    import layerwise as lw
+    from layerwise.core.regularizers import Regularizer
+
+    class Cube(Regularizer):
+        name = "cube_for_test"
+
+        def penalty(self, w):
+            return float((np.abs(w) ** 3).sum())
+
+        def gradient(self, w):
+            return 3 * w * np.abs(w)
+
+    layer = lw.Dense(3, "tanh", kernel_regularizer=Cube())
+    result = lw.gradcheck(layer, np.random.default_rng(0).normal(size=(5, 4)))
+    assert result.passed and result.max_error < 1e-6

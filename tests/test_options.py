@@ -93,3 +93,26 @@ def test_the_schema_and_defaults_come_from_the_table():
         section, _, key = option.path.partition(".")
         if option.default is not None:
             assert (config.DEFAULTS[section][key] if key else config.DEFAULTS[section]) == option.default
+
+
+def test_an_optimizer_without_a_rate_default_gets_one(monkeypatch):
+    import layerwise as lw
+
+    class Plain(lw.Adam):
+        def __init__(self, extra=1, **kwargs):
+            super().__init__(**kwargs)
+
+    saved = dict(registry._entries["optimizer"]), dict(registry._canonical["optimizer"])
+    try:
+        registry.register("optimizer", Plain, name="plain_for_test")
+        cfg = config.resolve(config.validate({"compile": {"optimizer": "plain_for_test"}}), 64, 10)
+        assert cfg["compile"]["learning_rate"] == 0.001  # Adam's default, found up the classes
+    finally:
+        registry._entries["optimizer"], registry._canonical["optimizer"] = saved
+
+
+def test_the_saved_config_names_the_initializer_auto_chose():
+    for activation, expected in (("relu", "he_normal"), ("gelu", "he_normal"), ("selu", "lecun_normal"),
+                                 ("tanh", "glorot_uniform")):
+        cfg = config.resolve(config.validate({"model": {"activation": activation}}), 64, 10)
+        assert cfg["model"]["initializer"] == expected

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from . import options
-from .build import build_callbacks, build_model, build_optimizer  # noqa: F401  (config.build_* as before)
+from .build import auto_initializer, build_callbacks, build_model, build_optimizer  # noqa: F401
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,6 +109,8 @@ def resolve(cfg: dict[str, Any], n_features: int, n_classes: int) -> dict[str, A
         if sizes[-1] != n_classes and model["output_activation"] == "softmax":
             raise ConfigError(f"model.sizes ends with {sizes[-1]} outputs but the data has {n_classes} classes")
         model["sizes"] = sizes
+        if model.get("initializer") == "auto":  # the name in the saved config, so a re-run builds the same
+            model["initializer"] = auto_initializer(model["activation"])
     comp = cfg["compile"]
     if not comp["learning_rate"]:
         comp["learning_rate"] = options.default_learning_rates()[comp["optimizer"].lower()]

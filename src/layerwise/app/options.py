@@ -219,16 +219,16 @@ class Option:
 
 
 def default_learning_rates() -> dict[str, float]:
-    """The rate each optimizer name gets when none is given: its own default (plain SGD: 0.1)."""
+    """The rate each optimizer name gets when none is given: its own default, the first numeric
+    ``learning_rate`` default up its classes' ``__init__`` chain (plain SGD: 0.1; none: 0.001)."""
     rates = {}
     for name in registry.names("optimizer"):
-        if name == "sgd":
-            rates[name] = SGD_LR
-            continue
         factory = registry.lookup("optimizer", name)
-        param = inspect.signature(factory).parameters.get("learning_rate")
-        if param is not None and isinstance(param.default, (int, float)):
-            rates[name] = float(param.default)
+        inits = [vars(c)["__init__"] for c in factory.__mro__ if "__init__" in vars(c)] \
+            if isinstance(factory, type) else [factory]
+        found = (inspect.signature(f).parameters.get("learning_rate") for f in inits)
+        rate = next((p.default for p in found if p is not None and isinstance(p.default, (int, float))), 1e-3)
+        rates[name] = SGD_LR if name == "sgd" else float(rate)
     return rates
 
 

@@ -33,15 +33,16 @@ class Regularizer:
         raise NotImplementedError
 
     def penalty_array(self, w):
-        """The penalty as a 0-d array on w's device."""
-        raise NotImplementedError
+        """The penalty as a 0-d array on w's device (by default from ``penalty``)."""
+        from .backend import array_module_of
+        return array_module_of(w).asarray(self.penalty(w), dtype=np.float64)
 
     def gradient(self, w):
         raise NotImplementedError
 
     def add_gradient(self, w, grad) -> None:
-        """grad += dR/dw, in place."""
-        raise NotImplementedError
+        """grad += dR/dw, in place (by default from ``gradient``)."""
+        grad += self.gradient(w)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}

@@ -18,8 +18,6 @@ import math
 
 import numpy as np
 
-OFF = (math.inf, 1.0, 0.0)  # (clip, scale, wd) when no step of the chain is on: the gradient as it is
-
 
 def clip_value(g, c):
     """clip(g, −c, c) on arrays. The compiled kernel defines the same clamp per element as two
@@ -32,6 +30,18 @@ def element(g, w, clip, scale, wd):
     """Steps 1, 3 and 4 on one gradient value ``g`` of weight ``w`` (or element-wise on arrays):
     clip(g, −clip, clip)·scale + wd·w. Off is clip = ∞, scale = 1, wd = 0."""
     return clip_value(g, clip) * scale + wd * w
+
+
+def on_arrays(g, w, clip, scale, wd):
+    """:func:`element` on whole arrays, skipping the steps that are off (clip = ∞, scale = 1,
+    wd = 0): the same values (x·1 = x, x + 0·w = x for finite w) with fewer passes."""
+    if clip != math.inf:
+        g = clip_value(g, clip)
+    if scale != 1:
+        g = g * scale
+    if wd:
+        g = g + wd * w
+    return g
 
 
 def global_norm(grads: list) -> float:

@@ -154,7 +154,8 @@ def _load(rule: Callable, n_slots: int, in_memory: bool = False):
             folder = cache_dir()
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{name}.py"
-            if not path.exists():  # content-addressed: written once, never changed (Numba keys on mtime)
+            if not path.exists() or path.read_text() != body:  # named by its content: written once (Numba
+                # keys its cache on the file's mtime); a damaged or foreign file is replaced, never run
                 tmp = folder / f".{name}.{os.getpid()}.tmp"
                 tmp.write_text(body)
                 os.replace(tmp, path)

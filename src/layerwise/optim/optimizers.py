@@ -127,6 +127,14 @@ class Optimizer:
     fused: bool | None = None    # None: the kernel when Numba is there and the buffer is large enough
     config_keys: tuple[str, ...] = ()  # the subclass's hyperparameters, saved by get_config
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        old = sorted({"apply", "step_scalars", "run_kernel", "_fused_apply"} & set(vars(cls)))
+        if old:  # the extension points before rules were written once: they would be ignored silently
+            raise TypeError(f"{cls.__name__} defines {', '.join(old)}, which optimizers no longer call: "
+                            "override rule (the element-wise update body) and scalars(lr) (its per-step "
+                            "constants) instead; see layerwise.optim.optimizers")
+
     def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
                  clipnorm=None, global_clipnorm=None, fused: bool | None = None):
         if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
@@ -192,8 +200,7 @@ class Optimizer:
     def _apply(self, p, g, slots: list, chain_scalars: tuple, scalars: tuple) -> None:
         """The chain's element-wise part and the rule on whole arrays (NumPy or CuPy), in place."""
         dt = p.dtype.type
-        if chain_scalars != chain.OFF:  # (the kernel runs the off chain too: g·1 + 0·w = g)
-            g = chain.element(g, p, *(dt(v) for v in chain_scalars))
+        g = chain.on_arrays(g, p, *(dt(v) for v in chain_scalars))
         new = self.rule(p, g, *slots, *(dt(c) for c in scalars))
         p[...] = new[0]
         for s, value in zip(slots, new[1:]):

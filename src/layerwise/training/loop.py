@@ -93,14 +93,13 @@ class Loop:
         """Record where the loss first became NaN/inf and apply the policy; True to halt. The batch
         logs tell the callbacks (``"nonfinite"``; ``"rolled_back"`` when a rollback recovered)."""
         model, policy = self.model, self.plan.nonfinite
+        note = policy.recover(model, result.nonfinite) if policy is not None else None
+        if note is not None:  # recovered: the state of the last good epoch end; the epoch goes on
+            result.logs["rolled_back"] = note
+            return False
         result.logs["nonfinite"] = result.nonfinite
         if model.nonfinite_report is None:
             model.nonfinite_report = result.nonfinite
-        note = policy.recover(model, result.nonfinite) if policy is not None else None
-        if note is not None:
-            result.logs["rolled_back"] = note
-            model.nonfinite_report = None
-            return False
         self._notice_nonfinite(epoch, step)
         if policy is not None:
             model.stop_training = True
