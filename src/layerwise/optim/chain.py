@@ -20,9 +20,8 @@ import numpy as np
 
 
 def clip_value(g, c):
-    """clip(g, −c, c) on arrays. The compiled kernel defines the same clamp per element as two
-    comparisons (``fused.TEMPLATE``; NumPy's NaN-propagating minimum/maximum would keep Numba from
-    vectorising the loop); both give the same value for every input, NaN included (tests)."""
+    """clip(g, −c, c) on arrays; the kernel's per-element twin is two comparisons (fused.TEMPLATE:
+    NumPy's minimum/maximum would stop Numba vectorising), the same value for every input (tests)."""
     return np.clip(g, -c, c)
 
 

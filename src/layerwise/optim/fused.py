@@ -8,15 +8,11 @@ A rule's kernel is generated from the rule's one definition, its element-wise bo
         w[i], s₁[i], … = rule(w[i], gᵢ, s₁[i], …, c₁, …)   # the rule's body, inlined
     shadow ← d·shadow + (1 − d)·w             # the moving average of the weights, when there is one
 
-so a rule is written once and the NumPy path (the same body on whole arrays) is its reference:
-tests hold the two bit-identical (the same IEEE operations in the same order; Numba does not
-contract to FMA without fastmath). The kernel's source is written once to a file named by its
+so a rule is written once; the NumPy path (the same body on arrays) is its bit-identical reference
+(same IEEE operations in the same order; no FMA without fastmath). The kernel's source goes to a file named by its
 hash in the cache directory (``LAYERWISE_CACHE_DIR``, else ``~/.cache/layerwise``), so Numba's
 disk cache keeps the compiled kernel for later processes; a rule whose source cannot be read (typed
-into an interactive session) compiles in memory. The kernels run on one core: a second thread
-(Numba's ``parallel``) was measured slower inside training, because OpenBLAS's threads spin on the
-other core between matrix products (benchmarks/README.md).
-
+into an interactive session) compiles in memory. One core: why, in benchmarks/README.md.
 ``LAYERWISE_FUSED=0`` in the environment turns the kernels off (the NumPy path runs instead).
 """
 from __future__ import annotations

@@ -15,11 +15,9 @@ State is kept per parameter *name* (``layer/key``, the model state's names): the
 optimizer to the layout of its flat parameter buffer, and when that layout changes (a layer frozen
 or unfrozen between fits) every parameter that stays trainable keeps its state; new ones start fresh.
 
-State that decays geometrically (momentum, Adam's moments, RMSProp's average) under a zero
-gradient — weights fed by always-zero inputs, like the blank border pixels of MNIST — would
-sink into subnormal numbers, on which x86 arithmetic runs about a hundred times slower. Every
-``FLUSH_EVERY`` steps, state entries smaller than ``tiny · 2²⁴`` (≈ 2e-31 in float32) are set
-to zero: far below anything that can change a weight, and deterministic (resumes stay exact).
+State decaying under a zero gradient (blank border pixels) would sink into subnormal numbers, ~100×
+slower on x86: every ``FLUSH_EVERY`` steps entries below ``tiny · 2²⁴`` (≈ 2e-31 in float32) are set
+to zero, far below anything that moves a weight, and deterministic (resumes stay exact).
 """
 from __future__ import annotations
 
@@ -131,9 +129,8 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         old = sorted({"apply", "step_scalars", "run_kernel", "_fused_apply"} & set(vars(cls)))
         if old:  # the extension points before rules were written once: they would be ignored silently
-            raise TypeError(f"{cls.__name__} defines {', '.join(old)}, which optimizers no longer call: "
-                            "override rule (the element-wise update body) and scalars(lr) (its per-step "
-                            "constants) instead; see layerwise.optim.optimizers")
+            raise TypeError(f"{cls.__name__} defines {', '.join(old)}, which optimizers no longer call: override "
+                            "rule (the element-wise update body) and scalars(lr) (its per-step constants)")
 
     def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
                  clipnorm=None, global_clipnorm=None, fused: bool | None = None):
