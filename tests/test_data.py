@@ -12,21 +12,7 @@ from layerwise import datasets
 from layerwise.data import read_idx, write_idx
 from layerwise.data import datasets as ds_mod
 from layerwise.errors import DataError
-
-
-def write_fake_mnist(folder, n_train=50, n_test=20, compress=True):
-    rng = np.random.default_rng(0)
-    ext = ".gz" if compress else ""
-    arrays = {
-        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, arr in arrays.items():
-        write_idx(folder / (stem + ext), arr)
-    return arrays
+from conftest import write_fake_mnist
 
 
 @pytest.fixture

@@ -6,23 +6,13 @@ import pytest
 
 from layerwise.compat import mnist_loader
 from layerwise.data import datasets as ds_mod
-from layerwise.data import write_idx
+from conftest import write_fake_mnist
 from layerwise.errors import DataError
 
 
 def write_idx_set(folder, seed, n_train=30, n_test=12):
     """The four IDX files of an MNIST-style set; returns the arrays written."""
-    rng = np.random.default_rng(seed)
-    arrays = {
-        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, arr in arrays.items():
-        write_idx(folder / f"{stem}.gz", arr)
-    return arrays
+    return write_fake_mnist(folder, n_train, n_test, compress=True, seed=seed)
 
 
 @pytest.fixture
