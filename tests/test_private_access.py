@@ -110,7 +110,8 @@ def package_of(path: Path) -> list[str]:
 
 def is_module(parts: list[str]) -> bool:
     rel = Path(*parts[1:]) if len(parts) > 1 else Path()
-    return (ROOT / rel).with_suffix(".py").exists() or (ROOT / rel / "__init__.py").exists()
+    return ((ROOT / rel).with_suffix(".py").exists() or (ROOT / rel).with_suffix(".c").exists()  # a C extension
+            or (ROOT / rel / "__init__.py").exists())
 
 
 def import_accesses(path: Path, tree: ast.AST):

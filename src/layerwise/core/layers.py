@@ -248,6 +248,13 @@ class Dense(Layer):
         self._x, self._a = x, a
         return a
 
+    def keep(self, x, a, z=None) -> None:
+        """Remember a forward pass computed elsewhere (the step program, training/program.py):
+        the input x, the output a (``last_output``) and, for GELU/Swish, z; backward reads them."""
+        self._x, self._a = x, a
+        if z is not None:
+            self._z = z
+
     def backward(self, dy, need_input_grad=True):
         """dy = ∂L/∂a (overwritten: it becomes δ); returns ∂L/∂x (None when not needed)."""
         if self.activation.needs_input:
@@ -261,17 +268,21 @@ class Dense(Layer):
         xp = self.xp
         kernel = self.params["kernel"]
         xp.matmul(self._x.T, delta, out=self.grads["kernel"])
-        if self.kernel_regularizer is not None:
-            self.kernel_regularizer.add_gradient(kernel, self.grads["kernel"])
         if self.use_bias:
             delta.sum(axis=0, out=self.grads["bias"])
-            if self.bias_regularizer is not None:
-                self.bias_regularizer.add_gradient(self.params["bias"], self.grads["bias"])
+        self.add_regularizer_gradients()
         if not need_input_grad:
             return None
         dx = self._buffer("dx", (delta.shape[0], kernel.shape[0]))
         xp.matmul(delta, kernel.T, out=dx)
         return dx
+
+    def add_regularizer_gradients(self) -> None:
+        """grads += ∂R/∂W (and ∂R/∂b) of the layer's regularizers, in place."""
+        if self.kernel_regularizer is not None:
+            self.kernel_regularizer.add_gradient(self.params["kernel"], self.grads["kernel"])
+        if self.use_bias and self.bias_regularizer is not None:
+            self.bias_regularizer.add_gradient(self.params["bias"], self.grads["bias"])
 
     def regularization_terms(self) -> list:
         terms = []

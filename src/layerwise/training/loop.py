@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from .checkpoint import CheckpointSaver
 from .checkpoint import resume as resume_from
 from .inputs import validates
 from .interrupt import StopOnInterrupt
+from .program import program_for
 from .state import EpochSums, FitState
 
 
@@ -142,7 +143,9 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
     if resume:
         state = resume_from(checkpoint, model, callbacks.callbacks, batches.n, batches.batch_size) or state
         model.stop_training = state.stopped
-    loop = Loop(model, step_mod.plan_for(model, callbacks.callbacks), batches, callbacks,
+    plan = step_mod.plan_for(model, callbacks.callbacks)
+    plan = replace(plan, program=program_for(model, batches.batch_size))
+    loop = Loop(model, plan, batches, callbacks,
                 CheckpointSaver(checkpoint, model, callbacks.callbacks, checkpoint_every),
                 validate=validate, shuffle=shuffle, warn_nonfinite=warn_nonfinite, validation_freq=validation_freq)
     params = {"epochs": epochs, "steps": batches.steps, "samples": batches.n, "batch_size": batches.batch_size}
@@ -152,5 +155,7 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
     try:
         loop.run(state, epochs)
     finally:
+        if plan.program is not None:
+            plan.program.close()
         batches.close()
         callbacks.on_train_end({})
