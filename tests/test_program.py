@@ -198,3 +198,45 @@ def test_blas_threads_are_given_back():
     with lanes.single_threaded_blas():
         pass
     assert [i["num_threads"] for i in threadpool_info()] == before
+
+
+def test_batches_gathered_on_the_lanes_equal_take():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((500, 37)).astype(np.float32)
+    rows = rng.permutation(500)[:129].astype(np.int64)
+    out = np.empty((129, 37), np.float32)
+    assert lanes.gather(x, rows, out)
+    np.testing.assert_array_equal(out, x[rows])
+    with pytest.raises(IndexError, match="row 500 outside 0..499"):
+        lanes.gather(x, np.array([3, 500] * 20, np.int64), np.empty((40, 37), np.float32))
+    assert not lanes.gather(x[:, ::2], rows, np.empty((129, 19), np.float32))  # not contiguous: the caller's take
+
+
+def test_a_forked_child_runs_on_one_lane():
+    """A child of fork() has no helper thread: its products run on its one lane, and finish."""
+    import multiprocessing as mp
+    table = lanes.Products()
+    a, b = np.ones((256, 300), np.float32), np.ones((300, 256), np.float32)
+    out = np.zeros((256, 256), np.float32)
+    k = table.add(a, b, out)
+    table.run(k)  # the helper is running in this process
+    _FORKED.update(table=table, k=k, out=out)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_run_in_child, args=(queue,))
+    child.start()
+    try:
+        assert queue.get(timeout=60) == 300.0
+    finally:
+        child.join(timeout=60)
+    assert child.exitcode == 0
+
+
+_FORKED: dict = {}
+
+
+def _run_in_child(queue):
+    out = _FORKED["out"]  # the parent's buffers, at the same addresses in the child
+    out[...] = 0
+    _FORKED["table"].run(_FORKED["k"])
+    queue.put(float(out.mean()))

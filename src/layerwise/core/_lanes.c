@@ -14,7 +14,10 @@
  *
  * A task is 14 int64 words: kind (0 sgemm, 1 dgemm), transa, transb (0 'N', 1 'T'), m, n, k,
  * a, lda, b, ldb, c, ldc, beta (0 or 1), spare; column-major BLAS arguments, pointers as integers.
+ * Kind 2 gathers rows: words 3 (rows), 4 (bytes per row), 6 (source), 8 (int64 row indices),
+ * 10 (destination): the batch of a training step, copied on both lanes.
  */
+#include <string.h>
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pthread.h>
@@ -38,7 +41,7 @@ typedef void (*dgemm_t)(const char *, const char *, const int *, const int *, co
                         const int *);
 
 #define WORDS 14
-#define SPIN_NS 200000          /* the helper spins this long after a job before it sleeps */
+static uint64_t spin_ns = 1000000;  /* the helper spins this long after a job before it sleeps */
 #define CLOSED 0xffffffffu
 
 static sgemm_t sgemm_fn = NULL;
@@ -60,7 +63,8 @@ static int sleeping = 0;
 static int lanes = 2;                /* 1 or 2: what the caller asked for (set_lanes) */
 static int single_left = 0;          /* jobs left to run on one lane after a slow helper */
 static int strikes = 0;
-static uint64_t jobs_run = 0, jobs_single = 0, waited_ns = 0;
+static uint64_t jobs_run = 0, jobs_single = 0, waited_ns = 0, long_waits = 0;
+static uint64_t stall_ns = 500000;  /* a wait this long counts as the helper having stalled (0: never) */
 
 static inline uint64_t now_ns(void) {
     struct timespec ts;
@@ -69,6 +73,14 @@ static inline uint64_t now_ns(void) {
 }
 
 static void run_task(const int64_t *t) {
+    if (t[0] == 2) {
+        const char *src = (const char *)(intptr_t)t[6];
+        const int64_t *idx = (const int64_t *)(intptr_t)t[8];
+        char *dst = (char *)(intptr_t)t[10];
+        size_t row = (size_t)t[4];
+        for (int64_t i = 0; i < t[3]; i++) memcpy(dst + (size_t)i * row, src + (size_t)idx[i] * row, row);
+        return;
+    }
     char ta = t[1] ? 'T' : 'N', tb = t[2] ? 'T' : 'N';
     int m = (int)t[3], n = (int)t[4], k = (int)t[5], lda = (int)t[7], ldb = (int)t[9], ldc = (int)t[11];
     if (t[0] == 0) {
@@ -106,7 +118,7 @@ static void *helper_main(void *arg) {
             unsigned spins = 0;
             while ((g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE)) == seen) {
                 PAUSE();
-                if ((++spins & 255) == 0 && now_ns() - t0 > SPIN_NS) break;
+                if ((++spins & 255) == 0 && now_ns() - t0 > spin_ns) break;
             }
             if (g == seen) {   /* nothing for a while: sleep until the caller signals */
                 pthread_mutex_lock(&mutex);
@@ -158,7 +170,8 @@ static void run_job(const int64_t *tasks, uint64_t count) {
         uint64_t w = now_ns() - t0;
         waited_ns += w;
         /* the helper claimed a block and then lost its core for long: one lane for a while */
-        if (w > 500000) {
+        if (stall_ns && w > stall_ns) {
+            long_waits++;
             if (++strikes >= 2) { single_left = 2000; strikes = 0; }
         }
     } else if (mine == count && strikes > 0) {
@@ -166,9 +179,22 @@ static void run_job(const int64_t *tasks, uint64_t count) {
     }
 }
 
+/* a child of fork() has no helper thread: it runs on one lane (its mutex and flags start afresh) */
+static void after_fork_in_child(void) {
+    pthread_mutex_t fresh_mutex = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+    mutex = fresh_mutex;
+    wake = fresh_cond;
+    sleeping = 0;
+    started = 0;
+    lanes = 1;
+}
+
 static PyObject *py_init(PyObject *self, PyObject *args) {
-    unsigned long long s, d;
-    if (!PyArg_ParseTuple(args, "KK", &s, &d)) return NULL;
+    unsigned long long s, d, spin = 200000, stall = 500000;
+    if (!PyArg_ParseTuple(args, "KK|KK", &s, &d, &spin, &stall)) return NULL;
+    spin_ns = spin;
+    stall_ns = stall;
     sgemm_fn = (sgemm_t)(uintptr_t)s;
     dgemm_fn = (dgemm_t)(uintptr_t)d;
     if (!started) {
@@ -177,6 +203,7 @@ static PyObject *py_init(PyObject *self, PyObject *args) {
             return NULL;
         }
         pthread_detach(helper);
+        pthread_atfork(NULL, NULL, after_fork_in_child);
         started = 1;
     }
     Py_RETURN_NONE;
@@ -200,23 +227,67 @@ static PyObject *py_run(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* gather(src, idx, dst): dst[i] = src[idx[i]] for rows of C-contiguous buffers, on the lanes */
+static PyObject *py_gather(PyObject *self, PyObject *args) {
+    Py_buffer src, idx, dst;
+    Py_ssize_t src_rows;
+    if (!PyArg_ParseTuple(args, "y*ny*w*", &src, &src_rows, &idx, &dst)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = idx.len / 8;
+    if (sgemm_fn == NULL || src_rows <= 0 || n <= 0 || src.len % src_rows || dst.len % n ||
+        dst.len / n != src.len / src_rows) {
+        PyErr_SetString(PyExc_ValueError, "layerwise._lanes.gather: rows of different sizes, or not initialised");
+        goto out;
+    }
+    const int64_t *rows = (const int64_t *)idx.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (rows[i] < 0 || rows[i] >= src_rows) {
+            PyErr_Format(PyExc_IndexError, "layerwise._lanes.gather: row %lld outside 0..%zd", (long long)rows[i],
+                         src_rows - 1);
+            goto out;
+        }
+    }
+    int64_t row_bytes = (int64_t)(dst.len / n), half = (int64_t)(n / 2);
+    int64_t tasks[2 * WORDS];
+    memset(tasks, 0, sizeof(tasks));
+    int64_t count = n >= 32 ? 2 : 1;
+    int64_t first_rows = count == 2 ? half : (int64_t)n;
+    int64_t *t0 = tasks, *t1 = tasks + WORDS;
+    t0[0] = 2; t0[3] = first_rows; t0[4] = row_bytes; t0[6] = (int64_t)(intptr_t)src.buf;
+    t0[8] = (int64_t)(intptr_t)rows; t0[10] = (int64_t)(intptr_t)dst.buf;
+    t1[0] = 2; t1[3] = (int64_t)n - half; t1[4] = row_bytes; t1[6] = (int64_t)(intptr_t)src.buf;
+    t1[8] = (int64_t)(intptr_t)(rows + half); t1[10] = (int64_t)(intptr_t)((char *)dst.buf + half * row_bytes);
+    Py_BEGIN_ALLOW_THREADS
+    run_job(tasks, (uint64_t)count);
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+out:
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&idx);
+    PyBuffer_Release(&dst);
+    return result;
+}
+
 static PyObject *py_set_lanes(PyObject *self, PyObject *args) {
     int n;
     if (!PyArg_ParseTuple(args, "i", &n)) return NULL;
-    lanes = n >= 2 ? 2 : 1;
+    lanes = n >= 2 && started ? 2 : 1;
     single_left = 0;
     strikes = 0;
     Py_RETURN_NONE;
 }
 
 static PyObject *py_stats(PyObject *self, PyObject *noargs) {
-    return Py_BuildValue("{s:K,s:K,s:K,s:i}", "jobs", (unsigned long long)jobs_run, "single",
-                         (unsigned long long)jobs_single, "waited_ns", (unsigned long long)waited_ns, "lanes", lanes);
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:i}", "jobs", (unsigned long long)jobs_run, "single",
+                         (unsigned long long)jobs_single, "waited_ns", (unsigned long long)waited_ns, "long_waits",
+                         (unsigned long long)long_waits, "lanes", lanes);
 }
 
 static PyMethodDef methods[] = {
     {"init", py_init, METH_VARARGS, "init(sgemm_address, dgemm_address): the BLAS routines; starts the helper"},
     {"run", py_run, METH_VARARGS, "run(table, first, count): run tasks first..first+count on the lanes"},
+    {"gather", py_gather, METH_VARARGS, "gather(src, src_rows, idx, dst): dst rows = src rows idx, on the lanes"},
     {"set_lanes", py_set_lanes, METH_VARARGS, "set_lanes(n): 1 or 2 lanes"},
     {"stats", py_stats, METH_NOARGS, "stats(): jobs run, jobs run on one lane, ns the caller waited"},
     {NULL, NULL, 0, NULL}};

@@ -54,7 +54,9 @@ def available() -> bool:
         _READY = False
         if _lanes is not None and os.environ.get("LAYERWISE_LANES", "2").strip() != "1":
             try:
-                _lanes.init(_blas_address("sgemm"), _blas_address("dgemm"))
+                spin_us = int(os.environ.get("LAYERWISE_LANES_SPIN_US", "1000"))
+                stall_us = int(os.environ.get("LAYERWISE_LANES_STALL_US", "500"))
+                _lanes.init(_blas_address("sgemm"), _blas_address("dgemm"), spin_us * 1000, stall_us * 1000)
                 _READY = True
             except (ImportError, KeyError, AttributeError, OSError):  # pragma: no cover - an unusual SciPy
                 _READY = False
@@ -91,6 +93,17 @@ def single_threaded_blas():
             lib.set_num_threads(n)
 
 
+def gather(src: np.ndarray, rows: np.ndarray, out: np.ndarray) -> bool:
+    """out[i] = src[rows[i]] on the lanes (a training batch); False, with nothing done, where the
+    arrays do not suit (not C-contiguous, other dtypes, no compiled lanes): the caller uses take."""
+    if not (available() and type(src) is np.ndarray and src.flags.c_contiguous and out.flags.c_contiguous
+            and rows.dtype == np.int64 and rows.flags.c_contiguous and src.dtype == out.dtype
+            and src.shape[1:] == out.shape[1:] and len(rows) == len(out) and len(rows) > 0 and len(src) > 0):
+        return False
+    _lanes.gather(src, len(src), rows, out)
+    return True
+
+
 def _operand(x: np.ndarray) -> tuple[int, int]:
     """(transposed?, leading dimension) of a 2-D view as a column-major BLAS operand of xᵀ."""
     item = x.itemsize
@@ -116,20 +129,22 @@ def _task(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> list[int]:
 
 
 def blocks(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The fixed blocks of c = a·b: two, split at a multiple of 64 columns of c (else of 64 rows)
-    when the product is large enough, else the whole product. Depends only on the shapes, never on
-    the lanes. A cut on a 64 boundary keeps BLAS's own tiles whole: for float32 every block equals
-    the same part of the whole product (all 74 random shapes tried; float64: 63 of 76)."""
+    """The fixed blocks of c = a·b: two when the product is large enough, else the whole product.
+    Depends only on the shapes, never on the lanes. Each block packs its own copy of the operand it
+    shares, so the cut goes across the side that shares less: c's rows (both blocks read all of b)
+    when a is the larger operand (m > n), else c's columns. The cut falls on a multiple of 64, which
+    keeps BLAS's own tiles whole: for float32 the blocks then equal the same parts of the whole
+    product (all of 150 random shapes tried but one; float64 mostly, not always)."""
     m, k = a.shape
     n = b.shape[1]
     if 2 * m * n * k < SPLIT_FLOPS:
         return [(a, b, c)]
+    if m > n and m >= 128:
+        h = max(64, int(round(m / 128)) * 64)
+        return [(a[:h], b, c[:h]), (a[h:], b, c[h:])]
     if n >= 128:
         h = max(64, int(round(n / 128)) * 64)
         return [(a, b[:, :h], c[:, :h]), (a, b[:, h:], c[:, h:])]
-    if m >= 128:
-        h = max(64, int(round(m / 128)) * 64)
-        return [(a[:h], b, c[:h]), (a[h:], b, c[h:])]
     return [(a, b, c)]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import lanes
 from ..core.backend import on_gpu, to_numpy
 from ..data.inputs import FileRows, is_sparse_matrix, mapped_file
 from ..errors import ConfigError
@@ -43,6 +44,7 @@ class ArrayBatches:
         self.lbuf: Any = None if labels is None else xp.empty(bs, dtype=np.int64)
         self.wbuf: Any = None if weights is None else xp.empty(bs, dtype=np.float64)
         self.order: Any = None  # the epoch's sample order, set by begin_epoch
+        self.lanes = False      # gather x on the lanes (set by the step program's fit)
 
     def _resident(self, x):
         return self.xp.asarray(x)
@@ -54,6 +56,8 @@ class ArrayBatches:
         return self.order[step * self.batch_size:(step + 1) * self.batch_size]
 
     def _gather_x(self, idx, out) -> None:
+        if self.lanes and lanes.gather(self.x, idx, out):  # the rows copied on both lanes
+            return
         self.x.take(idx, axis=0, out=out)  # the method: no dispatch wrapper on the per-step path
 
     def get(self, step: int):

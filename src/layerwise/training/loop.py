@@ -145,6 +145,7 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
         model.stop_training = state.stopped
     plan = step_mod.plan_for(model, callbacks.callbacks)
     plan = replace(plan, program=program_for(model, batches.batch_size))
+    batches.lanes = plan.program is not None  # the program's fit gathers its batches on the lanes too
     loop = Loop(model, plan, batches, callbacks,
                 CheckpointSaver(checkpoint, model, callbacks.callbacks, checkpoint_every),
                 validate=validate, shuffle=shuffle, warn_nonfinite=warn_nonfinite, validation_freq=validation_freq)
