@@ -23,7 +23,8 @@ import numpy as np
 from .tasks import TASKS
 
 RESULTS = Path(__file__).parent / "results"
-FRAMEWORKS = ["layerwise", "pytorch", "pytorch-fused", "pytorch-compiled", "keras", "sklearn", "jax", "jax-scan"]
+FRAMEWORKS = ["layerwise", "layerwise-reference", "pytorch", "pytorch-fused", "pytorch-compiled", "keras", "sklearn",
+              "jax", "jax-scan"]
 BUSY = "while True: pass"  # the competing process of --busy: one core kept busy by another program
 
 

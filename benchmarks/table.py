@@ -24,6 +24,7 @@ def main() -> None:
             rows.append(f"| {t} | {name} | {r['seconds_per_epoch']:.3f} | {r['samples_per_second']:,.0f} | "
                         f"{r['test_accuracy']:.4f} | {r['peak_rss_mb']:.0f} MB | {r['percent_of_sgemm_peak']:.1f} | {up} |")
     print("\n".join(rows))
+    program_tables()
     scaling = RESULTS / "taskscaling.json"
     if scaling.exists():
         d = json.loads(scaling.read_text())
@@ -44,6 +45,27 @@ def main() -> None:
         for t, res in d["tasks"].items():
             for name, r in res.items():
                 print(f"| {name} | {t} | {r['seconds_per_epoch']:.3f} | {r['percent_of_fp32_peak']:.1f} |")
+
+
+def program_tables() -> None:
+    """Quiet and busy task 1 and task 3 against XLA and PyTorch (the step program, issue 24):
+    results/task{1,3}_program.json and task1_busy_program.json."""
+    runs = [(f"task {t}, {label}", RESULTS / f"task{t}{busy}_program.json")
+            for t, busy, label in (("1", "", "quiet"), ("1", "_busy", "one busy process beside it"), ("3", "", "quiet"))]
+    runs = [(label, json.loads(path.read_text())) for label, path in runs if path.exists()]
+    if not runs:
+        return
+    names = list(dict.fromkeys(n for _, d in runs for n in d["results"]))
+    print("\n| s/epoch (median of fresh interleaved processes) | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for label, d in runs:
+        res = d["results"]
+        best = min(r["seconds_per_epoch"] for r in res.values())
+        cells = []
+        for n in names:
+            sec = res.get(n, {}).get("seconds_per_epoch")
+            cells.append("—" if sec is None else (f"**{sec:.3f}**" if sec == best else f"{sec:.3f}"))
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,14 @@ def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch):
     return times, model.evaluate(xt, yt)["accuracy"]
 
 
+def run_layerwise_reference(*args):
+    """layerwise with the step program off (``LAYERWISE_PROGRAM=0``): the layers' own forward and
+    backward with NumPy's multi-threaded BLAS, as before the program (issue 24's "before")."""
+    import os
+    os.environ["LAYERWISE_PROGRAM"] = "0"
+    return run_layerwise(*args)
+
+
 def run_torch(task, x, y, xt, yt, epochs, sizes, batch, fused=False, compiled=False):
     """PyTorch as its users run it: defaults; ``fused``: Adam(fused=True) (one kernel for the
     update); ``compiled``: the whole step (forward, loss, backward) under torch.compile."""
@@ -257,7 +265,7 @@ def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
     return [total / epochs] * epochs, float(clf.score(xt, yt))
 
 
-RUNNERS = {"layerwise": run_layerwise, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
+RUNNERS = {"layerwise": run_layerwise, "layerwise-reference": run_layerwise_reference, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
            "pytorch-compiled": run_torch_compiled, "keras": run_keras, "sklearn": run_sklearn,
            "jax": run_jax, "jax-scan": run_jax_scan}
 

@@ -46,3 +46,15 @@ def test_the_book_api_evaluates_through_the_same_iterator():
     data = [(a.reshape(-1, 1), int(b)) for a, b in zip(x, y)]
     assert 0 <= net.accuracy(data) <= 50
     assert np.isfinite(net.total_cost([(a, np.eye(3)[b].reshape(-1, 1)) for a, b in data], 0.0))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_the_keras_namespace_refuses_a_bad_batch_size(bad):
+    from layerwise.compat import keras
+    x, y = make_blobs(40, 3, 2, seed=0)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    for call in (lambda: model.fit(x, y, batch_size=bad, verbose=0), lambda: model.predict(x, batch_size=bad),
+                 lambda: model.evaluate(x, y, batch_size=bad, verbose=0)):
+        with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
+            call()

@@ -201,3 +201,10 @@ def test_a_damaged_cached_kernel_file_is_replaced_not_run(tmp_path, monkeypatch)
     fused._KERNELS.clear()
     p_fus, _, _, _ = run(lambda **k: Halving(0.01, **k), True, np.float32, steps=3)
     np.testing.assert_array_equal(p_fus, p_ref)
+
+
+def test_a_rule_that_is_not_a_staticmethod_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"Half.rule must be a @staticmethod"):
+        class Half(lw.SGD):
+            def rule(self, w, g, lr):
+                return (w - g * lr * 0.5,)

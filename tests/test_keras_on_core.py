@@ -303,3 +303,21 @@ def test_an_unknown_keras_name_is_a_named_error_and_an_attribute_error():
         assert not hasattr(module, name)
         with pytest.raises(ConfigError, match="outside layerwise's scope"):
             getattr(module, name)
+
+
+def test_one_callback_not_in_a_list_and_a_bad_seed():
+    """Keras takes ``callbacks=cb`` for one callback; ``set_random_seed`` wants an integer."""
+    x = np.random.default_rng(0).standard_normal((40, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=Count())
+    assert seen == [0, 1]
+    for bad in ("abc", -1, 1.5, None):
+        with pytest.raises(ConfigError, match="set_random_seed: seed must be an integer >= 0"):
+            keras.utils.set_random_seed(bad)

@@ -84,3 +84,28 @@ def test_a_bare_registered_layer_round_trips(clean_registry, tmp_path):
     back = lw.load(tmp_path / "t.lwm")
     x = np.ones((2, 3), np.float32)
     np.testing.assert_array_equal(back.predict(x), model.predict(x))
+
+
+def test_a_layer_class_named_like_a_built_in_is_refused_under_any_name(clean_registry):
+    """Configs store the class name: a user's ``Dense`` registered as "DoubledDense" would be saved
+    as "Dense" and load as the built-in."""
+    with pytest.raises(ConfigError, match="would be saved as 'Dense'.*rename the class"):
+        @lw.register("layer", name="DoubledDense")
+        class Dense(lw.Dense):
+            pass
+
+
+def test_a_layer_registered_under_another_name_loads_by_its_class_name(clean_registry, tmp_path):
+    @lw.register("layer", name="Foo")
+    class Bar(lw.Layer):
+        def forward(self, x, training=False):
+            return 3 * x
+
+        def backward(self, dy, need_dx=True):
+            return 3 * dy
+
+    model = lw.Sequential([Bar(), lw.Dense(2, "softmax")], input_shape=(3,), seed=0)
+    model.save(tmp_path / "b.lwm")
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(lw.load(tmp_path / "b.lwm").predict(x), model.predict(x))
+    assert registry.lookup("layer", "Foo") is Bar

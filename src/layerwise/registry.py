@@ -82,6 +82,15 @@ def register(kind=None, obj=None, *, name: str | None = None, aliases: tuple[str
     def add(target):
         k = kind or _infer_kind(target)
         keys = [_key(k, name or _default_name(k, target))] + [_key(k, a) for a in aliases]
+        if k in ("layer", "callback", "model") and isinstance(target, type) and target.__name__ not in keys:
+            # their configs are saved under the class name: it must lead back to this class
+            held = _entries[k].get(_canonical[k].get(target.__name__, target.__name__))
+            if held is not None and held is not target:
+                raise ConfigError(
+                    f"class {target.__name__!r} registered as {keys[0]!r} would be saved as {target.__name__!r} "
+                    f"(its class name), which names another {_LABEL.get(k, k)}, so a saved model would load "
+                    f"that one instead: rename the class")
+            keys.append(target.__name__)
         for key in keys:
             held = _entries[k].get(_canonical[k].get(key, key))
             if held is not None and held is not target and _builtin(held) and not _builtin(target) and not override:

@@ -43,6 +43,7 @@ typedef void (*dgemm_t)(const char *, const char *, const int *, const int *, co
 #define WORDS 14
 static uint64_t spin_ns = 1000000;  /* the helper spins this long after a job before it sleeps */
 #define CLOSED 0xffffffffu
+#define SINGLE_NS 200000000  /* after two stalls, one lane for 0.2 s, then two again */
 
 static sgemm_t sgemm_fn = NULL;
 static dgemm_t dgemm_fn = NULL;
@@ -61,7 +62,7 @@ static int sleeping = 0;
 
 /* the policy: two lanes unless the caller waits for the helper too often */
 static int lanes = 2;                /* 1 or 2: what the caller asked for (set_lanes) */
-static int single_left = 0;          /* jobs left to run on one lane after a slow helper */
+static uint64_t single_until = 0;   /* run on one lane until this time (ns) after a slow helper */
 static int strikes = 0;
 static uint64_t jobs_run = 0, jobs_single = 0, waited_ns = 0, long_waits = 0;
 static uint64_t stall_ns = 500000;  /* a wait this long counts as the helper having stalled (0: never) */
@@ -139,10 +140,9 @@ static void *helper_main(void *arg) {
 }
 
 static void run_job(const int64_t *tasks, uint64_t count) {
-    int two = lanes == 2 && count > 1 && single_left == 0;
+    int two = lanes == 2 && count > 1 && (single_until == 0 || now_ns() >= single_until);
     jobs_run++;
     if (!two) {
-        if (single_left > 0) single_left--;
         jobs_single++;
         for (uint64_t i = 0; i < count; i++) run_task(tasks + WORDS * i);
         return;
@@ -159,9 +159,11 @@ static void run_job(const int64_t *tasks, uint64_t count) {
         pthread_cond_signal(&wake);
         pthread_mutex_unlock(&mutex);
     }
+    uint64_t t_start = now_ns();
     uint64_t mine = work(g, tasks, count);
     if (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < count) {
         uint64_t t0 = now_ns();
+        uint64_t own = t0 - t_start;   /* how long this thread's share took: the scale of a fair wait */
         unsigned spins = 0;
         while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < count) {
             PAUSE();
@@ -169,10 +171,11 @@ static void run_job(const int64_t *tasks, uint64_t count) {
         }
         uint64_t w = now_ns() - t0;
         waited_ns += w;
-        /* the helper claimed a block and then lost its core for long: one lane for a while */
-        if (stall_ns && w > stall_ns) {
+        /* the helper claimed a block and then lost its core for long (longer than the caller's own
+         * share took, and than stall_ns): one lane for a while */
+        if (stall_ns && w > stall_ns && w > own) {
             long_waits++;
-            if (++strikes >= 2) { single_left = 2000; strikes = 0; }
+            if (++strikes >= 2) { single_until = now_ns() + SINGLE_NS; strikes = 0; }
         }
     } else if (mine == count && strikes > 0) {
         strikes--;
@@ -273,7 +276,7 @@ static PyObject *py_set_lanes(PyObject *self, PyObject *args) {
     int n;
     if (!PyArg_ParseTuple(args, "i", &n)) return NULL;
     lanes = n >= 2 && started ? 2 : 1;
-    single_left = 0;
+    single_until = 0;
     strikes = 0;
     Py_RETURN_NONE;
 }

@@ -17,6 +17,7 @@ into an interactive session) compiles in memory. One core: why, in benchmarks/RE
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import inspect
@@ -85,14 +86,10 @@ def available() -> bool:
     """Numba is importable and the kernels are not turned off (``LAYERWISE_FUSED=0``)."""
     global _NUMBA
     if _NUMBA is None:
-        if os.environ.get("LAYERWISE_FUSED", "1").strip().lower() in ("0", "false", "no", "off"):
-            _NUMBA = False
-        else:
-            try:
-                import numba
-                _NUMBA = numba
-            except ImportError:  # pragma: no cover - numba is a dependency
-                _NUMBA = False
+        _NUMBA = False  # until numba imports below
+        if os.environ.get("LAYERWISE_FUSED", "1").strip().lower() not in ("0", "false", "no", "off"):
+            with contextlib.suppress(ImportError):  # numba is a dependency; without it, the NumPy path
+                _NUMBA = importlib.import_module("numba")
     return _NUMBA is not False
 
 
@@ -101,7 +98,7 @@ def usable(params: list, grads: list, min_size: int = MIN_SIZE) -> bool:
     ``min_size`` entries, and Numba available."""
     if len(params) != 1 or len(grads) != 1:
         return False
-    p, g = params[0], grads[0]
+    (p,), (g,) = params, grads
     return (type(p) is np.ndarray and type(g) is np.ndarray and p.ndim == 1 and p.size >= min_size
             and p.dtype in (np.float32, np.float64) and g.dtype == p.dtype and p.shape == g.shape
             and p.flags.c_contiguous and g.flags.c_contiguous and available())

@@ -127,6 +127,8 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if not isinstance(vars(cls).get("rule", staticmethod(len)), staticmethod):  # a method would get self as w
+            raise TypeError(f"{cls.__name__}.rule must be a @staticmethod: rule(w, g, *slots, *scalars) -> (w, *slots)")
         old = sorted({"apply", "step_scalars", "run_kernel", "_fused_apply"} & set(vars(cls)))
         if old:  # the extension points before rules were written once: they would be ignored silently
             raise TypeError(f"{cls.__name__} defines {', '.join(old)}, which optimizers no longer call: override "

@@ -565,6 +565,10 @@ def set_random_seed(seed: int) -> None:
     """keras.utils.set_random_seed: seeds Python's and NumPy's generators and every model made
     after it (each model draws its own seed from one seeded stream, so a program repeats)."""
     import random
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"keras.utils.set_random_seed: seed must be an integer >= 0, got "
+                          f"{type(seed).__name__} {seed!r}")
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
     _SEED[0] = np.random.default_rng(seed)
@@ -632,8 +636,9 @@ class Sequential(_Sequential):
         if not getattr(self, "_logits_checked", True):  # compiled before the layers were added
             self._logits_checked = _warn_probabilities_as_logits(self, stacklevel=2)
         verbose = 1 if verbose == "auto" else int(verbose)
-        cbs = list(callbacks or [])
-        inner = super().fit(x, y, batch_size=batch_size or 32, epochs=epochs, verbose=verbose, callbacks=cbs,
+        cbs = callbacks  # a list, one callback or None, as the core (and Keras) take them
+        batch_size = 32 if batch_size is None else batch_size
+        inner = super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=cbs,
                             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
                             initial_epoch=initial_epoch, sample_weight=sample_weight, class_weight=class_weight,
                             validation_freq=validation_freq)  # the core validates on Keras's epochs only
@@ -644,7 +649,7 @@ class Sequential(_Sequential):
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         _check_data("evaluate", x=x, y=y)
-        res = super().evaluate(x, y, batch_size=batch_size or 32, sample_weight=sample_weight)
+        res = super().evaluate(x, y, batch_size=32 if batch_size is None else batch_size, sample_weight=sample_weight)
         if return_dict:
             return res
         if len(res) == 1:
@@ -655,7 +660,7 @@ class Sequential(_Sequential):
         _check_data("predict", x=x)
         if not self.built and self.input_shape is not None:
             self.build()
-        return super().predict(x, batch_size=batch_size or 32)
+        return super().predict(x, batch_size=32 if batch_size is None else batch_size)
 
     def __call__(self, x, training=False, **kwargs):
         """``model(x)`` on arrays predicts (inference mode); on keras.Input it is the functional API."""
