@@ -60,10 +60,18 @@ class ArrayBatches:
             return
         self.x.take(idx, axis=0, out=out)  # the method: no dispatch wrapper on the per-step path
 
+    def _views(self, m: int):
+        """The buffers' first m rows: the same view objects every step (a stable input for the step
+        program's tables)."""
+        views = self.__dict__.setdefault("_cut", {}).get(m)
+        if views is None:
+            views = self._cut[m] = (self.xbuf[:m], self.ybuf[:m])
+        return views
+
     def get(self, step: int):
         idx = self.rows(step)
         m = len(idx)
-        xb, yb = self.xbuf[:m], self.ybuf[:m]
+        xb, yb = self._views(m)
         if self.stage is None:
             self._gather_x(idx, xb)
         else:

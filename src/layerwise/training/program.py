@@ -67,13 +67,24 @@ class DenseProgram:
         self.a = np.empty((rows, units), dtype) if self.needs_input else self.z
         self.d = np.empty((rows, units), dtype)           # dy, overwritten by δ
         # dx goes straight into the δ buffer of the Dense below (no copy); else into its own buffer
+        self.below = below
         self.dx = below.d if below is not None else np.empty((rows, n_in), dtype)
         self.no_bias = _NO_BIAS[np.dtype(dtype)]
         self._by_input: dict[tuple, tuple[int, int, int]] = {}
+        self._last: tuple = (None, None, None)   # (x, kernel, ids) of the last step: the per-step fast path
+        self._rows: dict[int, tuple] = {}        # m -> (z, a, d, dx) views, the same objects every step
 
     def _ids(self, x) -> tuple[int, int, int]:
         """The forward, ∂W and dx products for this input buffer (registered on first sight)."""
         kernel, grad = self.layer.params["kernel"], self.layer.grads["kernel"]
+        last_x, last_kernel, ids = self._last
+        if x is last_x and kernel is last_kernel:  # the same buffer views as last step (batches, layers below)
+            return ids
+        ids = self._ids_for(x, kernel, grad)
+        self._last = (x, kernel, ids)
+        return ids
+
+    def _ids_for(self, x, kernel, grad) -> tuple[int, int, int]:
         m = x.shape[0]
         key = (x.__array_interface__["data"][0], m, x.strides, kernel.ctypes.data, grad.ctypes.data)
         ids = self._by_input.get(key)
@@ -85,13 +96,21 @@ class DenseProgram:
             self._by_input[key] = ids
         return ids
 
+    def views(self, m: int) -> tuple:
+        """(z, a, d, dx) for a batch of m rows: the same view objects every step."""
+        views = self._rows.get(m)
+        if views is None:
+            dx = self.below.views(m)[2] if self.below is not None else self.dx[:m]  # the very δ view below
+            views = self._rows[m] = (self.z[:m], self.a[:m], self.d[:m], dx)
+        return views
+
     def forward(self, x):
         if not (x.flags.c_contiguous and x.dtype == self.z.dtype):
             x = np.ascontiguousarray(x, dtype=self.z.dtype)
-        m = x.shape[0]
+        z, a_buf, _, _ = self.views(x.shape[0])
         self.ids = self._ids(x)
         self.products.run(self.ids[0])
-        layer, z = self.layer, self.z[:m]
+        layer = self.layer
         bias = layer.params.get("bias", self.no_bias)
         if self.exact_forward:
             self.kernels.bias_activation(z, bias, self.kind, self.alpha)
@@ -99,15 +118,15 @@ class DenseProgram:
         else:  # the bias here, then the activation's own ufunc (the reference's exact bits)
             if layer.use_bias:
                 z += bias
-            a = layer.activation.value(z, out=self.a[:m] if self.needs_input else z)
+            a = layer.activation.value(z, out=a_buf if self.needs_input else z)
         layer.keep(x, a, z if self.needs_input else None)
         return a
 
     def backward(self, dy, need_input_grad: bool = True, from_z: bool = False):
         """dy = ∂L/∂a (or δ = ∂L/∂z with ``from_z``); fills the layer's grads; returns ∂L/∂x."""
-        layer, m = self.layer, dy.shape[0]
-        d = self.d[:m]
-        if dy.__array_interface__["data"][0] != d.__array_interface__["data"][0]:
+        layer = self.layer
+        z, _, d, dx = self.views(dy.shape[0])
+        if dy is not d and dy.__array_interface__["data"][0] != d.__array_interface__["data"][0]:
             np.copyto(d, dy)
         a = layer.last_output
         gb = layer.grads.get("bias", self.no_bias)
@@ -118,7 +137,7 @@ class DenseProgram:
         else:  # softmax without the fused loss, GELU, Swish, a user's activation: its own backward
             act: Any = layer.activation
             if self.needs_input:
-                act.backward(d, a, out=d, z=self.z[:m])
+                act.backward(d, a, out=d, z=z)
             else:
                 act.backward(d, a, out=d)
             if layer.use_bias:
@@ -128,7 +147,7 @@ class DenseProgram:
         if not need_input_grad:
             return None
         self.products.run(self.ids[2])
-        return self.dx[:m]
+        return dx
 
 
 class StepProgram:
