@@ -45,6 +45,7 @@ class ArrayBatches:
         self.wbuf: Any = None if weights is None else xp.empty(bs, dtype=np.float64)
         self.order: Any = None  # the epoch's sample order, set by begin_epoch
         self.lanes = False      # gather x on the lanes (set by the step program's fit)
+        self._cut: dict[int, tuple] = {}  # m -> the buffers' first m rows (see _views)
 
     def _resident(self, x):
         return self.xp.asarray(x)
@@ -63,7 +64,7 @@ class ArrayBatches:
     def _views(self, m: int):
         """The buffers' first m rows: the same view objects every step (a stable input for the step
         program's tables)."""
-        views = self.__dict__.setdefault("_cut", {}).get(m)
+        views = self._cut.get(m)
         if views is None:
             views = self._cut[m] = (self.xbuf[:m], self.ybuf[:m])
         return views
