@@ -240,3 +240,21 @@ def _run_in_child(queue):
     out[...] = 0
     _FORKED["table"].run(_FORKED["k"])
     queue.put(float(out.mean()))
+
+
+def test_inputs_that_move_every_step_are_copied_not_registered(monkeypatch):
+    """A Dropout's output is a new array every step: the Dense above copies it into its own buffer
+    once it has seen a few, so the product table stays small over a long fit (and the result equal)."""
+    built = []
+    real = program_mod.program_for
+
+    def keep(model, rows):
+        built.append(real(model, rows))
+        return built[-1]
+    monkeypatch.setattr("layerwise.training.loop.program_for", keep)
+    x, y = data(n=600)
+    assert_same(monkeypatch, lambda: [lw.Dense(256, "relu"), lw.Dropout(0.5), lw.Dense(64, "relu"),
+                                      lw.Dropout(0.2), lw.Dense(10, "softmax")], x=x, y=y, epochs=3, batch_size=32)
+    program = built[-1]
+    steps = 3 * -(-600 // 32)
+    assert len(program.products.spans) <= 3 * 3 * 6 < steps

@@ -73,28 +73,35 @@ class DenseProgram:
         self._by_input: dict[tuple, tuple[int, int, int]] = {}
         self._last: tuple = (None, None, None)   # (x, kernel, ids) of the last step: the per-step fast path
         self._rows: dict[int, tuple] = {}        # m -> (z, a, d, dx) views, the same objects every step
+        self.xin: np.ndarray | None = None        # the input, copied, when it moves every step
+        self._xin_views: dict[int, np.ndarray] = {}
 
-    def _ids(self, x) -> tuple[int, int, int]:
-        """The forward, ∂W and dx products for this input buffer (registered on first sight)."""
+    def _stable(self, x):
+        """(x, product ids): x itself when it is a buffer that stays put (the batch, a Dense's output),
+        else x copied into this layer's own input buffer (a Dropout's or BatchNorm's output is a new
+        array every step: registering each would grow the table without end)."""
         kernel, grad = self.layer.params["kernel"], self.layer.grads["kernel"]
         last_x, last_kernel, ids = self._last
         if x is last_x and kernel is last_kernel:  # the same buffer views as last step (batches, layers below)
-            return ids
-        ids = self._ids_for(x, kernel, grad)
-        self._last = (x, kernel, ids)
-        return ids
-
-    def _ids_for(self, x, kernel, grad) -> tuple[int, int, int]:
+            return x, ids
         m = x.shape[0]
         key = (x.__array_interface__["data"][0], m, x.strides, kernel.ctypes.data, grad.ctypes.data)
         ids = self._by_input.get(key)
+        if ids is None and len(self._by_input) >= 4:  # inputs that move: from now on, copied
+            if self.xin is None:
+                self.xin = np.empty((self.z.shape[0], x.shape[1]), self.z.dtype)
+            held = self._xin_views.setdefault(m, self.xin[:m])
+            np.copyto(held, x)
+            x = held
+            key = (x.__array_interface__["data"][0], m, x.strides, kernel.ctypes.data, grad.ctypes.data)
+            ids = self._by_input.get(key)
         if ids is None:
-            if len(self._by_input) >= 4:  # inputs that move every step: keep the table small
-                self._by_input.clear()
             ids = (self.products.add(x, kernel, self.z[:m]), self.products.add(x.T, self.d[:m], grad),
                    self.products.add(self.d[:m], kernel.T, self.dx[:m]))
             self._by_input[key] = ids
-        return ids
+        if self.xin is None or x is not self._xin_views.get(m):
+            self._last = (x, kernel, ids)
+        return x, ids
 
     def views(self, m: int) -> tuple:
         """(z, a, d, dx) for a batch of m rows: the same view objects every step."""
@@ -108,7 +115,7 @@ class DenseProgram:
         if not (x.flags.c_contiguous and x.dtype == self.z.dtype):
             x = np.ascontiguousarray(x, dtype=self.z.dtype)
         z, a_buf, _, _ = self.views(x.shape[0])
-        self.ids = self._ids(x)
+        x, self.ids = self._stable(x)
         self.products.run(self.ids[0])
         layer = self.layer
         bias = layer.params.get("bias", self.no_bias)
