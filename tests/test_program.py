@@ -258,3 +258,10 @@ def test_inputs_that_move_every_step_are_copied_not_registered(monkeypatch):
     program = built[-1]
     steps = 3 * -(-600 // 32)
     assert len(program.products.spans) <= 3 * 3 * 6 < steps
+
+
+def test_augmentation_in_front(monkeypatch):
+    x, y = data(n=200, d=144)
+    x = np.abs(x) / 4
+    assert_same(monkeypatch, lambda: [lw.Augment(shift=0.1, rotation=10, image_shape=(12, 12)), lw.Dense(256, "relu"),
+                                      lw.Dense(64, "relu"), lw.Dense(10, "softmax")], x=x, y=y, epochs=2, batch_size=32)
