@@ -15,18 +15,20 @@ from conftest import make_blobs
 JOB = Path(__file__).parent / "helpers" / "resume_job.py"
 
 
-def run_job(ckpt, out, resume):
-    subprocess.run([sys.executable, str(JOB), str(ckpt), str(out), "1" if resume else "0"], check=True, timeout=120)
+def run_job(ckpt, out, resume, size="small"):
+    subprocess.run([sys.executable, str(JOB), str(ckpt), str(out), "1" if resume else "0", size], check=True,
+                   timeout=120)
     return dict(np.load(out))
 
 
-def test_sigkill_then_resume_is_bit_identical(tmp_path):
-    reference = run_job(tmp_path / "ref.ckpt", tmp_path / "ref.npz", resume=False)
+@pytest.mark.parametrize("size", ["small", "wide"])  # wide: the step program and its lanes
+def test_sigkill_then_resume_is_bit_identical(tmp_path, size):
+    reference = run_job(tmp_path / "ref.ckpt", tmp_path / "ref.npz", resume=False, size=size)
     rng = np.random.default_rng(0)
     kills = 0
     for trial in range(3):
         ckpt, out = tmp_path / f"t{trial}.ckpt", tmp_path / f"t{trial}.npz"
-        proc = subprocess.Popen([sys.executable, str(JOB), str(ckpt), str(out), "0"])
+        proc = subprocess.Popen([sys.executable, str(JOB), str(ckpt), str(out), "0", size])
         deadline = time.time() + 60
         while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
             time.sleep(0.01)
@@ -35,7 +37,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
         proc.wait()
         if proc.returncode == -signal.SIGKILL and not out.exists():
             kills += 1
-        got = run_job(ckpt, out, resume=True)
+        got = run_job(ckpt, out, resume=True, size=size)
         assert set(got) == set(reference)
         for key in reference:
             np.testing.assert_array_equal(got[key], reference[key], err_msg=key)

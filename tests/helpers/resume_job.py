@@ -1,4 +1,7 @@
-"""A training job for the kill-and-resume test: python resume_job.py CHECKPOINT OUT.npz RESUME(0|1)."""
+"""A training job for the kill-and-resume test: python resume_job.py CHECKPOINT OUT.npz RESUME(0|1) [wide].
+
+``wide``: a model large enough for the step program (training/program.py: the lanes and the fused
+kernels), else a small one on the layers' reference passes."""
 import sys
 import time
 
@@ -14,11 +17,13 @@ class Slow(lw.callbacks.Callback):
         time.sleep(0.003)
 
 
-def main(ckpt, out, resume):
+def main(ckpt, out, resume, wide=False):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(600, 8)).astype(np.float32)
+    x = rng.normal(size=(600, 64 if wide else 8)).astype(np.float32)
     y = x[:, :3].argmax(1)
-    model = lw.Sequential([lw.Dense(32, "relu"), lw.BatchNorm(), lw.Dropout(0.2), lw.Dense(3, "softmax")], seed=7)
+    hidden = [lw.Dense(256, "relu"), lw.BatchNorm(), lw.Dropout(0.2), lw.Dense(64, "relu")] if wide else \
+        [lw.Dense(32, "relu"), lw.BatchNorm(), lw.Dropout(0.2)]
+    model = lw.Sequential([*hidden, lw.Dense(3, "softmax")], seed=7)
     model.compile(lw.Adam(lw.ExponentialDecay(0.01, 50, 0.9)), "categorical_crossentropy",
                   metrics=["accuracy"], ema=0.99)
     callbacks = [lw.EarlyStopping("val_loss", patience=100, restore_best_weights=True),
@@ -35,4 +40,4 @@ def main(ckpt, out, resume):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] == "1")
+    main(sys.argv[1], sys.argv[2], sys.argv[3] == "1", wide=sys.argv[4:] == ["wide"])
