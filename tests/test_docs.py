@@ -16,19 +16,38 @@ DOCS = ROOT / "docs"
 API = (DOCS / "api" / "index.rst").read_text() if (DOCS / "api" / "index.rst").exists() else ""
 
 
-def _documented(name: str, prefix: str = "") -> bool:
-    """``name`` (under ``prefix``) is an autosummary entry, an automodule, or named in the text."""
-    entry = f"{prefix}{name}"
+def _entry(entry: str) -> bool:
+    """``entry`` has its own autosummary line or automodule in the API reference."""
     return (re.search(rf"^\s+{re.escape(entry)}$", API, re.M) is not None
-            or f".. automodule:: layerwise.{entry}" in API
-            or f"``{name}``" in API
-            or f":class:`{name}`" in API)
+            or f".. automodule:: layerwise.{entry}" in API)
+
+
+def _documented(name: str, prefix: str = "") -> bool:
+    """``name`` (under ``prefix``) has its own entry, or is another name of an object that has one
+    and is named in the text (``BatchNormalization`` for ``BatchNorm``)."""
+    if _entry(f"{prefix}{name}"):
+        return True
+    module = importlib.import_module("layerwise" + (f".{prefix.rstrip('.')}" if prefix else ""))
+    obj = getattr(module, name)
+    same = [other for other in dir(module) if other != name and getattr(module, other, None) is obj]
+    return any(_entry(f"{prefix}{other}") for other in same) and (f"``{name}``" in API or f":class:`{name}`" in API)
 
 
 @pytest.mark.skipif(not API, reason="docs/api/index.rst is not there")
 def test_every_public_name_is_in_the_api_reference():
     missing = [n for n in layerwise.__all__ if n != "__version__" and not _documented(n)]
     assert not missing, f"add these names of layerwise.__all__ to docs/api/index.rst: {missing}"
+
+
+@pytest.mark.skipif(not API, reason="docs/api/index.rst is not there")
+@pytest.mark.parametrize("module", ["sklearn", "compat.nielsen", "compat.mnist_loader"])
+def test_every_public_name_of_the_edge_modules_is_in_the_api_reference(module):
+    """The modules without ``__all__``: every public class and function they define."""
+    mod = importlib.import_module(f"layerwise.{module}")
+    names = [n for n, v in vars(mod).items()
+             if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == mod.__name__]
+    missing = [n for n in names if not _entry(f"{module}.{n}")]
+    assert names and not missing, f"add to docs/api/index.rst: {[f'{module}.{n}' for n in missing]}"
 
 
 @pytest.mark.skipif(not API, reason="docs/api/index.rst is not there")
@@ -57,8 +76,11 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     scripts = sorted((DOCS / "gallery").rglob("plot_*.py"))
     images = list((html / "_images").glob("sphx_glr_plot_*.png"))
     assert len(images) >= len([s for s in scripts if s.parent.name == "gallery"])
-    # what a reader sees: images decoded, no sideways scrolling at 1280 and 390 px, search works
     sys.path.insert(0, str(DOCS / "_ext"))
+    import link_check
+    broken, internal, _ = link_check.check(html)
+    assert internal > 100 and not broken, broken[:20]
+    # what a reader sees: images decoded, no sideways scrolling at 1280 and 390 px, search works
     import browser_check
     if browser_check.chromium() is None:
         pytest.skip("no Chromium: the browser check of the built pages did not run")

@@ -1,0 +1,79 @@
+"""Every internal link of the built site resolves: the file it names exists, and so does the
+anchor (an element with that id) when the link has one. External links are not followed (the
+build machine has no network); they are counted.
+
+    python docs/_ext/link_check.py docs/_build/html     # exit 1 and a list when a link is broken
+"""
+from __future__ import annotations
+
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in ("id", "name"):
+                self.ids.add(value)
+            elif (name == "href" and tag in ("a", "link")) or (name == "src" and tag in ("img", "script", "iframe")):
+                self.links.append(value)
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return page
+
+
+def check(site: Path) -> tuple[list[str], int, int]:
+    """(broken links as "page: link (why)", internal links checked, external links skipped)."""
+    site = site.resolve()
+    pages = {p: _parse(p) for p in site.rglob("*.html")}
+    broken, internal, external = [], 0, 0
+    for page, parsed in pages.items():
+        for link in parsed.links:
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith("//"):
+                external += parts.scheme in ("http", "https") or link.startswith("//")
+                continue
+            if not parts.path and not parts.fragment:
+                continue
+            internal += 1
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            if target.is_dir():
+                target = target / "index.html"
+            where = f"{page.relative_to(site)}: {link}"
+            if site not in target.parents and target != site:
+                broken.append(f"{where} (outside the site)")
+            elif not target.exists():
+                broken.append(f"{where} (no such file)")
+            elif parts.fragment and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else _parse(target).ids
+                if unquote(parts.fragment) not in ids:
+                    broken.append(f"{where} (no anchor #{parts.fragment})")
+    return broken, internal, external
+
+
+def main(argv: list[str]) -> int:
+    site = Path(argv[0] if argv else "docs/_build/html")
+    if not (site / "index.html").exists():
+        print(f"link_check: no built site at {site}")
+        return 2
+    broken, internal, external = check(site)
+    print(f"link_check: {internal} internal links checked, {len(broken)} broken; {external} external links not followed")
+    for line in broken[:200]:
+        print("  " + line)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
