@@ -109,3 +109,20 @@ def test_a_layer_registered_under_another_name_loads_by_its_class_name(clean_reg
     x = np.ones((2, 3), np.float32)
     np.testing.assert_array_equal(lw.load(tmp_path / "b.lwm").predict(x), model.predict(x))
     assert registry.lookup("layer", "Foo") is Bar
+
+
+def test_a_bare_register_of_a_model_subclass_infers_model(clean_registry):
+    @lw.register
+    class MyModel(lw.Sequential):
+        pass
+    assert registry.lookup("model", "MyModel") is MyModel
+
+
+def test_auto_initializer_follows_the_activation_class():
+    from layerwise.app.build import auto_initializer
+    assert [auto_initializer(n) for n in ("relu", "silu", "selu", "tanh")] == \
+        ["he_normal", "he_normal", "lecun_normal", "glorot_uniform"]
+
+    class Wide(lw.activations.ReLU):
+        preferred_initializer = "orthogonal"
+    assert auto_initializer(Wide()) == "orthogonal"

@@ -371,3 +371,6 @@ class Sequential:
 
 
 registry.register("model", Sequential)
+
+
+registry.declare_base("model", Sequential)

@@ -7,13 +7,11 @@ from typing import Any
 from ..errors import ConfigError
 
 
-def auto_initializer(activation: str) -> str:
-    """He for the ReLU family (variance 2/n_in keeps their signal), LeCun for SELU (its fixed
-    point needs variance 1/n_in), Glorot for the rest (sigmoid, tanh, linear, ...)."""
-    name = str(activation).lower()
-    if name in ("relu", "leaky_relu", "leakyrelu", "leaky-relu", "elu", "gelu", "gelu_tanh", "swish", "silu"):
-        return "he_normal"
-    return "lecun_normal" if name == "selu" else "glorot_uniform"
+def auto_initializer(activation) -> str:
+    """The activation's ``preferred_initializer``: He for the ReLU family (variance 2/n_in keeps
+    their signal), LeCun for SELU (its fixed point needs variance 1/n_in), Glorot for the rest."""
+    from ..core import activations
+    return activations.get(activation).preferred_initializer
 
 
 def mlp_layers(units: list[int], activation, output_activation, initializer="auto", regularizer=None,
@@ -23,7 +21,7 @@ def mlp_layers(units: list[int], activation, output_activation, initializer="aut
     ``units`` = hidden sizes + [outputs]; ``initializer="auto"`` picks by the activation."""
     from ..core.layers import BatchNorm, Dense, Dropout
     if isinstance(initializer, str) and initializer == "auto":
-        initializer = auto_initializer(activation if isinstance(activation, str) else getattr(activation, "name", ""))
+        initializer = auto_initializer(activation)
     layers: list = []
     for n in units[:-1]:
         layers.append(Dense(n, activation, kernel_initializer=initializer, kernel_regularizer=regularizer,

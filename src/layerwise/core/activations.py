@@ -26,6 +26,7 @@ class ActivationFunction:
     name = "activation"
     elementwise = True
     needs_input = False  # backward needs z as well as a (the layer keeps both)
+    preferred_initializer = "glorot_uniform"  # what initializer="auto" picks for the layer (app/build.py)
 
     def __call__(self, z):
         return self.value(z)
@@ -116,6 +117,7 @@ class ReLU(ActivationFunction):
     """relu(z) = max(z, 0), relu' = 1[z > 0] = 1[a > 0]."""
 
     name = "relu"
+    preferred_initializer = "he_normal"
 
     def value(self, z, out=None):
         return np.maximum(z, 0, out=out)
@@ -131,6 +133,7 @@ class LeakyReLU(ActivationFunction):
     """
 
     name = "leaky_relu"
+    preferred_initializer = "he_normal"
 
     def __init__(self, alpha: float = 0.01):
         alpha = float(alpha)
@@ -154,6 +157,7 @@ class ELU(ActivationFunction):
     """elu(z) = z if z > 0 else α(e^z − 1); derivative 1, or α·e^z = a + α where z ≤ 0 (notes: α = 1)."""
 
     name = "elu"
+    preferred_initializer = "he_normal"
 
     def __init__(self, alpha: float = 1.0):
         alpha = float(alpha)
@@ -204,6 +208,7 @@ class SELU(ActivationFunction):
     λ = 1.0507009873554805, α = 1.6732632423543772; derivative λ, or λα·e^z = a + λα where z ≤ 0."""
 
     name = "selu"
+    preferred_initializer = "lecun_normal"
     ALPHA, SCALE = 1.6732632423543772, 1.0507009873554805
 
     def value(self, z, out=None):
@@ -254,6 +259,7 @@ class Swish(ActivationFunction):
     """swish(z) = silu(z) = z·σ(z); derivative σ(z)(1 + z(1 − σ(z))) (needs z)."""
 
     name = "swish"
+    preferred_initializer = "he_normal"
     needs_input = True
 
     def value(self, z, out=None):
@@ -276,6 +282,7 @@ class GELU(ActivationFunction):
     keeps full relative accuracy in the negative tail where 1 + tanh(u) cancels. Default: exact."""
 
     name = "gelu"
+    preferred_initializer = "he_normal"
     needs_input = True
     _C = math.sqrt(2.0 / math.pi)
 
