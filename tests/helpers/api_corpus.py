@@ -22,7 +22,7 @@ import pytest
 # where a deliberate error may come from: layerwise itself, and scikit-learn's parameter checks
 # (which name the parameter as layerwise's own do)
 OWN_FRAMES = ("layerwise", "sklearn/utils/_param_validation.py", "sklearn/utils/validation.py",
-              "sklearn/base.py", "tests/")
+              "sklearn/base.py")
 
 
 @dataclass
