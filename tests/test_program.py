@@ -265,3 +265,31 @@ def test_augmentation_in_front(monkeypatch):
     x = np.abs(x) / 4
     assert_same(monkeypatch, lambda: [lw.Augment(shift=0.1, rotation=10, image_shape=(12, 12)), lw.Dense(256, "relu"),
                                       lw.Dense(64, "relu"), lw.Dense(10, "softmax")], x=x, y=y, epochs=2, batch_size=32)
+
+
+def test_two_python_threads_share_the_lanes_safely():
+    """A second Python thread's job, while the helper serves the first, runs on its own thread."""
+    import threading
+    rng = np.random.default_rng(4)
+    tables = []
+    for _ in range(2):
+        a, b = rng.standard_normal((256, 300)).astype(np.float32), rng.standard_normal((300, 256)).astype(np.float32)
+        out = np.zeros((256, 256), np.float32)
+        table = lanes.Products()
+        tables.append((table, table.add(a, b, out), out, a @ b))
+    with lanes.single_threaded_blas():
+        errors: list = []
+
+        def work(table, k, out, expected):
+            for _ in range(200):
+                out[...] = 0
+                table.run(k)
+                if not np.allclose(out, expected, rtol=1e-4, atol=1e-3):
+                    errors.append("wrong product")
+                    return
+        threads = [threading.Thread(target=work, args=t) for t in tables]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors

@@ -139,12 +139,30 @@ static void *helper_main(void *arg) {
     return NULL;
 }
 
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time shares the helper */
+
+static void run_alone(const int64_t *tasks, uint64_t count) {
+    for (uint64_t i = 0; i < count; i++) run_task(tasks + WORDS * i);
+}
+
+static void run_shared(const int64_t *tasks, uint64_t count);
+
+/* a job from a second Python thread while the helper serves another one runs on its own thread */
 static void run_job(const int64_t *tasks, uint64_t count) {
-    int two = lanes == 2 && count > 1 && (single_until == 0 || now_ns() >= single_until);
+    if (pthread_mutex_trylock(&job_lock) != 0) {
+        run_alone(tasks, count);
+        return;
+    }
+    run_shared(tasks, count);
+    pthread_mutex_unlock(&job_lock);
+}
+
+static void run_shared(const int64_t *tasks, uint64_t count) {
+    int two = lanes == 2 && started && count > 1 && (single_until == 0 || now_ns() >= single_until);
     jobs_run++;
     if (!two) {
         jobs_single++;
-        for (uint64_t i = 0; i < count; i++) run_task(tasks + WORDS * i);
+        run_alone(tasks, count);
         return;
     }
     uint64_t g = gen + 1;
@@ -186,8 +204,10 @@ static void run_job(const int64_t *tasks, uint64_t count) {
 static void after_fork_in_child(void) {
     pthread_mutex_t fresh_mutex = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+    pthread_mutex_t fresh_job_lock = PTHREAD_MUTEX_INITIALIZER;
     mutex = fresh_mutex;
     wake = fresh_cond;
+    job_lock = fresh_job_lock;
     sleeping = 0;
     started = 0;
     lanes = 1;
