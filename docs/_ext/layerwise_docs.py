@@ -587,7 +587,26 @@ def skip_member(app, what, name, obj, skip, options):
     return None
 
 
+def follow_imported(app, modname, attribute):
+    """viewcode's module for a documented name: where a class or function is defined, but the
+    documenting module for data and for what has no Python source (``OPTIONS``, a tuple; a field
+    holding ``int``). Without this viewcode asks such a value for its ``__module__`` ("builtins")
+    and lists a source page that does not exist."""
+    import importlib
+    try:
+        obj = importlib.import_module(modname)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    defined_in = getattr(obj, "__module__", None) if (isinstance(obj, type) or callable(obj)) else None
+    if isinstance(defined_in, str) and defined_in.split(".")[0] == "layerwise":
+        return None  # viewcode's own rule: the object's __module__
+    return modname
+
+
 def setup(app):
+    app.connect("viewcode-follow-imported", follow_imported)
     app.connect("builder-inited", generate)
     app.connect("autodoc-process-docstring", process_docstring)
     app.connect("autodoc-skip-member", skip_member)

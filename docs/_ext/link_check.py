@@ -2,6 +2,13 @@
 anchor (an element with that id) when the link has one. External links are not followed (the
 build machine has no network); they are counted.
 
+Two exceptions, by where the page is: ``_static/`` holds the theme's assets (one is a Jinja macro
+file with an .html name, not a page), so it is not read; the highlighted source listings under
+``_modules/`` (Sphinx's viewcode) have their links' files checked but not their anchors, because
+viewcode names a re-exported class by its import path (``#layerwise.Optimizer``) where the API page
+names it by its module (``layerwise.optimizers.Optimizer``): such a link lands at the top of the
+right page.
+
     python docs/_ext/link_check.py docs/_build/html     # exit 1 and a list when a link is broken
 """
 from __future__ import annotations
@@ -37,7 +44,7 @@ def _parse(path: Path) -> _Page:
 def check(site: Path) -> tuple[list[str], int, int]:
     """(broken links as "page: link (why)", internal links checked, external links skipped)."""
     site = site.resolve()
-    pages = {p: _parse(p) for p in site.rglob("*.html")}
+    pages = {p: _parse(p) for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts}
     broken, internal, external = [], 0, 0
     for page, parsed in pages.items():
         for link in parsed.links:
@@ -56,7 +63,7 @@ def check(site: Path) -> tuple[list[str], int, int]:
                 broken.append(f"{where} (outside the site)")
             elif not target.exists():
                 broken.append(f"{where} (no such file)")
-            elif parts.fragment and target.suffix == ".html":
+            elif parts.fragment and target.suffix == ".html" and page.relative_to(site).parts[0] != "_modules":
                 ids = pages[target].ids if target in pages else _parse(target).ids
                 if unquote(parts.fragment) not in ids:
                     broken.append(f"{where} (no anchor #{parts.fragment})")
