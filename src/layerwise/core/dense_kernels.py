@@ -13,7 +13,6 @@ that changes the arithmetic keeps its own ``value``/``backward``.
 from __future__ import annotations
 
 import numba as nb
-import numpy as np
 
 from . import activations as act
 
@@ -38,8 +37,8 @@ def alpha_of(activation) -> float:
 @nb.njit(nogil=True, cache=True, error_model="numpy")
 def bias_activation(z, b, kind, alpha):
     """z ← f(z + b) in place (b of shape (0,) when the layer has no bias), row by row. For the
-    kinds in :data:`EXACT_FORWARD` only; the others add the bias here (kind ``LINEAR``) and then run
-    their own ufunc in place, so the forward pass is bit-identical to the reference for every kind."""
+    kinds in :data:`EXACT_FORWARD` only; for the others the program adds the bias and runs the
+    activation's own ufunc in place, so the forward pass is bit-identical to the reference for every kind."""
     n, m = z.shape
     one = z.dtype.type(1)
     zero = z.dtype.type(0)
@@ -93,5 +92,3 @@ def activation_backward_bias(d, a, gb, kind, alpha):
             for j in range(m):
                 gb[j] = gb[j] + row[j]
 
-
-NO_BIAS = {np.dtype(np.float32): np.zeros(0, np.float32), np.dtype(np.float64): np.zeros(0, np.float64)}

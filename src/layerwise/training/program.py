@@ -9,9 +9,9 @@ registered once on the lanes (``core/lanes.py``) with the buffers' addresses::
                ∂L/∂W = xᵀ·δ              (lanes)
                dx = δ·Wᵀ                 (lanes, written straight into the δ buffer of the Dense below)
 
-so a step runs a fixed sequence of kernel calls with no allocation and no array arithmetic in
-Python. Other layers (BatchNorm, Dropout, ...) run their own ``forward``/``backward`` in the same
-sequence. Every pass is the same arithmetic as the layers' reference ``forward``/``backward`` with
+so the Dense layers of a step are a fixed sequence of kernel calls over buffers allocated once.
+The loss and the other layers (BatchNorm, Dropout, ...) run their own ``forward``/``backward`` in
+the same sequence. Every pass is the same arithmetic as the layers' reference ``forward``/``backward`` with
 single-threaded BLAS, so a fit with the program equals one without it bit for bit
 (``tests/test_program.py``), and two runs agree however many lanes ran and however busy the machine.
 
