@@ -30,7 +30,7 @@ def test_every_entry_point_refuses_a_bad_batch_size(model, call, bad):
              "predict_proba": lambda: m.predict_proba(x, batch_size=bad),
              "fit": lambda: m.fit(x, y, batch_size=bad, verbose=0),
              "find_lr": lambda: m.find_lr(x, y, batch_size=bad)}
-    with pytest.raises(ConfigError, match=r"batch_size must be a positive integer, got"):
+    with pytest.raises(ConfigError, match=r"batch_size: expected a positive integer, got"):
         calls[call]()
 
 
@@ -56,5 +56,5 @@ def test_the_keras_namespace_refuses_a_bad_batch_size(bad):
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     for call in (lambda: model.fit(x, y, batch_size=bad, verbose=0), lambda: model.predict(x, batch_size=bad),
                  lambda: model.evaluate(x, y, batch_size=bad, verbose=0)):
-        with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
+        with pytest.raises(ConfigError, match="batch_size: expected a positive integer"):
             call()

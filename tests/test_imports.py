@@ -3,7 +3,7 @@
 Every import in every module is read from the source (including those inside functions), resolved
 to a module of the package, and checked against the layering:
 
-    0  leaves: errors, registry, _version, formats.atomic/container/figures (files, no model knowledge)
+    0  leaves: errors, checks, settings, registry, _version, formats.atomic/container/figures (files, no model knowledge)
     1  core, data           the numerical core; data sets and input checks
     2  optim                update rules, schedules, weight averages, device kernels
     3  formats              model files and ONNX (build models through the registry, never model.py)
@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "src" / "layerwise"
 
 LEVELS = [  # (module prefix, level); the longest matching prefix wins
-    ("layerwise.errors", 0), ("layerwise.registry", 0), ("layerwise._version", 0),
+    ("layerwise.errors", 0), ("layerwise.registry", 0), ("layerwise._version", 0), ("layerwise.checks", 0), ("layerwise.settings", 0),
     ("layerwise.formats.atomic", 0), ("layerwise.formats.container", 0), ("layerwise.formats.figures", 0),
     ("layerwise.core", 1), ("layerwise.data", 1),
     ("layerwise.optim", 2),

@@ -103,9 +103,9 @@ def test_max_norm_clips_each_unit(rng):
 
 
 def test_layer_config_errors():
-    with pytest.raises(ConfigError, match="units must be a positive integer"):
+    with pytest.raises(ConfigError, match="units: expected a positive integer, got 0"):
         Dense(0)
-    with pytest.raises(ConfigError, match=r"Dropout rate must be in \[0, 1\)"):
+    with pytest.raises(ConfigError, match=r"rate: expected a number in \[0, 1\), got 1.5"):
         Dropout(1.5)
     with pytest.raises(ConfigError, match="unknown initializer"):
         Dense(3, kernel_initializer="nope")

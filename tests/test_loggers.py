@@ -40,7 +40,7 @@ def test_mlflow_run_has_params_metrics_and_the_model(tmp_path):
     mlflow = pytest.importorskip("mlflow")
     store = tmp_path / "mlruns"
     model, hist = _fit([lw.callbacks.MLflowLogger(str(store), experiment="exp", run_name="r1")])
-    client = mlflow.MlflowClient(tracking_uri=store.resolve().as_uri())
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{store.resolve() / 'mlflow.db'}")
     exp = client.get_experiment_by_name("exp")
     (run,) = client.search_runs([exp.experiment_id])
     assert run.info.run_name == "r1" and run.info.status == "FINISHED"
@@ -60,7 +60,7 @@ def test_cli_train_logs_to_tensorboard_and_mlflow(tmp_path):
     assert rc == 0
     run_dir = next((tmp_path / "runs").iterdir())
     assert any((tmp_path / "tb" / run_dir.name).iterdir())
-    client = mlflow.MlflowClient(tracking_uri=(tmp_path / "mlruns").resolve().as_uri())
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{(tmp_path / 'mlruns').resolve() / 'mlflow.db'}")
     (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"model.lwm", "report.html", "metrics.json", "history.csv", "config.toml"} <= names
@@ -82,10 +82,16 @@ def test_missing_tracker_package_is_named(monkeypatch):
 
 
 @pytest.mark.parametrize("spelling", ["plain path", "file:/abs", "file:///abs", "file://localhost/abs"])
-def test_mlflow_local_file_uri_is_a_plain_path(tmp_path, monkeypatch, spelling):
-    """`--mlflow file:<dir>` and `--mlflow <dir>` are one rule: the local file store, opted in for
-    (MLflow 3 refuses it unless MLFLOW_ALLOW_FILE_STORE is set), and MLflow reads the run back."""
-    mlflow = pytest.importorskip("mlflow")
+def test_mlflow_local_folder_opens_in_a_users_own_client(tmp_path, monkeypatch, capsys, spelling):
+    """`--mlflow <dir>` and `--mlflow file:<dir>` are one rule: a local folder gets the store MLflow 3
+    recommends (a SQLite database in it), and a user's own MLflow client, in a fresh process with no
+    MLFLOW_* setting, opens the run with the URI the CLI printed."""
+    pytest.importorskip("mlflow")
+    import json
+    import os
+    import subprocess
+    import sys
+
     from layerwise.app import cli
     monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)  # as in a fresh shell
     store = tmp_path / "mlruns"
@@ -93,13 +99,36 @@ def test_mlflow_local_file_uri_is_a_plain_path(tmp_path, monkeypatch, spelling):
            "file://localhost/abs": f"file://localhost{store}"}[spelling]
     cfg = tmp_path / "quick.toml"
     cfg.write_text("[run]\nplots = false\nreport = false\n")
-    rc = cli.main(["train", "--config", str(cfg), "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--quiet",
+    rc = cli.main(["train", "--config", str(cfg), "--epochs", "1", "--runs-dir", str(tmp_path / "runs"),
                    "--mlflow", uri])
     assert rc == 0
-    client = mlflow.MlflowClient(tracking_uri=store.as_uri())
-    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    assert run.info.status == "FINISHED" and "test_accuracy" in run.data.metrics
-    assert "model.lwm" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"open it with: mlflow ui --backend-store-uri sqlite:///{store / 'mlflow.db'}" in printed
+    assert (store / "mlflow.db").is_file()
+    reader = ("import json, sys, mlflow\n"
+              "c = mlflow.MlflowClient(tracking_uri=sys.argv[1])\n"
+              "(r,) = c.search_runs([e.experiment_id for e in c.search_experiments()])\n"
+              "print(json.dumps([r.info.status, sorted(r.data.metrics), [a.path for a in c.list_artifacts(r.info.run_id)]]))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    done = subprocess.run([sys.executable, "-c", reader, f"sqlite:///{store / 'mlflow.db'}"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    status, metrics, artifacts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == "FINISHED" and "test_accuracy" in metrics and "model.lwm" in artifacts
+
+
+def test_mlflow_folder_holding_a_file_store_keeps_it(tmp_path, monkeypatch):
+    """A folder that already holds an MLflow file store (runs logged before) goes on in that store,
+    and the note says how to open it."""
+    from layerwise.training.loggers import store_for
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "meta.yaml").write_text("name: Default\n")
+    store = store_for(str(tmp_path))
+    assert store.uri == tmp_path.resolve().as_uri()
+    assert store.open_command.startswith("MLFLOW_ALLOW_FILE_STORE=true mlflow ui")
+    fresh = store_for(str(tmp_path / "new"))
+    assert fresh.uri.startswith("sqlite:///") and fresh.open_command == f"mlflow ui --backend-store-uri {fresh.uri}"
 
 
 def test_local_store_names_one_directory_for_every_local_spelling(tmp_path, monkeypatch):

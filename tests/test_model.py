@@ -121,7 +121,7 @@ def test_fit_requires_compile_and_valid_arguments():
     with pytest.raises(ConfigError, match="compile"):
         model.fit(x, y)
     model.compile("sgd", "categorical_crossentropy")
-    with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
+    with pytest.raises(ConfigError, match="batch_size: expected a positive integer"):
         model.fit(x, y, batch_size=0)
     with pytest.raises(ConfigError, match="epochs"):
         model.fit(x, y, epochs=-1)

@@ -166,9 +166,9 @@ def test_state_dict_round_trip_resumes_exactly(make):
 
 
 @pytest.mark.parametrize("factory, message", [
-    (lambda: SGD(-0.1), "learning_rate must be > 0"),
-    (lambda: SGD(0.0), "learning_rate must be > 0"),
-    (lambda: SGD(0.1, momentum=1.0), r"momentum must be >= 0 and < 1"),
+    (lambda: SGD(-0.1), "learning_rate: expected a number > 0, got -0.1"),
+    (lambda: SGD(0.0), "learning_rate: expected a number > 0, got 0.0"),
+    (lambda: SGD(0.1, momentum=1.0), r"momentum: expected a number in \[0, 1\), got 1.0"),
     (lambda: SGD(0.1, momentum=-0.5), "momentum"),
     (lambda: SGD(0.1, nesterov=True), "nesterov=True needs momentum"),
     (lambda: Adam(beta_1=1.2), "beta_1"),

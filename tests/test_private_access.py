@@ -11,8 +11,8 @@ The source of every module under src/layerwise is read, and these are reported a
    code; a name the file does not define belongs to another module, which must make it public:
    ``layer.last_output``, not ``layer._a``.)
 2. ``from M import _name`` where ``_name`` is an attribute of ``M`` (not a submodule of a package).
-3. an import of a private module (a dotted path with a component ``_name``, e.g. ``_impl``) from
-   outside the package that contains it: ``compat/keras/_impl.py`` is private to
+3. an import of a private module (a dotted path with a component ``_name``, e.g. ``_common``) from
+   outside the package that contains it: ``compat/keras/_common.py`` is private to
    ``layerwise.compat.keras`` and its subpackages, ``_version.py`` to ``layerwise``.
 
 Exceptions are listed below by file and access (no line numbers, so edits elsewhere in a file
@@ -156,9 +156,9 @@ def private_reads(path: Path, source: str | None = None) -> list[tuple[int, str]
 def test_the_checker_finds_each_spelling():
     src = '''
 from .other import _helper
-from ._impl import thing
-from ..compat.keras._impl import x
-import layerwise.compat.keras._impl
+from ._common import thing
+from ..compat.keras._common import x
+import layerwise.compat.keras._common
 class Mine:
     _table = {}
     def __init__(self):
@@ -173,11 +173,11 @@ def uses(layer, other):
 '''
     found = [what for _, what in private_reads(ROOT / "training" / "example.py", src)]
     assert sorted(found) == sorted([
-        ".other._helper", "..compat.keras._impl", "layerwise.compat.keras._impl",
+        ".other._helper", "..compat.keras._common", "layerwise.compat.keras._common",
         "layer._a", "layer._b", "layer._c", "layer.__dict__['_d']", "vars(layer)['_e']",
         "layer.__dict__['_f']"])
     # inside its own package the private module may be imported
-    assert private_reads(ROOT / "compat" / "keras" / "example.py", "from ._impl import thing") == []
+    assert private_reads(ROOT / "compat" / "keras" / "example.py", "from ._common import thing") == []
 
 
 def all_private_reads() -> list[tuple[str, int, str]]:

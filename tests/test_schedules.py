@@ -44,7 +44,7 @@ def test_lookup_and_errors():
                                      "decay_rate": 0.9}), ExponentialDecay)
     with pytest.raises(ConfigError, match="unknown schedule 'linear'; valid:"):
         schedules.get({"name": "linear"})
-    with pytest.raises(ConfigError, match="decay_steps must be > 0"):
+    with pytest.raises(ConfigError, match="decay_steps: expected a positive integer, got 0"):
         ExponentialDecay(0.1, 0, 0.5)
     with pytest.raises(ConfigError, match="len\\(values\\) == len\\(boundaries\\) \\+ 1"):
         PiecewiseConstant([1, 2], [1.0])

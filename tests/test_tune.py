@@ -238,7 +238,7 @@ def test_tune_logs_every_trial_to_tensorboard_and_mlflow(tmp_path, monkeypatch):
     assert cli.main(["tune", str(cfg), "--study-dir", str(tmp_path / "study"),
                      "--tensorboard", str(tmp_path / "tb"), "--mlflow", str(tmp_path / "mlruns")]) == 0
     assert sorted(p.name for p in (tmp_path / "tb").iterdir()) == ["trial-0000", "trial-0001"]
-    client = mlflow.MlflowClient(tracking_uri=(tmp_path / "mlruns").resolve().as_uri())
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{(tmp_path / 'mlruns').resolve() / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("tracked").experiment_id])
     assert sorted(r.info.run_name for r in runs) == ["trial-0000", "trial-0001"]
     assert all("loss" in r.data.metrics for r in runs)

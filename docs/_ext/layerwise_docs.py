@@ -394,10 +394,19 @@ def report_screenshot(run_dir: Path) -> str:
             "   The top of ``report.html`` of the run above, drawn by headless Chromium during the build.\n")
 
 
+def settings_page() -> str:
+    """Every LAYERWISE_* environment switch, from layerwise.settings.SETTINGS."""
+    from layerwise import settings
+    rows = [[f"``{s.name}``", s.kind, "unset" if s.default is None else f"``{s.default}``", s.help]
+            for s in settings.SETTINGS]
+    return list_table(["variable", "kind", "default", "what it does"], rows, [25, 8, 10, 57])
+
+
 # -- the extension -------------------------------------------------------------------------------------
 def generate(app) -> None:
     GENERATED.mkdir(exist_ok=True)
     write("options.inc", options_page())
+    write("settings.inc", settings_page())
     write("commands.inc", commands_page())
     write("vocabulary.inc", vocabulary_page())
     write("extras.inc", extras_page())

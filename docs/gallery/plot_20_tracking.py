@@ -13,8 +13,9 @@ Two callbacks send a run to the experiment trackers people already use:
   Extra: ``mlflow``.
 
 From the command line: ``layerwise train --tensorboard logs --mlflow ./mlruns`` (and the same
-flags on ``layerwise tune``, one run per trial). Then ``tensorboard --logdir logs`` or
-``mlflow ui``.
+flags on ``layerwise tune``, one run per trial). Then ``tensorboard --logdir logs``, or the
+``mlflow ui --backend-store-uri sqlite:///.../mlruns/mlflow.db`` command the run prints (a local
+folder gets the SQLite store MLflow 3 recommends).
 """
 
 # %%
@@ -73,7 +74,7 @@ fig.tight_layout()
 # --------------------
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-client = MlflowClient(tracking_uri=(work / "mlruns").as_uri())
+client = MlflowClient(tracking_uri=f"sqlite:///{work / 'mlruns' / 'mlflow.db'}")  # the store --mlflow DIR makes
 experiment = client.get_experiment_by_name("digits")
 run = client.search_runs([experiment.experiment_id])[0]
 print("run:", run.info.run_name, "|", run.info.status)

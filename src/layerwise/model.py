@@ -68,6 +68,7 @@ class Sequential:
         self.active_metrics: list = []  # the compiled metrics resolved for the last fit's targets
         self.ema: averaging.ExponentialMovingAverage | None = None
         self.stop_training = False
+        self.state_owner = object()  # what the optimizer's state is tied to (a deep copy gets its own)
         self.history: callbacks_mod.History | None = None
         self.nonfinite_report: str | None = None  # where training first met a NaN/inf loss, if it did
         self.metadata: dict[str, Any] = {}  # free-form JSON saved with the model (data set, image shape, ...)
@@ -154,6 +155,7 @@ class Sequential:
         targets at fit time: "accuracy" on regression targets is skipped with a warning.
         """
         self.optimizer = optimizers_mod.get(optimizer)
+        self.optimizer.claim(self.state_owner)
         self.loss = losses_mod.get(loss)
         self.metrics = metrics_mod.compiled_names(metrics)
         self.ema = averaging.get(ema)
@@ -194,6 +196,7 @@ class Sequential:
         """One training step on one batch (Keras's ``train_on_batch``): checks the arrays, runs the
         step (forward, loss, backward, update, constraints, EMA) and returns the batch's loss."""
         self.require_compiled()
+        self.optimizer.claim(self.state_owner)  # type: ignore[union-attr]
         xa, ya, labels = self.prepare(x, y, fitting=True)
         self.active_metrics = inference.metrics_for(self, ya, labels)
         self.collect_params()
@@ -243,6 +246,7 @@ class Sequential:
         a fit raises a RuntimeWarning naming the epoch and step.
         """
         self.require_compiled()
+        self.optimizer.claim(self.state_owner)  # type: ignore[union-attr]
         check_batch_size(batch_size)
         fit_inputs.check_fit_arguments(epochs, checkpoint, checkpoint_every, resume, validation_split, initial_epoch,
                                        validation_freq)

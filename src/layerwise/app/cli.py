@@ -16,28 +16,26 @@ import argparse
 import json
 import sys
 
+from .. import checks
 from .._version import __version__
 from . import options
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _flag_type(constraint, parse):
+    """An argparse type: the text parsed, then checked with layerwise.checks' words."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text
+        if not constraint.accepts(value):
+            raise argparse.ArgumentTypeError(checks.message("", value, constraint).removeprefix(": "))
+        return constraint.convert(value)
+    return convert
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
+_positive_int = _flag_type(checks.POSITIVE_INT, int)
+_positive_float = _flag_type(checks.POSITIVE, float)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -163,8 +161,9 @@ def cmd_train(args) -> int:
     if jsonl:
         print(json.dumps({"event": "result", "run_dir": str(result.run_dir), **m}))
     else:
-        console.print(f"test accuracy {m['test_accuracy']:.4f}  test loss {m['test_loss']:.4f}  "
-                      f"({m['epochs']} epochs, {m['seconds_per_epoch']:.3g}s per epoch)", soft_wrap=True)
+        tested = "  ".join(f"test {k[5:]} {v:.4f}" for k, v in m.items()
+                           if k.startswith("test_") and isinstance(v, (int, float)))
+        console.print(f"{tested}  ({m['epochs']} epochs, {m['seconds_per_epoch']:.3g}s per epoch)", soft_wrap=True)
         if not args.quiet:
             report = result.run_dir / "report.html"
             console.print(f"run directory: {result.run_dir}" + (f"  (report: {report})" if report.exists() else ""),
@@ -325,7 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"layerwise: error:{where} {exc.strerror or exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug or a third-party failure: one line, the traceback on request
-        if os.environ.get("LAYERWISE_DEBUG"):
+        from .. import settings
+        from ..errors import ConfigError
+        try:
+            debug = settings.get("LAYERWISE_DEBUG")
+        except ConfigError:  # an unreadable value still asks for the traceback
+            debug = True
+        if debug:
             raise
         first = (str(exc).strip().splitlines() or [""])[0]
         print(f"layerwise: error: {type(exc).__name__}: {first} (set LAYERWISE_DEBUG=1 for the traceback)",

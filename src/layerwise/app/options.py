@@ -18,39 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import registry
+from .. import checks, registry
 from ..errors import ConfigError
 
 
 # -- value checkers: each returns the (normalised) value or raises with the path -----------------
+# The numeric ones are the shared vocabulary of layerwise.checks, so a constructor, a config key and
+# a flag word the same mistake the same way.
 def fail(path, expected, value):
     raise ConfigError(f"{path}: expected {expected}, got {value!r}")
 
 
-def integer(lo=None, expected="an integer"):
+def constrained(*constraints):
+    """A checker ``(path, value)`` from layerwise.checks constraints."""
     def check(path, v):
-        if isinstance(v, bool) or not isinstance(v, int) or (lo is not None and v < lo):
-            fail(path, expected, v)
-        return v
+        return checks.check(path, v, *constraints)
     return check
 
 
-def number(lo=None, hi=None, lo_open=False, hi_open=False, expected="a number"):
-    def check(path, v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            fail(path, expected, v)
-        if lo is not None and (v <= lo if lo_open else v < lo):
-            fail(path, expected, v)
-        if hi is not None and (v >= hi if hi_open else v > hi):
-            fail(path, expected, v)
-        return float(v)
-    return check
-
-
-def boolean(path, v):
-    if not isinstance(v, bool):
-        fail(path, "true or false", v)
-    return v
+boolean = constrained(checks.BOOLEAN)
 
 
 def string(path, v):
@@ -162,11 +148,12 @@ def validate_table(spec: dict[str, Any], value: Any, path: str, required=()) -> 
     return out
 
 
-POS_INT = integer(1, "a positive integer")
-NONNEG_INT = integer(0, "an integer >= 0")
-POS_NUM = number(0, lo_open=True, expected="a number > 0")
-NONNEG_NUM = number(0, expected="a number >= 0")
-FRACTION = number(0, 1, hi_open=True, expected="a number in [0, 1)")
+POS_INT = constrained(checks.POSITIVE_INT)
+NONNEG_INT = constrained(checks.NONNEGATIVE_INT)
+POS_NUM = constrained(checks.POSITIVE)
+NONNEG_NUM = constrained(checks.NONNEGATIVE)
+FRACTION = constrained(checks.UNIT_INTERVAL_OPEN_RIGHT)
+OPEN_FRACTION = constrained(checks.Interval(float, 0, 1, closed="neither"))
 
 
 # -- parsing a flag's text (the checker then checks the value) -----------------------------------
@@ -184,15 +171,24 @@ def _as_float(text: str):
         return text
 
 
+def _items(text: str) -> list[str]:
+    """The comma-separated items of a flag's text; an empty item ("64,,10", "a,") is refused by name."""
+    items = [s.strip() for s in text.split(",")]
+    if not text.strip() or any(not s for s in items):
+        raise ConfigError(f"empty item in {text!r} (one value between each pair of commas)")
+    return items
+
+
 def _int_list(text: str):
+    items = _items(text)
     try:
-        return [int(s) for s in text.replace(" ", "").split(",") if s]
+        return [int(s) for s in items]
     except ValueError:
-        return text
+        return text  # the checker names it
 
 
 def _comma_list(text: str):
-    return [s.strip() for s in text.split(",") if s.strip()]
+    return _items(text)
 
 
 # -- the options ------------------------------------------------------------------------------------
@@ -245,13 +241,13 @@ def _names_help(kind: str, default: str) -> str:
 
 
 ES_SPEC = {"monitor": string, "patience": NONNEG_INT, "min_delta": NONNEG_NUM, "restore_best_weights": boolean}
-PLATEAU_SPEC = {"monitor": string, "factor": number(0, 1, True, True, "a number in (0, 1)"), "patience": NONNEG_INT,
+PLATEAU_SPEC = {"monitor": string, "factor": OPEN_FRACTION, "patience": NONNEG_INT,
                 "min_delta": NONNEG_NUM, "min_lr": NONNEG_NUM,
-                "stop_below": number(0, 1, True, True, "a number in (0, 1)")}
+                "stop_below": OPEN_FRACTION}
 AUGMENT_SPEC = {   # random per-image warps and lighting in training (see layerwise.Augment)
-    "shift": number(0, 0.5, False, False, "a fraction of the image size in [0, 0.5]"),
-    "rotation": number(0, 180, False, False, "degrees in [0, 180]"),
-    "zoom": number(0, 0.9, False, False, "a number in [0, 0.9]"),
+    "shift": constrained(checks.Interval(float, 0, 0.5)),   # a fraction of the image size
+    "rotation": constrained(checks.Interval(float, 0, 180)),  # degrees
+    "zoom": constrained(checks.Interval(float, 0, 0.9)),
     "brightness": FRACTION,
     "contrast": FRACTION,
     "flip": boolean,
@@ -272,7 +268,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("data.label_column", label_column, None, "your own CSV/.npy: the label column, by header name or index "
            "(default: a column named label/class/target/y, else the last)", "--label-column", _as_int,
            commands=TRAIN_AND_FIND),
-    Option("data.scale", number(0, None, True, False, "a positive number"), None,
+    Option("data.scale", POS_NUM, None,
            "divide the features by this (255 for pixel values)", "--scale", _as_float, commands=TRAIN_AND_FIND),
     # [model]
     Option("model.sizes", list_of(POS_INT, "a list of at least two positive integers", 2), [],
@@ -282,7 +278,7 @@ OPTIONS: tuple[Option, ...] = (
            "--activation", commands=TRAIN_AND_FIND),
     Option("model.output_activation", registered("activation"), "softmax", "output activation"),
     Option("model.initializer", registered("initializer", ("auto",)), "auto",
-           "weight initializer (default auto: he_normal for ReLU-family, glorot_uniform otherwise)", "--init",
+           "weight initializer: {initializer}", "--init",
            commands=TRAIN_AND_FIND),
     Option("model.dropout", FRACTION, 0.0, "dropout rate after each hidden layer (default 0)", "--dropout", _as_float,
            commands=TRAIN_AND_FIND),
@@ -359,9 +355,19 @@ def defaults() -> dict[str, Any]:
     return _tree({o.path: o.default for o in OPTIONS if o.default is not None})
 
 
+def _init_help() -> str:
+    """What initializer="auto" picks, read from each activation's ``preferred_initializer``."""
+    from ..core import activations
+    by_init: dict[str, list[str]] = {}
+    for name in registry.names("activation"):
+        by_init.setdefault(activations.get(name).preferred_initializer, []).append(name)
+    picks = "; ".join(f"{init} for {', '.join(names)}" for init, names in sorted(by_init.items()))
+    return f"{_names_help('initializer', 'auto')}; auto picks by activation: {picks}"
+
+
 def help_text(option: Option) -> str:
     """The option's help with registry choices and derived defaults filled in."""
-    return option.help.format(activation=_names_help("activation", "relu"),
+    return option.help.format(activation=_names_help("activation", "relu"), initializer=_init_help(),
                               optimizer=_names_help("optimizer", "sgd"), learning_rate=_lr_help())
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..core.metrics import greater_is_better
 from ..errors import ConfigError, FileWriteError, TrainingError
 from ..formats.atomic import atomic_write_text
 from ..training.callbacks import Callback, CSVLogger
@@ -278,6 +279,10 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
     try:
         callbacks, tracker = _run_callbacks(cfg, run_dir, extra_callbacks)
         log(f"{ds!r}; run directory {run_dir}")
+        if tracker is not None:
+            from ..training.loggers import store_for
+            store = store_for(cfg["run"]["mlflow"])
+            log(f"MLflow: {store.uri} (open it with: {store.open_command})")
         validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
         model.fit(ds.x_train, ds.y_train, batch_size=cfg["fit"]["batch_size"], epochs=cfg["fit"]["epochs"],
                   shuffle=cfg["fit"]["shuffle"], validation_data=validation, verbose=verbose, callbacks=callbacks,
@@ -298,9 +303,10 @@ def _finish(cfg: dict[str, Any], run_dir: Path, model, ds, tracker) -> dict[str,
     and report, and the tracker's last records."""
     history = model.history.history
     metrics: dict[str, Any] = {"test_" + k: v for k, v in model.evaluate(ds.x_test, ds.y_test).items()}
-    for key in ("val_accuracy", "val_loss"):
-        if key in history:
-            metrics[f"best_{key}"] = max(history[key]) if "accuracy" in key else min(history[key])
+    for key, values in history.items():
+        seen = [v for v in values if v is not None]   # epochs that did not validate hold None
+        if key.startswith("val_") and seen:
+            metrics[f"best_{key}"] = (max if greater_is_better(key) else min)(seen)
     times = history.get("time", [])
     metrics["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     metrics.update(epochs=len(times), seconds_per_epoch=(float(np.mean(times)) if times else 0.0),

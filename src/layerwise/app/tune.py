@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..errors import ConfigError, LayerwiseError
 from ..training.callbacks import Callback
 from . import config as config_mod
@@ -48,7 +49,7 @@ PRUNERS = ("none", "median", "hyperband")
 def heartbeat_seconds() -> int:
     """How often a worker says it is alive (LAYERWISE_TUNE_HEARTBEAT, default 5 s); a trial silent for
     four heartbeats is taken for dead."""
-    return max(1, int(os.environ.get("LAYERWISE_TUNE_HEARTBEAT", "5")))
+    return settings.get("LAYERWISE_TUNE_HEARTBEAT")
 
 
 def _optuna():
@@ -253,6 +254,16 @@ def _finish_stale(study, objective, timeout) -> None:
         time.sleep(heartbeat_seconds())
 
 
+def prepare_mlflow_store(tracking_uri: str) -> None:
+    """Create a local MLflow store's database once, before workers write to it at the same time."""
+    from ..training.loggers import local_store, store_for
+    path = local_store(tracking_uri)
+    if path is not None:
+        import mlflow
+        path.mkdir(parents=True, exist_ok=True)
+        mlflow.MlflowClient(tracking_uri=store_for(tracking_uri).uri).search_experiments()
+
+
 def tune(config_path, study_name: str | None = None, storage: str | None = None, workers: int = 1,
          trials: int | None = None, timeout: float | None = None, study_dir=None, worker_only: bool = False,
          log=print, tracking: dict | None = None) -> dict[str, Any]:
@@ -272,6 +283,8 @@ def tune(config_path, study_name: str | None = None, storage: str | None = None,
                               f"layerwise tune {config_path} --storage URL --study {name} (without --worker-only)")
     else:
         queue_grid(create_study(cfg, spec, name, storage), spec)  # before any worker starts
+    if (tracking or {}).get("mlflow") and workers > 1:
+        prepare_mlflow_store(tracking["mlflow"])  # type: ignore[index]
     t0 = time.perf_counter()
     procs = []
     # workers on one machine share its cores: give each its share of BLAS threads
@@ -286,6 +299,8 @@ def tune(config_path, study_name: str | None = None, storage: str | None = None,
             cmd += ["--trials", str(trials)]
         if timeout:
             cmd += ["--timeout", str(timeout)]
+        for key, value in (tracking or {}).items():  # every worker logs where the first one does
+            cmd += [f"--{key}", str(value)]
         procs.append(subprocess.Popen(cmd, env=env))
     try:
         if threads:

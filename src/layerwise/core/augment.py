@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .. import registry
+from .. import registry, settings
 from ..errors import ConfigError
 from .backend import to_numpy
 from .layers import Layer
@@ -45,9 +45,8 @@ _KERNEL = None
 def _warp_kernel():
     global _KERNEL
     if _KERNEL is None:
-        import os
         _KERNEL = False
-        if os.environ.get("LAYERWISE_FUSED", "1").strip().lower() not in ("0", "false", "no", "off"):
+        if settings.get("LAYERWISE_FUSED"):
             try:
                 from ._warp_kernel import warp
                 _KERNEL = warp

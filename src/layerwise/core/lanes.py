@@ -26,6 +26,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .. import settings
+
 try:
     from . import _lanes  # type: ignore[attr-defined,unused-ignore]
 except ImportError:  # pragma: no cover - built by setup.py where a C compiler exists
@@ -52,10 +54,10 @@ def available() -> bool:
     global _READY
     if _READY is None:
         _READY = False
-        if _lanes is not None and os.environ.get("LAYERWISE_LANES", "2").strip() != "1":
+        if _lanes is not None and settings.get("LAYERWISE_LANES") != 1:
             try:
-                spin_us = int(os.environ.get("LAYERWISE_LANES_SPIN_US", "1000"))
-                stall_us = int(os.environ.get("LAYERWISE_LANES_STALL_US", "500"))
+                spin_us = settings.get("LAYERWISE_LANES_SPIN_US")
+                stall_us = settings.get("LAYERWISE_LANES_STALL_US")
                 _lanes.init(_blas_address("sgemm"), _blas_address("dgemm"), spin_us * 1000, stall_us * 1000)
                 _READY = True
             except (ImportError, KeyError, AttributeError, OSError):  # pragma: no cover - an unusual SciPy

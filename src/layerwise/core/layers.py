@@ -12,16 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
+from .. import checks, registry
 from ..errors import ConfigError, DataError
 from . import activations, initializers, regularizers
 from .backend import on_gpu
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return checks.check(name, value, checks.POSITIVE_INT)
 
 
 def check_input_shape(shape, name: str = "input_shape") -> tuple[int, ...]:
@@ -359,10 +357,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, **kwargs):
         super().__init__(**kwargs)
-        rate = float(rate)
-        if not 0.0 <= rate < 1.0:
-            raise ConfigError(f"Dropout rate must be in [0, 1), got {rate}")
-        self.rate = rate
+        self.rate = checks.check("rate", rate, checks.UNIT_INTERVAL_OPEN_RIGHT)
         self._mask = None
         self.rng: np.random.Generator | None = None
 
@@ -414,11 +409,8 @@ class BatchNorm(Layer):
         super().__init__(**kwargs)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        if not 0.0 <= float(momentum) < 1.0:
-            raise ConfigError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
-        if not float(epsilon) > 0:
-            raise ConfigError(f"BatchNorm epsilon must be > 0, got {epsilon}")
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.momentum = checks.check("momentum", momentum, checks.UNIT_INTERVAL_OPEN_RIGHT)
+        self.epsilon = checks.check("epsilon", epsilon, checks.POSITIVE)
         self.center, self.scale = bool(center), bool(scale)
         self._cache = None
 

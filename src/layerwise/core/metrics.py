@@ -58,6 +58,7 @@ class Metric:
     """
 
     name = "metric"
+    greater_is_better = True        # False for errors (mae, mse, rmse, hamming_loss): what "best" means
     targets = "labels"              # "labels" (integer classes) or "y" (the targets as given)
     tasks: tuple[str, ...] = ("classification",)
 
@@ -277,6 +278,7 @@ def _diff(y_pred, y):
 
 class MeanAbsoluteError(_TargetMetric):
     """mean |ŷ − y| over samples and outputs (scikit-learn's uniform average)."""
+    greater_is_better = False
 
     name = "mae"
 
@@ -286,6 +288,7 @@ class MeanAbsoluteError(_TargetMetric):
 
 class MeanSquaredError(_TargetMetric):
     """mean (ŷ − y)² over samples and outputs."""
+    greater_is_better = False
 
     name = "mse"
 
@@ -299,6 +302,7 @@ class RootMeanSquaredError(_TargetMetric):
     State: the per-output sums of squared errors."""
 
     name = "rmse"
+    greater_is_better = False
 
     def initial(self, xp, on_host=True):
         return None
@@ -323,6 +327,7 @@ class R2Score(RootMeanSquaredError):
     """R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² per output, then the mean over outputs (scikit-learn's r2_score;
     a constant target scores 1 when predicted exactly, else 0). State: Σwy, Σwy², Σw(y − ŷ)² per
     output (w = 1 without sample weights; ``n`` is then Σw)."""
+    greater_is_better = True
 
     name = "r2"
 
@@ -370,6 +375,7 @@ class BinaryAccuracy(_TargetMetric):
 
 class HammingLoss(_TargetMetric):
     """The fraction of labels wrong (scikit-learn's hamming_loss)."""
+    greater_is_better = False
 
     name = "hamming_loss"
     tasks = ("multilabel", "classification")
@@ -480,3 +486,17 @@ def register_object(metric: Metric) -> str:
 
 
 registry.declare_base("metric", Metric)
+
+
+def greater_is_better(key: str) -> bool:
+    """Whether a larger logged value of ``key`` is better: "val_f1_macro" yes, "val_loss" and "mae" no
+    (a name no metric has, such as "lr", counts as lower-is-better, like a loss)."""
+    for prefix in ("best_", "val_", "test_"):
+        key = key.removeprefix(prefix)
+    if key == "loss" or key.endswith("_loss") and key != "hamming_loss":
+        return False
+    from ..errors import ConfigError
+    try:
+        return bool(get(key).greater_is_better)
+    except ConfigError:
+        return "acc" in key or key.endswith("auc")

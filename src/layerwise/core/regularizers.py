@@ -12,15 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
-from ..errors import ConfigError
+from .. import checks, registry
 
 
 def _nonneg(name: str, value: float) -> float:
-    value = float(value)
-    if not (value >= 0 and np.isfinite(value)):
-        raise ConfigError(f"{name} must be a finite number >= 0, got {value}")
-    return value
+    return checks.check(name, value, checks.NONNEGATIVE)
 
 
 class Regularizer:
@@ -150,9 +146,8 @@ class MaxNorm(Constraint):
     name = "max_norm"
 
     def __init__(self, max_value: float = 2.0, axis: int = 0):
-        if not float(max_value) > 0:
-            raise ConfigError(f"max_norm max_value must be > 0, got {max_value}")
-        self.max_value, self.axis = float(max_value), int(axis)
+        self.max_value = checks.check("max_value", max_value, checks.POSITIVE)
+        self.axis = checks.check("axis", axis, checks.Interval(int))
 
     def apply(self, w) -> None:
         norms = np.sqrt((w * w).sum(axis=self.axis, keepdims=True))

@@ -25,6 +25,7 @@ from typing import TypedDict
 
 import numpy as np
 
+from .. import settings
 from ..errors import DataError
 from .idx import read_idx
 
@@ -140,7 +141,7 @@ def cache_dir(name: str) -> Path:
 
 def search_dirs(name: str) -> list[Path]:
     dirs = []
-    env = os.environ.get("LAYERWISE_DATA")
+    env = settings.get("LAYERWISE_DATA")
     if env:
         dirs += [Path(env) / name, Path(env)]
     dirs += [cache_dir(name), Path("/usr/share/datasets") / name]

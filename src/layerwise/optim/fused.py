@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import settings
 from . import chain
 
 MIN_SIZE = 1 << 15  # smaller buffers keep the NumPy path: loading a kernel would cost more than it saves
@@ -87,7 +88,7 @@ def available() -> bool:
     global _NUMBA
     if _NUMBA is None:
         _NUMBA = False  # until numba imports below
-        if os.environ.get("LAYERWISE_FUSED", "1").strip().lower() not in ("0", "false", "no", "off"):
+        if settings.get("LAYERWISE_FUSED"):
             with contextlib.suppress(ImportError):  # numba is a dependency; without it, the NumPy path
                 _NUMBA = importlib.import_module("numba")
     return _NUMBA is not False
@@ -120,7 +121,7 @@ def _source(fn: Callable) -> str | None:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("LAYERWISE_CACHE_DIR") or os.path.join(
+    root = settings.get("LAYERWISE_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "layerwise")
     return Path(root) / "kernels"
 

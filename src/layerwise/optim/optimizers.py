@@ -27,32 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
+from .. import checks, registry
 from ..core import state as model_state
 from ..core.backend import array_module_of, on_gpu
 from ..errors import ConfigError, MissingDependencyError
 from . import chain, schedules
 from . import fused as fused_kernels
-
-
-def _check(name, value, lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
-    if value is None and optional:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    bad = not math.isfinite(v)
-    if lo is not None:
-        bad |= v <= lo if lo_open else v < lo
-    if hi is not None:
-        bad |= v >= hi if hi_open else v > hi
-    if bad:
-        lo_s = "" if lo is None else f"{'>' if lo_open else '>='} {lo}"
-        hi_s = "" if hi is None else f"{'<' if hi_open else '<='} {hi}"
-        raise ConfigError(f"{name} must be {' and '.join(s for s in (lo_s, hi_s) if s)}, got {value!r}")
-    return v
-
 
 FLUSH_EVERY = 8
 BLOCK = 1 << 16  # elements per block of the NumPy path: a rule's temporaries stay in the L2 cache
@@ -137,17 +117,18 @@ class Optimizer:
     def __init__(self, learning_rate=0.01, weight_decay: float = 0.0, clipvalue=None,
                  clipnorm=None, global_clipnorm=None, fused: bool | None = None):
         if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
-            _check("learning_rate", learning_rate, lo=0, lo_open=True)
+            checks.check("learning_rate", learning_rate, checks.POSITIVE)
         self.learning_rate = schedules.get(learning_rate)
-        self.weight_decay = _check("weight_decay", weight_decay, lo=0)
-        self.clipvalue = _check("clipvalue", clipvalue, lo=0, lo_open=True, optional=True)
-        self.clipnorm = _check("clipnorm", clipnorm, lo=0, lo_open=True, optional=True)
-        self.global_clipnorm = _check("global_clipnorm", global_clipnorm, lo=0, lo_open=True, optional=True)
+        self.weight_decay = checks.check("weight_decay", weight_decay, checks.NONNEGATIVE)
+        self.clipvalue = checks.check("clipvalue", clipvalue, checks.NONE, checks.POSITIVE)
+        self.clipnorm = checks.check("clipnorm", clipnorm, checks.NONE, checks.POSITIVE)
+        self.global_clipnorm = checks.check("global_clipnorm", global_clipnorm, checks.NONE, checks.POSITIVE)
         self.fused = None if fused is None else bool(fused)
         self.iterations = 0
         self.lr_multiplier = 1.0
         self.slots: dict[str, list] = {k: [] for k in self.slot_names}
         self.layout: tuple | None = None  # ((name, shape), ...) of the flat buffer the model bound
+        self.owner: object | None = None  # the token of the model whose parameters the state belongs to
 
     # -- the learning rate ------------------------------------------------------------
     @property
@@ -255,6 +236,17 @@ class Optimizer:
             self.slots = {k: [] for k in self.slot_names}
         self.layout = layout
 
+    def claim(self, owner: object) -> None:
+        """Tie the state to one model (``owner``: its ``state_owner`` token). An optimizer that has
+        stepped for another model is refused, as Keras refuses it: its moments and step count belong to
+        that model's parameters, even where the parameter names match."""
+        held = getattr(self, "owner", None)
+        if held is not None and held is not owner and self.iterations > 0:
+            raise ConfigError(f"this {type(self).__name__} holds another model's state ({self.iterations} steps of "
+                              f"moments for its parameters); give this model its own optimizer: a new "
+                              f"{type(self).__name__}(...), or lw.optimizers.get(opt.get_config()) for a fresh copy")
+        self.owner = owner
+
     def named_state(self) -> dict[str, dict[str, Any]]:
         """{slot: {parameter name: array view}} for a bound optimizer that has taken a step."""
         if self.layout is None or not all(len(v) == 1 for v in self.slots.values()):
@@ -312,7 +304,7 @@ class SGD(Optimizer):
     config_keys = ("momentum", "nesterov")
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
-        self.momentum = _check("momentum", momentum, lo=0, hi=1, hi_open=True)
+        self.momentum = checks.check("momentum", momentum, checks.UNIT_INTERVAL_OPEN_RIGHT)
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ConfigError("nesterov=True needs momentum > 0")
@@ -335,8 +327,9 @@ class AdaGrad(Optimizer):
 
     def __init__(self, learning_rate=0.01, epsilon: float = 1e-6,
                  initial_accumulator_value: float = 0.0, **kwargs):
-        self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
-        self.initial_accumulator_value = _check("initial_accumulator_value", initial_accumulator_value, lo=0)
+        self.epsilon = checks.check("epsilon", epsilon, checks.POSITIVE)
+        self.initial_accumulator_value = checks.check("initial_accumulator_value", initial_accumulator_value,
+                                                      checks.NONNEGATIVE)
         super().__init__(learning_rate, **kwargs)
 
     def initial_state(self, key, p):
@@ -357,8 +350,8 @@ class RMSProp(Optimizer):
     rule = staticmethod(scaled_rule)
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, epsilon: float = 1e-6, **kwargs):
-        self.rho = _check("rho", rho, lo=0, hi=1, hi_open=True)
-        self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
+        self.rho = checks.check("rho", rho, checks.UNIT_INTERVAL_OPEN_RIGHT)
+        self.epsilon = checks.check("epsilon", epsilon, checks.POSITIVE)
         super().__init__(learning_rate, **kwargs)
 
     def scalars(self, lr):
@@ -380,9 +373,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, **kwargs):
-        self.beta_1 = _check("beta_1", beta_1, lo=0, hi=1, hi_open=True)
-        self.beta_2 = _check("beta_2", beta_2, lo=0, hi=1, hi_open=True)
-        self.epsilon = _check("epsilon", epsilon, lo=0, lo_open=True)
+        self.beta_1 = checks.check("beta_1", beta_1, checks.UNIT_INTERVAL_OPEN_RIGHT)
+        self.beta_2 = checks.check("beta_2", beta_2, checks.UNIT_INTERVAL_OPEN_RIGHT)
+        self.epsilon = checks.check("epsilon", epsilon, checks.POSITIVE)
         super().__init__(learning_rate, **kwargs)
 
     def bias_corrections(self, t: int) -> tuple[float, float]:
@@ -445,7 +438,7 @@ class Nadam(Adam):
     rule = staticmethod(nadam_rule)
 
     def __init__(self, learning_rate=0.002, momentum_decay: float = 0.004, **kwargs):
-        self.momentum_decay = _check("momentum_decay", momentum_decay, lo=0)
+        self.momentum_decay = checks.check("momentum_decay", momentum_decay, checks.NONNEGATIVE)
         super().__init__(learning_rate, **kwargs)
         self._products = (0, 1.0)  # (t, Π_{i≤t} μᵢ), extended one step at a time
 

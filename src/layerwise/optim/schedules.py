@@ -14,16 +14,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import registry
+from .. import checks, registry
 from ..errors import ConfigError
 
 
 def _pos(name: str, value, allow_zero=False) -> float:
-    value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
-    if not (ok and math.isfinite(value)):
-        raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {value}")
-    return value
+    return checks.check(name, value, checks.NONNEGATIVE if allow_zero else checks.POSITIVE)
+
+
+def _steps(name: str, value) -> int:
+    return checks.check(name, value, checks.POSITIVE_INT)
 
 
 class Schedule:
@@ -61,7 +61,7 @@ class ExponentialDecay(Schedule):
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False):
         self.initial_learning_rate = _pos("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = int(_pos("decay_steps", decay_steps))
+        self.decay_steps = _steps("decay_steps", decay_steps)
         self.decay_rate = _pos("decay_rate", decay_rate)
         self.staircase = bool(staircase)
 
@@ -84,7 +84,7 @@ class StepDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, step_size: int, gamma: float = 0.1):
         self.initial_learning_rate = _pos("initial_learning_rate", initial_learning_rate)
-        self.step_size = int(_pos("step_size", step_size))
+        self.step_size = _steps("step_size", step_size)
         self.gamma = _pos("gamma", gamma)
 
     def __call__(self, step):
@@ -129,7 +129,7 @@ class CosineDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0):
         self.initial_learning_rate = _pos("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = int(_pos("decay_steps", decay_steps))
+        self.decay_steps = _steps("decay_steps", decay_steps)
         self.alpha = _pos("alpha", alpha, allow_zero=True)
 
     def __call__(self, step):
@@ -151,7 +151,7 @@ class LinearWarmup(Schedule):
 
     def __init__(self, after, warmup_steps: int, initial: float = 0.0):
         self.after = get(after)
-        self.warmup_steps = int(_pos("warmup_steps", warmup_steps))
+        self.warmup_steps = _steps("warmup_steps", warmup_steps)
         self.initial = _pos("initial", initial, allow_zero=True)
 
     def __call__(self, step):

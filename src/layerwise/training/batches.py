@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..core import lanes
 from ..core.backend import on_gpu, to_numpy
 from ..data.inputs import FileRows, is_sparse_matrix, mapped_file
-from ..errors import ConfigError
 
 
 class ArrayBatches:
@@ -142,9 +142,7 @@ def dense_rows(x, rows):
 
 def check_batch_size(batch_size) -> int:
     """``batch_size`` as a positive int, or one ConfigError naming it (0, -1, 2.5, True, "32")."""
-    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ConfigError(f"batch_size must be a positive integer, got {type(batch_size).__name__} {batch_size!r}")
-    return int(batch_size)
+    return checks.check("batch_size", batch_size, checks.POSITIVE_INT)
 
 
 def inference_batches(x, batch_size: int):

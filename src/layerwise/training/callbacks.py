@@ -178,7 +178,8 @@ def _monitor_mode(monitor: str, mode: str) -> str:
         raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    return "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+    from ..core.metrics import greater_is_better
+    return "max" if greater_is_better(monitor) else "min"
 
 
 class _Monitor(Callback):

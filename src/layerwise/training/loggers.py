@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,38 @@ def local_store(tracking_uri: str | None) -> Path | None:
     return Path(uri).resolve()
 
 
+@dataclass(frozen=True)
+class Store:
+    """Where an MLflow run goes: the tracking URI, the artifact location for new experiments (None:
+    MLflow's default) and the command that opens it in MLflow's UI."""
+    uri: str
+    artifact_location: str | None
+    open_command: str
+
+
+def sql_store_available() -> bool:
+    """MLflow's database store can run here (SQLAlchemy and Alembic importable)."""
+    import importlib.util
+    return all(importlib.util.find_spec(name) is not None for name in ("sqlalchemy", "alembic"))
+
+
+def store_for(tracking_uri: str | None) -> Store:
+    """The store a tracking URI means. A local folder gets the store MLflow 3 recommends, a SQLite
+    database ``<folder>/mlflow.db`` with artifacts in ``<folder>/artifacts``, which any MLflow client
+    opens with no setting; a folder that already holds a file store (and no database), or an MLflow
+    without SQLAlchemy, keeps the file store, which MLflow 3 opens only with MLFLOW_ALLOW_FILE_STORE
+    set (layerwise sets it for its own writes). Any other URI is MLflow's to interpret."""
+    path = local_store(tracking_uri)
+    if path is None:
+        return Store(str(tracking_uri), None, f"mlflow ui --backend-store-uri {tracking_uri}")
+    file_store = any(path.glob("*/meta.yaml")) and not (path / "mlflow.db").exists()
+    if not file_store and sql_store_available():
+        uri = f"sqlite:///{path / 'mlflow.db'}"
+        return Store(uri, (path / "artifacts").as_uri(), f"mlflow ui --backend-store-uri {uri}")
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    return Store(path.as_uri(), None, f"MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri {path}")
+
+
 def _model_params(model) -> dict[str, Any]:
     """What MLflow records as the run's parameters: the architecture, optimizer and loss."""
     params: dict[str, Any] = {"layers": " → ".join(f"{type(layer).__name__}({getattr(layer, 'units', '')})"
@@ -136,11 +169,9 @@ class MLflowLogger(Callback):
     and any ``artifacts`` (paths, e.g. the run report) as artifacts.
 
     ``tracking_uri``: any MLflow tracking URI; default a local store in ``./mlruns``. A plain path
-    and a local ``file:`` URI are the same thing (see ``local_store``): both use MLflow's file store,
-    which MLflow 3 keeps in maintenance mode, and layerwise opts in for it (unless
-    ``MLFLOW_ALLOW_FILE_STORE`` is already set). For a database store pass e.g.
-    ``sqlite:///mlflow.db`` (needs the full ``mlflow`` package's SQLAlchemy). ``experiment``: its name
-    (made when missing); ``run_name``: the run's."""
+    and a local ``file:`` URI are the same thing: a local folder, which gets the store MLflow 3
+    recommends, ``<folder>/mlflow.db`` (see ``store_for``; ``self.store.open_command`` says how to
+    open it). ``experiment``: its name (made when missing); ``run_name``: the run's."""
 
     def __init__(self, tracking_uri: str | None = None, experiment: str = "layerwise", run_name: str | None = None,
                  params: dict | None = None, log_model: bool = True, artifacts=(), end_with_training: bool = True):
@@ -149,6 +180,7 @@ class MLflowLogger(Callback):
         self.params, self.log_model, self.artifacts = dict(params or {}), bool(log_model), list(artifacts)
         self.end_with_training = bool(end_with_training)  # False: the caller logs more, then calls finish()
         self.client = self.run_id = None
+        self.store: Store | None = None
 
     def _client(self):
         try:
@@ -157,17 +189,16 @@ class MLflowLogger(Callback):
             raise MissingDependencyError(
                 'the MLflow callback needs mlflow-skinny: pip install "layerwise[mlflow]"') from exc
         path = local_store(self.tracking_uri)
-        uri = self.tracking_uri
-        if path is not None:  # a local file store, however it is spelled: one rule
+        if path is not None:  # a local folder, however it is spelled: one rule
             path.mkdir(parents=True, exist_ok=True)
-            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-            uri = path.as_uri()
-        return mlflow.MlflowClient(tracking_uri=uri)
+        self.store = store_for(self.tracking_uri)
+        return mlflow.MlflowClient(tracking_uri=self.store.uri)
 
     def on_train_begin(self, logs=None):
         self.client = self._client()
         exp = self.client.get_experiment_by_name(self.experiment)
-        exp_id = exp.experiment_id if exp is not None else self.client.create_experiment(self.experiment)
+        exp_id = exp.experiment_id if exp is not None else self.client.create_experiment(
+            self.experiment, artifact_location=self.store.artifact_location if self.store else None)
         run = self.client.create_run(exp_id, run_name=self.run_name)
         self.run_id = run.info.run_id
         for k, v in {**_model_params(self.model), **self.params, **(logs or {}).get("params", {})}.items():

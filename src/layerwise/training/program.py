@@ -21,12 +21,12 @@ start-up costs nothing.
 """
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
 
+from .. import settings
 from ..core import lanes
 from ..core.backend import is_device
 from ..core.layers import Dense
@@ -37,7 +37,7 @@ _NO_BIAS = {np.dtype(np.float32): np.zeros(0, np.float32), np.dtype(np.float64):
 
 def wanted(model) -> bool:
     """The program suits this model: CPU, float32/float64, large enough, the lanes and Numba present."""
-    if os.environ.get("LAYERWISE_PROGRAM", "1").strip().lower() in ("0", "false", "no", "off"):
+    if not settings.get("LAYERWISE_PROGRAM"):
         return False
     if is_device(model.backend_name) or np.dtype(model.dtype) not in _NO_BIAS:
         return False

@@ -111,12 +111,15 @@ def write_report(run_dir, title: str, metrics: dict, plots: list[tuple[str, Path
     recall is the class's accuracy. The last rows may be the macro and weighted averages."""
     from ...formats.atomic import atomic_write_text
     run_dir = Path(run_dir)
-    acc = metrics.get("test_accuracy")
-    headline = (f"Test accuracy <strong>{acc:.4f}</strong>" if acc is not None else "No test metrics")
+    scored = [k for k, v in metrics.items() if k.startswith("test_") and k != "test_loss"
+              and isinstance(v, (int, float)) and not isinstance(v, bool)]
+    first = "test_accuracy" if "test_accuracy" in scored else (scored[0] if scored else None)  # the run's metric
+    headline = (f"{html.escape(label(first))} <strong>{metrics[first]:.4f}</strong>" if first else "No test metrics")
     if metrics.get("test_loss") is not None:
         headline += f" &nbsp;·&nbsp; test loss {metrics['test_loss']:.4f}"
-    card_keys = [k for k in ("test_accuracy", "test_loss", "best_val_accuracy", "epochs", "seconds_per_epoch")
-                 if metrics.get(k) is not None]
+    best = f"best_val_{first[5:]}" if first else "best_val_accuracy"
+    card_keys = [k for k in (first, "test_loss", best, "epochs", "seconds_per_epoch")
+                 if k and metrics.get(k) is not None]
     cards = "".join(f'<div class="card" data-key="{k}"><div class="value">{_fmt(metrics[k])}</div>'
                     f'<div class="label">{html.escape(label(k))}</div></div>' for k in card_keys)
     fact_rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in (facts or {}).items())

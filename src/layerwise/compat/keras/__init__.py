@@ -34,7 +34,9 @@ from . import (  # noqa: F401  # noqa: F401
     regularizers,
     utils,
 )
-from ._impl import Input, Model, Sequential, refuse_name
+from ._common import refuse_name
+from .layers import Input
+from .models import Model, Sequential
 
 __all__ = ["Input", "Sequential", "Model", "callbacks", "constraints", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
