@@ -24,6 +24,7 @@ def main() -> None:
             rows.append(f"| {t} | {name} | {r['seconds_per_epoch']:.3f} | {r['samples_per_second']:,.0f} | "
                         f"{r['test_accuracy']:.4f} | {r['peak_rss_mb']:.0f} MB | {r['percent_of_sgemm_peak']:.1f} | {up} |")
     print("\n".join(rows))
+    engine_tables()
     program_tables()
     scaling = RESULTS / "taskscaling.json"
     if scaling.exists():
@@ -48,10 +49,21 @@ def main() -> None:
 
 
 def program_tables() -> None:
-    """Quiet and busy task 1 and task 3 against XLA and PyTorch (the step program, issue 24):
-    results/task{1,3}_program.json and task1_busy_program.json."""
-    runs = [(f"task {t}, {label}", RESULTS / f"task{t}{busy}_program.json")
+    """The step program's runs (issue 24, before the XLA engine): results/task{1,3}[_busy]_program.json."""
+    side_by_side("program")
+
+
+def engine_tables() -> None:
+    """The engines against the peers (issue 30): results/task{1,3}[_busy]_engine.json and
+    book_engine.json, with each tool's first epoch (which includes XLA's or torch.compile's compile)."""
+    side_by_side("engine", first_epoch=True)
+
+
+def side_by_side(tag: str, first_epoch: bool = False) -> None:
+    """Quiet and busy task 1, task 3 and the book task from results/<task><busy>_<tag>.json."""
+    runs = [(f"task {t}, {label}", RESULTS / f"task{t}{busy}_{tag}.json")
             for t, busy, label in (("1", "", "quiet"), ("1", "_busy", "one busy process beside it"), ("3", "", "quiet"))]
+    runs.append(("book task (784-30-10, batch 10, float64), quiet", RESULTS / f"book_{tag}.json"))
     runs = [(label, json.loads(path.read_text())) for label, path in runs if path.exists()]
     if not runs:
         return
@@ -66,6 +78,10 @@ def program_tables() -> None:
             sec = res.get(n, {}).get("seconds_per_epoch")
             cells.append("—" if sec is None else (f"**{sec:.3f}**" if sec == best else f"{sec:.3f}"))
         print(f"| {label} | " + " | ".join(cells) + " |")
+        if first_epoch:
+            firsts = [res.get(n, {}).get("first_epoch_seconds") for n in names]
+            print("| ↳ first epoch (with compiling) | " +
+                  " | ".join("—" if f is None else f"{f:.3f}" for f in firsts) + " |")
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def peak_rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch):
+def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch, engine="auto"):
     import layerwise as lw
     layers = [lw.Dense(n, task["activation"], kernel_initializer="he_normal" if task["activation"] == "relu"
                        else "scaled_normal") for n in sizes[1:-1]]
@@ -84,8 +84,18 @@ def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch):
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.t0)
 
-    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()])
+    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()], engine=engine)
     return times, model.evaluate(xt, yt)["accuracy"]
+
+
+def run_layerwise_xla(*args):
+    """layerwise on the XLA engine: the layers' own forward/backward traced by JAX, an epoch as one scan."""
+    return run_layerwise(*args, engine="xla")
+
+
+def run_layerwise_numpy(*args):
+    """layerwise on the NumPy engine (the eager reference, with whatever CPU fast path it has)."""
+    return run_layerwise(*args, engine="numpy")
 
 
 def run_layerwise_reference(*args):
@@ -265,7 +275,8 @@ def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
     return [total / epochs] * epochs, float(clf.score(xt, yt))
 
 
-RUNNERS = {"layerwise": run_layerwise, "layerwise-reference": run_layerwise_reference, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
+RUNNERS = {"layerwise": run_layerwise, "layerwise-xla": run_layerwise_xla, "layerwise-numpy": run_layerwise_numpy,
+           "layerwise-reference": run_layerwise_reference, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
            "pytorch-compiled": run_torch_compiled, "keras": run_keras, "sklearn": run_sklearn,
            "jax": run_jax, "jax-scan": run_jax_scan}
 

@@ -21,8 +21,10 @@ def run_job(ckpt, out, resume, size="small"):
     return dict(np.load(out))
 
 
-@pytest.mark.parametrize("size", ["small", "wide"])  # wide: the step program and its lanes
+@pytest.mark.parametrize("size", ["small", "wide", "xla"])  # xla: the XLA engine, checkpoints at epoch ends
 def test_sigkill_then_resume_is_bit_identical(tmp_path, size):
+    if size == "xla":
+        pytest.importorskip("jax")
     reference = run_job(tmp_path / "ref.ckpt", tmp_path / "ref.npz", resume=False, size=size)
     rng = np.random.default_rng(0)
     kills = 0

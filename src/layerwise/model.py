@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
+from . import checks, registry
 from .core import backend
 from .core import losses as losses_mod
 from .core import metrics as metrics_mod
@@ -35,6 +35,8 @@ from .training import inputs as fit_inputs
 from .training.batches import batch_source, check_batch_size, dense_rows
 from .training.loop import run_fit
 from .training.step import plan_for, train_step
+
+ENGINES = checks.Options("auto", "numpy", "xla")  # fit's engine: see training/xla.py
 
 
 class Sequential:
@@ -221,7 +223,7 @@ class Sequential:
             callbacks: list | None = None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, initial_epoch: int = 0, checkpoint=None,
             checkpoint_every: int | None = None, resume: bool = False, sample_weight=None,
-            class_weight: dict | None = None, validation_freq=1) -> callbacks_mod.History:
+            class_weight: dict | None = None, validation_freq=1, engine: str = "auto") -> callbacks_mod.History:
         """Train with mini-batches: ``batch_size=len(x)`` is batch gradient descent, 1 is online.
 
         Returns the History (per-epoch loss, metrics, val_* and lr). verbose: 0 silent,
@@ -244,6 +246,11 @@ class Sequential:
         epochs ``initial_epoch..epochs-1`` run. ``validation_freq`` (Keras's): validate after every
         k-th epoch, or after the listed 1-based epochs. At ``verbose=0`` the first non-finite loss of
         a fit raises a RuntimeWarning naming the epoch and step.
+
+        ``engine``: "numpy" runs every step eagerly (the reference); "xla" traces the same step into
+        one compiled program per epoch (JAX; equal to NumPy to rounding; a fit it cannot run goes on
+        NumPy with a one-line warning saying why); "auto" picks XLA for models of at least
+        ``training.xla.MIN_PARAMS`` parameters when JAX is installed and the fit allows it.
         """
         self.require_compiled()
         self.optimizer.claim(self.state_owner)  # type: ignore[union-attr]
@@ -263,7 +270,7 @@ class Sequential:
         validate = (lambda: inference.evaluate(self, *val, metrics=self.active_metrics)) if val is not None else None
         run_fit(self, batch_source(x, y, labels, batch_size, self.xp, weights=weights), cbs, epochs,
                 initial_epoch, checkpoint, checkpoint_every, resume, validate, shuffle, warn_nonfinite=not verbose,
-                validation_freq=validation_freq)
+                validation_freq=validation_freq, engine=checks.check("engine", engine, ENGINES))
         return self.history
 
     def evaluate(self, x, y, batch_size: int = 1024, sample_weight=None) -> dict[str, float]:

@@ -32,14 +32,6 @@ SETTINGS: tuple[Setting, ...] = (
             "$XDG_CACHE_HOME/layerwise, else ~/.cache/layerwise)"),
     Setting("LAYERWISE_FUSED", "flag", True, "0 turns off the Numba-compiled optimizer and augmentation "
             "kernels (the NumPy path runs instead, with the same results to rounding)"),
-    Setting("LAYERWISE_PROGRAM", "flag", True, "0 turns off the CPU step program (the layers' reference "
-            "passes run instead)"),
-    Setting("LAYERWISE_LANES", "int", 2, "1 runs the step program's products on one lane (the calling "
-            "thread) instead of two"),
-    Setting("LAYERWISE_LANES_SPIN_US", "int", 1000, "microseconds the lanes' helper thread spins before it "
-            "sleeps"),
-    Setting("LAYERWISE_LANES_STALL_US", "int", 500, "microseconds of waiting that count as a stall of the "
-            "lanes"),
     Setting("LAYERWISE_TUNE_HEARTBEAT", "int", 5, "seconds between a tuning worker's heartbeats; a trial "
             "silent for four heartbeats is taken for dead"),
     Setting("LAYERWISE_DEBUG", "flag", False, "1 makes the command line print the traceback of an "

@@ -1,23 +1,27 @@
 """Activation functions: a = f(z) and the backward pass dz = dy ⊙ f'(z).
 
-Each activation is a small object with ``value(z, out=None)`` and ``backward(dy, a, out=None)``.
-Most f here have a derivative that can be written from the output a = f(z) alone
-(σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0], elu' = a + α for a ≤ 0, softplus' = 1 − e^{−a}),
-so a layer may compute a in place over z and keep only a for backward. Those that cannot (GELU,
-Swish) set ``needs_input = True``: the layer then keeps z too and calls ``backward(dy, a, out, z=z)``.
-``out=z`` / ``out=dy`` make the computation in place (no temporaries in the training step). Softmax is not element-wise;
-its backward is a Jacobian-vector product. Arrays may be NumPy or CuPy (ufuncs dispatch).
+Each activation is a small object whose two formulas are written once, against the array namespace
+``xp`` of their arguments (NumPy, CuPy, or jax.numpy when the XLA engine traces the step):
+``f(z)`` and ``df(dy, a, z)``. ``value(z, out=None)`` and ``backward(dy, a, out=None, z=None)`` call
+them, writing into ``out`` for the NumPy path's buffers. Most f here have a derivative that can be
+written from the output a = f(z) alone (σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0],
+elu' = a + α for a ≤ 0, softplus' = 1 − e^{−a}), so a layer keeps only a for backward. Those that
+cannot (GELU, Swish) set ``needs_input = True``: the layer then keeps z too. Softmax is not
+element-wise; its backward is a Jacobian-vector product.
+
+A user's activation that defines ``f``/``df`` with ``xp`` runs on every engine; one that overrides
+``value``/``backward`` with NumPy code runs on NumPy (the fit says so).
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import numpy as np  # ufuncs and np.where dispatch to CuPy for CuPy arrays
+import numpy as np
 
 from .. import registry
 from ..errors import ConfigError
-from .backend import on_gpu
+from .backend import array_module_of, special, store
 
 
 class ActivationFunction:
@@ -31,13 +35,21 @@ class ActivationFunction:
     def __call__(self, z):
         return self.value(z)
 
-    def value(self, z, out=None):
-        """a = f(z); ``out=z`` computes in place."""
+    def f(self, z):
+        """a = f(z), written with ``xp = array_module_of(z)``."""
         raise NotImplementedError
 
-    def backward(self, dy, a, out=None):
-        """dL/dz = dL/da ⊙ f'(z), from a = f(z) (BP1/BP2's ⊙ σ'(z) factor); ``out=dy`` in place."""
+    def df(self, dy, a, z=None):
+        """dL/dz = dL/da ⊙ f'(z), from a = f(z) (and z when ``needs_input``): BP1/BP2's ⊙ σ'(z)."""
         raise NotImplementedError
+
+    def value(self, z, out=None):
+        """a = f(z); ``out`` (a buffer, possibly z itself) receives it on the NumPy path."""
+        return store(self.f(z), out)
+
+    def backward(self, dy, a, out=None, z=None):
+        """dL/dz = dy ⊙ f'(z); ``out`` (a buffer, possibly dy itself) receives it on the NumPy path."""
+        return store(self.df(dy, a, z), out)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -47,19 +59,11 @@ class ActivationFunction:
         return f"{type(self).__name__}({args})"
 
 
-def _expit(z):
-    """The logistic ufunc for z's array module (SciPy's on the CPU, CuPy's on a GPU)."""
-    if on_gpu(z):
-        from cupyx.scipy.special import expit
-        return expit
-    return _scipy_expit
-
-
-from scipy.special import expit as _scipy_expit  # noqa: E402  (a ufunc: one pass, both tails exact)
-
-
-def _into(out, like):
-    return out if out is not None else np.empty_like(like)
+def traceable(activation: ActivationFunction) -> bool:
+    """Whether the activation's arithmetic is its ``f``/``df`` (so the XLA engine can trace it), not
+    a ``value``/``backward`` of its own written for NumPy."""
+    cls = type(activation)
+    return cls.value is ActivationFunction.value and cls.backward is ActivationFunction.backward
 
 
 class Linear(ActivationFunction):
@@ -67,36 +71,29 @@ class Linear(ActivationFunction):
 
     name = "linear"
 
-    def value(self, z, out=None):
-        if out is None or out is z:
-            return z
-        out[...] = z
-        return out
+    def f(self, z):
+        return z
 
-    def backward(self, dy, a, out=None):
-        if out is None or out is dy:
-            return dy
-        out[...] = dy
-        return out
+    def df(self, dy, a, z=None):
+        return dy
 
 
 class Sigmoid(ActivationFunction):
     """σ(z) = 1 / (1 + e^{-z}), σ' = a(1 − a).
 
-    Computed as SciPy's ``expit`` (one pass; 1/(1 + e^{−z}) for z ≥ 0 and e^{z}/(1 + e^{z}) below),
-    which never overflows and keeps full relative accuracy in both tails: σ(−40) = 4.25e-18, as
-    the book's 1/(1 + exp(−z)) gives, where ½(1 + tanh(z/2)) returns 0.
+    Computed as ``expit`` (SciPy's ufunc: one pass; 1/(1 + e^{−z}) for z ≥ 0 and e^{z}/(1 + e^{z})
+    below), which never overflows and keeps full relative accuracy in both tails: σ(−40) = 4.25e-18,
+    as the book's 1/(1 + exp(−z)) gives, where ½(1 + tanh(z/2)) returns 0.
     """
 
     name = "sigmoid"
 
-    def value(self, z, out=None):
-        return _expit(z)(z, out=out) if out is not None else _expit(z)(z)
+    def f(self, z):
+        return special(array_module_of(z)).expit(z)
 
-    def backward(self, dy, a, out=None):
-        out = np.multiply(dy, a, out=out)     # dy·a
-        out -= a * out                        # dy·a − a·(dy·a) = dy·a(1 − a)
-        return out
+    def df(self, dy, a, z=None):
+        t = dy * a
+        return t - a * t                      # dy·a − a·(dy·a) = dy·a(1 − a)
 
 
 class Tanh(ActivationFunction):
@@ -104,13 +101,11 @@ class Tanh(ActivationFunction):
 
     name = "tanh"
 
-    def value(self, z, out=None):
-        return np.tanh(z, out=out)
+    def f(self, z):
+        return array_module_of(z).tanh(z)
 
-    def backward(self, dy, a, out=None):
-        sq = a * a
-        np.subtract(1.0, sq, out=sq)
-        return np.multiply(dy, sq, out=out)
+    def df(self, dy, a, z=None):
+        return dy * (1.0 - a * a)
 
 
 class ReLU(ActivationFunction):
@@ -119,11 +114,11 @@ class ReLU(ActivationFunction):
     name = "relu"
     preferred_initializer = "he_normal"
 
-    def value(self, z, out=None):
-        return np.maximum(z, 0, out=out)
+    def f(self, z):
+        return array_module_of(z).maximum(z, 0)
 
-    def backward(self, dy, a, out=None):
-        return np.multiply(dy, a > 0, out=out)
+    def df(self, dy, a, z=None):
+        return dy * (a > 0)
 
 
 class LeakyReLU(ActivationFunction):
@@ -141,13 +136,11 @@ class LeakyReLU(ActivationFunction):
             raise ConfigError(f"leaky_relu alpha must be >= 0, got {alpha}")
         self.alpha = alpha
 
-    def value(self, z, out=None):
-        out = _into(out, z)
-        np.multiply(z, np.where(z > 0, 1.0, self.alpha).astype(z.dtype, copy=False), out=out)
-        return out
+    def f(self, z):
+        return z * array_module_of(z).where(z > 0, 1.0, self.alpha).astype(z.dtype)
 
-    def backward(self, dy, a, out=None):
-        return np.multiply(dy, np.where(a > 0, 1.0, self.alpha).astype(dy.dtype, copy=False), out=out)
+    def df(self, dy, a, z=None):
+        return dy * array_module_of(a).where(a > 0, 1.0, self.alpha).astype(dy.dtype)
 
     def get_config(self):
         return {"name": self.name, "alpha": self.alpha}
@@ -165,16 +158,13 @@ class ELU(ActivationFunction):
             raise ConfigError(f"elu alpha must be > 0, got {alpha}")
         self.alpha = alpha
 
-    def value(self, z, out=None):
-        neg = np.expm1(np.minimum(z, 0))  # min() keeps exp from overflowing
-        neg *= self.alpha
-        out = _into(out, z)
-        np.copyto(out, np.where(z > 0, z, neg))
-        return out
+    def f(self, z):
+        xp = array_module_of(z)
+        neg = xp.expm1(xp.minimum(z, 0)) * self.alpha  # min() keeps exp from overflowing
+        return xp.where(z > 0, z, neg)
 
-    def backward(self, dy, a, out=None):
-        slope = np.where(a > 0, 1.0, a + self.alpha).astype(dy.dtype, copy=False)
-        return np.multiply(dy, slope, out=out)
+    def df(self, dy, a, z=None):
+        return dy * array_module_of(a).where(a > 0, 1.0, a + self.alpha).astype(dy.dtype)
 
     def get_config(self):
         return {"name": self.name, "alpha": self.alpha}
@@ -190,17 +180,13 @@ class Softmax(ActivationFunction):
     name = "softmax"
     elementwise = False
 
-    def value(self, z, out=None):
-        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= out.sum(axis=-1, keepdims=True)
-        return out
+    def f(self, z):
+        e = array_module_of(z).exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
 
-    def backward(self, dy, a, out=None):
+    def df(self, dy, a, z=None):
         s = (dy * a).sum(axis=-1, keepdims=True)
-        out = np.subtract(dy, s, out=out)
-        out *= a
-        return out
+        return (dy - s) * a
 
 
 class SELU(ActivationFunction):
@@ -211,16 +197,14 @@ class SELU(ActivationFunction):
     preferred_initializer = "lecun_normal"
     ALPHA, SCALE = 1.6732632423543772, 1.0507009873554805
 
-    def value(self, z, out=None):
-        neg = np.expm1(np.minimum(z, 0))
-        neg *= self.ALPHA * self.SCALE
-        out = _into(out, z)
-        np.copyto(out, np.where(z > 0, z * self.SCALE, neg))
-        return out
+    def f(self, z):
+        xp = array_module_of(z)
+        neg = xp.expm1(xp.minimum(z, 0)) * (self.ALPHA * self.SCALE)
+        return xp.where(z > 0, z * self.SCALE, neg)
 
-    def backward(self, dy, a, out=None):
-        slope = np.where(a > 0, self.SCALE, a + self.ALPHA * self.SCALE).astype(dy.dtype, copy=False)
-        return np.multiply(dy, slope, out=out)
+    def df(self, dy, a, z=None):
+        xp = array_module_of(a)
+        return dy * xp.where(a > 0, self.SCALE, a + self.ALPHA * self.SCALE).astype(dy.dtype)
 
 
 class Softplus(ActivationFunction):
@@ -229,14 +213,12 @@ class Softplus(ActivationFunction):
 
     name = "softplus"
 
-    def value(self, z, out=None):
-        tail = np.log1p(np.exp(-np.abs(z)))
-        return np.add(np.maximum(z, 0), tail, out=out)
+    def f(self, z):
+        xp = array_module_of(z)
+        return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
 
-    def backward(self, dy, a, out=None):
-        slope = np.expm1(-a)
-        slope *= -1
-        return np.multiply(dy, slope, out=out)
+    def df(self, dy, a, z=None):
+        return dy * (array_module_of(a).expm1(-a) * -1)
 
 
 class HardSigmoid(ActivationFunction):
@@ -244,15 +226,11 @@ class HardSigmoid(ActivationFunction):
 
     name = "hard_sigmoid"
 
-    def value(self, z, out=None):
-        out = np.add(z, 3.0, out=out)
-        out /= 6.0
-        return np.clip(out, 0.0, 1.0, out=out)
+    def f(self, z):
+        return array_module_of(z).clip((z + 3.0) / 6.0, 0.0, 1.0)
 
-    def backward(self, dy, a, out=None):
-        inside = ((a > 0) & (a < 1)).astype(dy.dtype)
-        inside *= 1.0 / 6.0
-        return np.multiply(dy, inside, out=out)
+    def df(self, dy, a, z=None):
+        return dy * (((a > 0) & (a < 1)).astype(dy.dtype) * (1.0 / 6.0))
 
 
 class Swish(ActivationFunction):
@@ -262,17 +240,12 @@ class Swish(ActivationFunction):
     preferred_initializer = "he_normal"
     needs_input = True
 
-    def value(self, z, out=None):
-        s = _expit(z)(z)
-        return np.multiply(z, s, out=out)
+    def f(self, z):
+        return z * special(array_module_of(z)).expit(z)
 
-    def backward(self, dy, a, out=None, z=None):
-        s = _expit(z)(z)
-        slope = 1.0 - s
-        slope *= z
-        slope += 1.0
-        slope *= s
-        return np.multiply(dy, slope, out=out)
+    def df(self, dy, a, z=None):
+        s = special(array_module_of(z)).expit(z)
+        return dy * (((1.0 - s) * z + 1.0) * s)
 
 
 class GELU(ActivationFunction):
@@ -291,37 +264,27 @@ class GELU(ActivationFunction):
             raise ConfigError(f"gelu approximate must be true or false, got {approximate!r}")
         self.approximate = bool(approximate)
 
-    def value(self, z, out=None):
+    def f(self, z):
+        sp = special(array_module_of(z))
         if self.approximate:
-            two_u = (2.0 * self._C) * (z + 0.044715 * z * z * z)
-            return np.multiply(z, _expit(z)(two_u), out=out)
-        phi = _erf(z)(z * (1.0 / math.sqrt(2.0)))
-        phi += 1.0
-        phi *= 0.5
-        return np.multiply(z, phi, out=out)
+            return z * sp.expit((2.0 * self._C) * (z + 0.044715 * z * z * z))
+        return z * ((sp.erf(z * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5)
 
-    def backward(self, dy, a, out=None, z=None):
+    def df(self, dy, a, z=None):
+        xp = array_module_of(z)
+        sp = special(xp)
         if self.approximate:  # d/dz z·σ(2u) = σ(2u) + z·2σ(2u)(1 − σ(2u))·u'
-            s = _expit(z)((2.0 * self._C) * (z + 0.044715 * z * z * z))
+            s = sp.expit((2.0 * self._C) * (z + 0.044715 * z * z * z))
             du = self._C * (1.0 + 3 * 0.044715 * z * z)
             slope = s + 2.0 * z * s * (1.0 - s) * du
         else:
-            cdf = 0.5 * (1.0 + _erf(z)(z * (1.0 / math.sqrt(2.0))))
-            pdf = np.exp(-0.5 * z * z) * (1.0 / math.sqrt(2.0 * math.pi))
+            cdf = 0.5 * (1.0 + sp.erf(z * (1.0 / math.sqrt(2.0))))
+            pdf = xp.exp(-0.5 * z * z) * (1.0 / math.sqrt(2.0 * math.pi))
             slope = cdf + z * pdf
-        return np.multiply(dy, slope.astype(dy.dtype, copy=False), out=out)
+        return dy * slope.astype(dy.dtype)
 
     def get_config(self):
         return {"name": self.name, "approximate": self.approximate}
-
-
-def _erf(z):
-    """The error function ufunc for z's array module."""
-    if on_gpu(z):
-        from cupyx.scipy.special import erf
-        return erf
-    from scipy.special import erf
-    return erf
 
 
 for _cls in (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax):

@@ -112,12 +112,43 @@ def on_gpu(x) -> bool:
     return name.startswith("cupy")
 
 
+def traced(x) -> bool:
+    """Whether ``x`` is a JAX array or tracer (the XLA engine is tracing or ran the step)."""
+    return type(x).__module__.startswith(("jax", "jaxlib"))
+
+
 def array_module_of(x) -> Any:
-    """numpy or cupy, whichever owns the array ``x``."""
+    """The array namespace ``xp`` that owns ``x``: numpy, cupy, or jax.numpy for JAX arrays and
+    tracers. The layers, activations, losses and rules are written once against it."""
     if on_gpu(x):
         import cupy
         return cupy
+    if traced(x):
+        import jax.numpy as jnp
+        return jnp
     return np
+
+
+def special(xp) -> Any:
+    """The special functions (``expit``, ``erf``) for the namespace ``xp``: SciPy's ufuncs for
+    NumPy, cupyx's for CuPy, jax.scipy's for jax.numpy."""
+    if xp is np:
+        import scipy.special
+        return scipy.special
+    if on_gpu(xp):
+        import cupyx.scipy.special
+        return cupyx.scipy.special
+    import jax.scipy.special
+    return jax.scipy.special
+
+
+def store(value, out):
+    """``value`` written into ``out`` when one is given (NumPy/CuPy buffers), else ``value``.
+    The one place where a pure definition meets the in-place callers of the NumPy path."""
+    if out is None or out is value:
+        return value
+    out[...] = value
+    return out
 
 
 def to_numpy(x) -> np.ndarray:

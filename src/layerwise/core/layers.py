@@ -15,7 +15,7 @@ import numpy as np
 from .. import checks, registry
 from ..errors import ConfigError, DataError
 from . import activations, initializers, regularizers
-from .backend import on_gpu
+from .backend import on_gpu, traced
 
 
 def _positive_int(name: str, value) -> int:
@@ -36,6 +36,14 @@ def check_input_shape(shape, name: str = "input_shape") -> tuple[int, ...]:
             raise ConfigError(f"{name} must be a tuple of positive integers such as (784,), got {tuple(shape)!r} "
                               f"(dimension {d!r}; the batch axis is left out)")
     return tuple(int(d) for d in shape)
+
+
+def _assign(arrays: dict, key: str, value) -> None:
+    held = arrays.get(key)
+    if held is not None and not traced(value) and not traced(held) and held.shape == value.shape:
+        held[...] = value
+    else:
+        arrays[key] = value
 
 
 class Layer:
@@ -108,6 +116,15 @@ class Layer:
         if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:] or buf.dtype != self.dtype:
             buf = buffers[name] = self.xp.empty(shape, dtype=self.dtype)
         return buf[:shape[0]]
+
+    def set_grad(self, key: str, value) -> None:
+        """``grads[key] = value``: written into the gradient's own array (a view of the model's flat
+        buffer) on NumPy and CuPy, rebound when the XLA engine traces the step."""
+        _assign(self.grads, key, value)
+
+    def set_param(self, key: str, value) -> None:
+        """``params[key] = value``, in the same way as :meth:`set_grad`."""
+        _assign(self.params, key, value)
 
     def _add_param(self, key: str, host_value: np.ndarray) -> None:
         self.params[key] = self.xp.asarray(host_value, dtype=self.dtype)
@@ -230,57 +247,46 @@ class Dense(Layer):
             self._add_param("bias", self.bias_initializer((self.units,), rng, self.dtype))
 
     def forward(self, x, training=False):
-        kernel = self.params["kernel"]
-        if training:  # into a buffer reused every step (no allocation in the training loop)
-            z = self._buffer("z", (x.shape[0], self.units))
-            self.xp.matmul(x, kernel, out=z)
-        else:
-            z = x @ kernel
+        """z = x·W + b, a = f(z); keeps x, a (and z when f' needs it) for backward."""
+        z = x @ self.params["kernel"]
         if self.use_bias:
-            z += self.params["bias"]
+            z = z + self.params["bias"]
+        a = self.activation.value(z)
         if self.activation.needs_input:  # GELU, Swish: backward needs z as well as a
-            a = self.activation.value(z, out=self._buffer("a", z.shape) if training else None)
             self._z = z
-        else:
-            a = self.activation.value(z, out=z)  # in place: backward needs only a
         self._x, self._a = x, a
         return a
 
-    def keep(self, x, a, z=None) -> None:
-        """Remember a forward pass computed elsewhere (the step program, training/program.py):
-        the input x, the output a (``last_output``) and, for GELU/Swish, z; backward reads them."""
-        self._x, self._a = x, a
-        if z is not None:
-            self._z = z
-
     def backward(self, dy, need_input_grad=True):
-        """dy = ∂L/∂a (overwritten: it becomes δ); returns ∂L/∂x (None when not needed)."""
-        if self.activation.needs_input:
-            delta = self.activation.backward(dy, self._a, out=dy, z=self._z)
+        """dy = ∂L/∂a; δ = dy ⊙ f'(z) (BP1/BP2), then :meth:`backward_from_z`; returns ∂L/∂x."""
+        if self.activation.needs_input:  # GELU, Swish (a user's activation may take no z at all)
+            delta = self.activation.backward(dy, self._a, z=self._z)
         else:
-            delta = self.activation.backward(dy, self._a, out=dy)
+            delta = self.activation.backward(dy, self._a)
         return self.backward_from_z(delta, need_input_grad)
 
     def backward_from_z(self, delta, need_input_grad=True):
-        """Backward given δ = ∂L/∂z directly (used when the loss fuses the activation)."""
-        xp = self.xp
+        """Backward given δ = ∂L/∂z (n, units), also where the loss fuses the activation:
+        ∂L/∂W = xᵀ·δ (BP4), ∂L/∂b = Σ_rows δ (BP3), plus the regularizers' terms; returns
+        ∂L/∂x = δ·Wᵀ (n, n_in), or None when not needed."""
         kernel = self.params["kernel"]
-        xp.matmul(self._x.T, delta, out=self.grads["kernel"])
+        grad_kernel = self._x.T @ delta
+        if self.kernel_regularizer is not None:
+            grad_kernel = self.kernel_regularizer.added(kernel, grad_kernel)
+        self.set_grad("kernel", grad_kernel)
         if self.use_bias:
-            delta.sum(axis=0, out=self.grads["bias"])
-        self.add_regularizer_gradients()
-        if not need_input_grad:
-            return None
-        dx = self._buffer("dx", (delta.shape[0], kernel.shape[0]))
-        xp.matmul(delta, kernel.T, out=dx)
-        return dx
+            grad_bias = delta.sum(axis=0)
+            if self.bias_regularizer is not None:
+                grad_bias = self.bias_regularizer.added(self.params["bias"], grad_bias)
+            self.set_grad("bias", grad_bias)
+        return delta @ kernel.T if need_input_grad else None
 
     def add_regularizer_gradients(self) -> None:
-        """grads += ∂R/∂W (and ∂R/∂b) of the layer's regularizers, in place."""
+        """grads += ∂R/∂W (and ∂R/∂b) of the layer's regularizers (after a backward computed elsewhere)."""
         if self.kernel_regularizer is not None:
-            self.kernel_regularizer.add_gradient(self.params["kernel"], self.grads["kernel"])
+            self.set_grad("kernel", self.kernel_regularizer.added(self.params["kernel"], self.grads["kernel"]))
         if self.use_bias and self.bias_regularizer is not None:
-            self.bias_regularizer.add_gradient(self.params["bias"], self.grads["bias"])
+            self.set_grad("bias", self.bias_regularizer.added(self.params["bias"], self.grads["bias"]))
 
     def regularization_terms(self) -> list:
         terms = []
@@ -291,10 +297,10 @@ class Dense(Layer):
         return terms
 
     def apply_constraints(self) -> None:
-        if self.kernel_constraint is not None:
-            self.kernel_constraint.apply(self.params["kernel"])
-        if self.use_bias and self.bias_constraint is not None:
-            self.bias_constraint.apply(self.params["bias"])
+        for key in ("kernel", "bias"):
+            constraint = getattr(self, f"{key}_constraint")
+            if constraint is not None and key in self.params:
+                self.set_param(key, constraint.project(self.params[key]))
 
     def get_config(self):
         cfg = super().get_config()
@@ -330,8 +336,8 @@ class Activation(Layer):
 
     def backward(self, dy, need_input_grad=True):
         if self.activation.needs_input:
-            return self.activation.backward(dy, self._a, out=dy, z=self._x)
-        return self.activation.backward(dy, self._a, out=dy)
+            return self.activation.backward(dy, self._a, z=self._x)
+        return self.activation.backward(dy, self._a)
 
     def backward_from_z(self, delta, need_input_grad=True):
         """δ = ∂L/∂x already (the loss fused this activation): pass it down."""

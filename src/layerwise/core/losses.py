@@ -50,6 +50,12 @@ def is_sparse(y_true) -> bool:
     return y_true.ndim == 1 and np.issubdtype(y_true.dtype, np.integer)
 
 
+def one_hot(labels, k: int, dtype):
+    """(n,) integer labels → (n, k) rows of 0 and 1 in ``dtype``, on the labels' device."""
+    xp = array_module_of(labels)
+    return (labels[:, None] == xp.arange(k)).astype(dtype)
+
+
 def _rows(a):
     """Row indices 0..n-1 on the same device as ``a``."""
     return array_module_of(a).arange(a.shape[0])
@@ -110,8 +116,7 @@ class MeanSquaredError(Loss):
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
-        d *= 2.0 / d.size
-        return d
+        return d * (2.0 / d.size)
 
 
 class QuadraticCost(Loss):
@@ -128,9 +133,7 @@ class QuadraticCost(Loss):
         return 0.5 * (d * d).sum(axis=1)
 
     def grad(self, y_pred, y_true):
-        d = y_pred - y_true
-        d /= y_pred.shape[0]
-        return d
+        return (y_pred - y_true) / y_pred.shape[0]
 
 
 class BinaryCrossentropy(Loss):
@@ -155,11 +158,12 @@ class BinaryCrossentropy(Loss):
         return float(y_pred.shape[0]) if self.sum_over_outputs else float(y_pred.size)
 
     def _elements(self, y_pred, y_true):
+        xp = array_module_of(y_pred)
         if self.from_logits:
             z = y_pred
-            return np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
-        a = np.clip(y_pred, *clip_bounds(y_pred))
-        return -(y_true * np.log(a) + (1.0 - y_true) * np.log1p(-a))
+            return xp.maximum(z, 0) - z * y_true + xp.log1p(xp.exp(-xp.abs(z)))
+        a = xp.clip(y_pred, *clip_bounds(y_pred))
+        return -(y_true * xp.log(a) + (1.0 - y_true) * xp.log1p(-a))
 
     def value_array(self, y_pred, y_true):
         return self._elements(y_pred, y_true).sum() / self._norm(y_pred)
@@ -169,15 +173,14 @@ class BinaryCrossentropy(Loss):
         return per if self.sum_over_outputs else per / y_pred.shape[1]
 
     def grad(self, y_pred, y_true):
+        xp = array_module_of(y_pred)
         if self.from_logits:
-            return self.grad_z(0.5 * (1.0 + np.tanh(0.5 * y_pred)), y_true)
-        a = np.clip(y_pred, *clip_bounds(y_pred))
+            return self.grad_z(0.5 * (1.0 + xp.tanh(0.5 * y_pred)), y_true)
+        a = xp.clip(y_pred, *clip_bounds(y_pred))
         return (a - y_true) / (a * (1.0 - a)) / self._norm(y_pred)
 
     def grad_z(self, a, y_true):
-        d = a - y_true
-        d /= self._norm(a)
-        return d
+        return (a - y_true) / self._norm(a)
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,
@@ -206,18 +209,16 @@ class CategoricalCrossentropy(Loss):
 
     def _smoothed(self, y_true, k: int, like):
         """Keras's label smoothing: y ← y(1 − ε) + ε/k (integer labels become one-hot first)."""
-        xp = array_module_of(like)
         if is_sparse(y_true):
-            dense = xp.zeros((y_true.shape[0], k), dtype=like.dtype)
-            dense[_rows(like), y_true] = 1.0
-            y_true = dense
+            y_true = one_hot(y_true, k, like.dtype)
         return y_true * (1.0 - self.label_smoothing) + self.label_smoothing / k
 
     def _log_probs(self, y_pred):
+        xp = array_module_of(y_pred)
         if self.from_logits:
             z = y_pred - y_pred.max(axis=-1, keepdims=True)
-            return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-        return np.log(np.clip(y_pred, CLIP, 1.0))
+            return z - xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
+        return xp.log(xp.clip(y_pred, CLIP, 1.0))
 
     def value_array(self, y_pred, y_true):
         n = y_pred.shape[0]
@@ -227,7 +228,8 @@ class CategoricalCrossentropy(Loss):
             if self.from_logits:
                 logp = self._log_probs(y_pred)[_rows(y_pred), y_true]
             else:
-                logp = np.log(np.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
+                xp = array_module_of(y_pred)
+                logp = xp.log(xp.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
             return -logp.sum() / n
         return -(y_true * self._log_probs(y_pred)).sum() / n
 
@@ -237,36 +239,31 @@ class CategoricalCrossentropy(Loss):
         if is_sparse(y_true):
             if self.from_logits:
                 return -self._log_probs(y_pred)[_rows(y_pred), y_true]
-            return -np.log(np.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
+            xp = array_module_of(y_pred)
+            return -xp.log(xp.clip(y_pred[_rows(y_pred), y_true], CLIP, 1.0))
         return -(y_true * self._log_probs(y_pred)).sum(axis=1)
 
     def grad(self, y_pred, y_true):
         n = y_pred.shape[0]
         if self.label_smoothing:
             y_true = self._smoothed(y_true, y_pred.shape[-1], y_pred)
+        xp = array_module_of(y_pred)
         if self.from_logits:
-            z = y_pred - y_pred.max(axis=-1, keepdims=True)
-            p = np.exp(z)
-            p /= p.sum(axis=-1, keepdims=True)
-            return self.grad_z(p, y_true)
-        a = np.clip(y_pred, CLIP, 1.0)
+            e = xp.exp(y_pred - y_pred.max(axis=-1, keepdims=True))
+            return self.grad_z(e / e.sum(axis=-1, keepdims=True), y_true)
+        a = xp.clip(y_pred, CLIP, 1.0)
         if is_sparse(y_true):
-            g = np.zeros_like(y_pred)
-            g[_rows(y_pred), y_true] = -1.0 / (a[_rows(y_pred), y_true] * n)
-            return g
+            hot = one_hot(y_true, y_pred.shape[-1], y_pred.dtype)
+            return xp.where(hot > 0, -1.0 / (a * n), 0.0).astype(y_pred.dtype)
         return -y_true / a / n
 
     def grad_z(self, a, y_true):
-        n = a.shape[0]
+        """δ = (a − y)/n, with y one-hot for integer labels (subtracting 0 elsewhere is exact)."""
         if self.label_smoothing:
             y_true = self._smoothed(y_true, a.shape[-1], a)
-        d = a.copy()
         if is_sparse(y_true):
-            d[_rows(a), y_true] -= 1.0
-        else:
-            d -= y_true
-        d /= n
-        return d
+            y_true = one_hot(y_true, a.shape[-1], a.dtype)
+        return (a - y_true) / a.shape[0]
 
     def get_config(self):
         cfg = {"name": self.name, "from_logits": self.from_logits}
@@ -306,11 +303,12 @@ class Huber(Loss):
 
     def per_sample(self, y_pred, y_true):
         d = abs(y_pred - y_true)
-        return np.where(d <= self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta)).mean(axis=1)
+        xp = array_module_of(d)
+        return xp.where(d <= self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta)).mean(axis=1)
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
-        return np.clip(d, -self.delta, self.delta) / d.size
+        return array_module_of(d).clip(d, -self.delta, self.delta) / d.size
 
     def get_config(self):
         return {"name": self.name, "delta": self.delta}
@@ -329,7 +327,7 @@ class MeanAbsoluteError(Loss):
 
     def grad(self, y_pred, y_true):
         d = y_pred - y_true
-        return np.sign(d) / d.size
+        return array_module_of(d).sign(d) / d.size
 
 
 def _signed(y_true):
@@ -348,10 +346,10 @@ class Hinge(Loss):
     targets = "signed"
 
     def value_array(self, y_pred, y_true):
-        return np.maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean()
+        return array_module_of(y_pred).maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean()
 
     def per_sample(self, y_pred, y_true):
-        return np.maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean(axis=1)
+        return array_module_of(y_pred).maximum(0.0, 1.0 - _signed(y_true) * y_pred).mean(axis=1)
 
     def grad(self, y_pred, y_true):
         y = _signed(y_true)
@@ -365,16 +363,16 @@ class SquaredHinge(Loss):
     targets = "signed"
 
     def value_array(self, y_pred, y_true):
-        m = np.maximum(0.0, 1.0 - _signed(y_true) * y_pred)
+        m = array_module_of(y_pred).maximum(0.0, 1.0 - _signed(y_true) * y_pred)
         return (m * m).mean()
 
     def per_sample(self, y_pred, y_true):
-        m = np.maximum(0.0, 1.0 - _signed(y_true) * y_pred)
+        m = array_module_of(y_pred).maximum(0.0, 1.0 - _signed(y_true) * y_pred)
         return (m * m).mean(axis=1)
 
     def grad(self, y_pred, y_true):
         y = _signed(y_true)
-        return (-2.0 * y * np.maximum(0.0, 1.0 - y * y_pred)).astype(y_pred.dtype) / y_pred.size
+        return (-2.0 * y * array_module_of(y_pred).maximum(0.0, 1.0 - y * y_pred)).astype(y_pred.dtype) / y_pred.size
 
 
 class CustomLoss(Loss):

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import checks, registry
+from .backend import array_module_of
 
 
 def _nonneg(name: str, value: float) -> float:
@@ -30,18 +31,39 @@ class Regularizer:
 
     def penalty_array(self, w):
         """The penalty as a 0-d array on w's device (by default from ``penalty``)."""
-        from .backend import array_module_of
         return array_module_of(w).asarray(self.penalty(w), dtype=np.float64)
 
     def gradient(self, w):
+        """dR/dw, written with ``xp = array_module_of(w)``."""
         raise NotImplementedError
 
+    def added(self, w, grad):
+        """grad + dR/dw (a new array; the step writes it where the gradient lives). A subclass that
+        defines only the in-place ``add_gradient`` (NumPy code) keeps working: that form is used."""
+        if not traceable(self):
+            out = grad.copy()
+            self.add_gradient(w, out)
+            return out
+        return self.plus_gradient(w, grad)
+
+    def plus_gradient(self, w, grad):
+        """grad + dR/dw, written with ``xp``."""
+        return grad + self.gradient(w)
+
     def add_gradient(self, w, grad) -> None:
-        """grad += dR/dw, in place (by default from ``gradient``)."""
-        grad += self.gradient(w)
+        """grad += dR/dw, in place (the NumPy path's form of :meth:`added`)."""
+        grad[...] = self.added(w, grad)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
+
+
+def traceable(obj) -> bool:
+    """Whether a regularizer's or constraint's arithmetic is its ``xp`` form (``plus_gradient``/``gradient``,
+    ``project``), not an in-place ``add_gradient``/``apply`` of its own written for NumPy."""
+    base = Regularizer if isinstance(obj, Regularizer) else Constraint
+    name = "add_gradient" if base is Regularizer else "apply"
+    return getattr(type(obj), name) is getattr(base, name)
 
 
 class L1L2(Regularizer):
@@ -68,34 +90,18 @@ class L1L2(Regularizer):
     def gradient(self, w):
         g = 0.0
         if self.l1:
-            g = self.l1 * np.sign(w)
+            g = array_module_of(w).sign(w) * self.l1
         if self.l2:
-            g = g + (2.0 * self.l2) * w
+            g = g + w * (2.0 * self.l2)
         return g
 
-    def add_gradient(self, w, grad) -> None:
-        """grad += dR/dw, in place, through a scratch array kept between steps (a weight-sized
-        temporary per step would be an allocation, on large layers a page-faulting mmap)."""
-        tmp = self._scratch(w)
+    def plus_gradient(self, w, grad):
+        """grad + l1·sign(w) + 2·l2·w, each term added in turn (the order the reference has always used)."""
         if self.l1:
-            np.sign(w, out=tmp)
-            tmp *= self.l1
-            grad += tmp
+            grad = grad + array_module_of(w).sign(w) * self.l1
         if self.l2:
-            np.multiply(w, 2.0 * self.l2, out=tmp)
-            grad += tmp
-
-    def _scratch(self, w):
-        buffers = self.__dict__.setdefault("_buffers", {})
-        key = (w.shape, w.dtype, type(w))  # hashable as they are: no string formatting per step
-        if key not in buffers:
-            buffers[key] = w * 0
-        return buffers[key]
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_buffers", None)
-        return state
+            grad = grad + w * (2.0 * self.l2)
+        return grad
 
     def get_config(self):
         return {"name": self.name, "l1": self.l1, "l2": self.l2}
@@ -126,12 +132,16 @@ class L2(L1L2):
 
 
 class Constraint:
-    """A projection applied to a parameter in place after every update."""
+    """A projection applied to a parameter after every update: ``project(w)`` returns the projected
+    array (written with ``xp``); ``apply(w)`` writes it in place (the NumPy path)."""
 
     name = "constraint"
 
-    def apply(self, w) -> None:
+    def project(self, w):
         raise NotImplementedError
+
+    def apply(self, w) -> None:
+        w[...] = self.project(w)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -149,10 +159,11 @@ class MaxNorm(Constraint):
         self.max_value = checks.check("max_value", max_value, checks.POSITIVE)
         self.axis = checks.check("axis", axis, checks.Interval(int))
 
-    def apply(self, w) -> None:
-        norms = np.sqrt((w * w).sum(axis=self.axis, keepdims=True))
-        scale = np.minimum(1.0, self.max_value / np.maximum(norms, 1e-12))
-        w *= scale.astype(w.dtype, copy=False)
+    def project(self, w):
+        xp = array_module_of(w)
+        norms = xp.sqrt((w * w).sum(axis=self.axis, keepdims=True))
+        scale = xp.minimum(1.0, self.max_value / xp.maximum(norms, 1e-12))
+        return w * scale.astype(w.dtype)
 
     def get_config(self):
         return {"name": self.name, "max_value": self.max_value, "axis": self.axis}

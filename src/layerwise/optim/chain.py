@@ -18,11 +18,13 @@ import math
 
 import numpy as np
 
+from ..core.backend import array_module_of
+
 
 def clip_value(g, c):
     """clip(g, −c, c) on arrays; the kernel's per-element twin is two comparisons (fused.TEMPLATE:
     NumPy's minimum/maximum would stop Numba vectorising), the same value for every input (tests)."""
-    return np.clip(g, -c, c)
+    return array_module_of(g).clip(g, -c, c)
 
 
 def element(g, w, clip, scale, wd):

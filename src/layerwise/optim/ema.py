@@ -13,6 +13,11 @@ from ..core.state import relayout
 from ..errors import ConfigError
 
 
+def averaged(shadow, param, d):
+    """d·shadow + (1 − d)·param: one update of the average (every engine runs this)."""
+    return shadow * d + (1.0 - d) * param
+
+
 class ExponentialMovingAverage:
     def __init__(self, decay: float = 0.999):
         decay = float(decay)
@@ -54,8 +59,7 @@ class ExponentialMovingAverage:
         self.start(params)
         d = self.advance()
         for s, p in zip(self.shadows, params):
-            s *= d
-            s += (1.0 - d) * p
+            s[...] = averaged(s, p, d)
 
     @contextmanager
     def swapped_in(self, params: list):

@@ -154,7 +154,7 @@ class Optimizer:
         """
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
-        self._ensure_slots(params)
+        self.ensure_slots(params)
         chain_scalars = chain.prepare(self, grads, tensors)
         lr = self.lr
         self.iterations += 1
@@ -212,7 +212,7 @@ class Optimizer:
         return True
 
     # -- state, by parameter name ---------------------------------------------------------------
-    def _ensure_slots(self, params) -> None:
+    def ensure_slots(self, params) -> None:
         for key in self.slot_names:
             slot = self.slots[key]
             if not slot:

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from .. import checks
-from ..core import lanes
 from ..core.backend import on_gpu, to_numpy
 from ..data.inputs import FileRows, is_sparse_matrix, mapped_file
 
@@ -44,7 +43,6 @@ class ArrayBatches:
         self.lbuf: Any = None if labels is None else xp.empty(bs, dtype=np.int64)
         self.wbuf: Any = None if weights is None else xp.empty(bs, dtype=np.float64)
         self.order: Any = None  # the epoch's sample order, set by begin_epoch
-        self.lanes = False      # gather x on the lanes (set by the step program's fit)
         self._cut: dict[int, tuple] = {}  # m -> the buffers' first m rows (see _views)
 
     def _resident(self, x):
@@ -57,13 +55,10 @@ class ArrayBatches:
         return self.order[step * self.batch_size:(step + 1) * self.batch_size]
 
     def _gather_x(self, idx, out) -> None:
-        if self.lanes and lanes.gather(self.x, idx, out):  # the rows copied on both lanes
-            return
         self.x.take(idx, axis=0, out=out)  # the method: no dispatch wrapper on the per-step path
 
     def _views(self, m: int):
-        """The buffers' first m rows: the same view objects every step (a stable input for the step
-        program's tables)."""
+        """The buffers' first m rows: the same view objects every step."""
         views = self._cut.get(m)
         if views is None:
             views = self._cut[m] = (self.xbuf[:m], self.ybuf[:m])

@@ -114,6 +114,8 @@ class ProgressBar(Callback):
     verbose=1: bar (when the output is a terminal) + line; verbose=2: line only.
     """
 
+    needs_every_batch = False  # on the XLA engine the bar moves once per epoch
+
     display_only = True  # nothing to checkpoint
 
     def __init__(self, verbose: int = 1, file=None):

@@ -8,8 +8,18 @@ from .. import registry
 
 
 class Callback:
+    needs_every_batch: bool | None = None  # None: True exactly when the class defines on_batch_end
+
     def __init__(self):
         self.model = None
+
+    def wants_batches(self) -> bool:
+        """Whether the callback must see every batch. The XLA engine runs an epoch as one program and
+        calls ``on_batch_end`` once, after its last batch; a callback that needs each batch's logs
+        (a per-step NaN check, per-batch diagnostics) makes the fit run on NumPy."""
+        if self.needs_every_batch is not None:
+            return self.needs_every_batch
+        return type(self).on_batch_end is not Callback.on_batch_end
 
     def set_model(self, model) -> None:
         self.model = model

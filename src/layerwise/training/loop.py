@@ -18,17 +18,17 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import step as step_mod
+from . import xla
 from .checkpoint import CheckpointSaver
 from .checkpoint import resume as resume_from
 from .inputs import validates
 from .interrupt import StopOnInterrupt
-from .program import program_for
 from .state import EpochSums, FitState
 
 
@@ -43,6 +43,7 @@ class Loop:
     shuffle: bool = True
     validation_freq: int | Collection[int] = 1   # validate after every k-th epoch, or after these (1-based)
     warn_nonfinite: bool = False       # a RuntimeWarning at the first non-finite loss (fit's verbose=0)
+    engine: Any = None                 # the XLA engine (xla.py) running each epoch, or None: NumPy steps
     _warned: bool = field(default=False, init=False, repr=False)
 
     def run(self, state: FitState, epochs: int) -> None:
@@ -68,6 +69,9 @@ class Loop:
         cbs.on_epoch_begin(state.epoch, {})
         t0 = time.perf_counter()
         sums = self._begin_epoch(state)
+        if self.engine is not None:  # the rest of the epoch as one program; callbacks see its last batch
+            self.engine.run(self.batches, state, sums)
+            cbs.on_batch_end(state.step - 1, {"size": len(self.batches.rows(state.step - 1))})
         for step in range(state.step, self.batches.steps):
             xb, yb, lb, wb = self.batches.get(step)
             result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)
@@ -134,7 +138,7 @@ class Loop:
 
 def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, checkpoint=None,
             checkpoint_every: int | None = None, resume: bool = False, validate=None, shuffle: bool = True,
-            warn_nonfinite: bool = False, validation_freq: int | Collection[int] = 1) -> None:
+            warn_nonfinite: bool = False, validation_freq: int | Collection[int] = 1, engine: str = "auto") -> None:
     """``fit`` after its checks: the fit state (restored from ``checkpoint`` when resuming), the
     plan, the checkpoint saver and the loop, run from ``initial_epoch`` to ``epochs``. The callbacks'
     ``params`` carry ``validation_freq`` when the fit validates (a monitor of val_* skips the epochs
@@ -144,11 +148,13 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
         state = resume_from(checkpoint, model, callbacks.callbacks, batches.n, batches.batch_size) or state
         model.stop_training = state.stopped
     plan = step_mod.plan_for(model, callbacks.callbacks)
-    plan = replace(plan, program=program_for(model, batches.batch_size))
-    batches.lanes = plan.program is not None  # the program's fit gathers its batches on the lanes too
+    xla_engine, note = xla.engine_for(model, plan, callbacks.callbacks, batches, checkpoint_every, engine)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
     loop = Loop(model, plan, batches, callbacks,
                 CheckpointSaver(checkpoint, model, callbacks.callbacks, checkpoint_every),
-                validate=validate, shuffle=shuffle, warn_nonfinite=warn_nonfinite, validation_freq=validation_freq)
+                validate=validate, shuffle=shuffle, warn_nonfinite=warn_nonfinite, validation_freq=validation_freq,
+                engine=xla_engine)
     params = {"epochs": epochs, "steps": batches.steps, "samples": batches.n, "batch_size": batches.batch_size}
     if validate is not None:
         params["validation_freq"] = validation_freq
@@ -156,7 +162,5 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
     try:
         loop.run(state, epochs)
     finally:
-        if plan.program is not None:
-            plan.program.close()
         batches.close()
         callbacks.on_train_end({})

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -39,8 +38,6 @@ class StepPlan:
     sync: bool = True                 # read the loss back every step (host) or only per epoch (device)
     metrics: tuple[Metric, ...] = field(default=())
     measure: bool = True              # compute the loss value at all (the book's SGD monitors otherwise)
-    program: Any = None               # the step as a program (program.py), standing in for the model's
-                                      # forward/backward; None: the layers' reference passes
 
 
 def output_activation(model) -> str | None:
@@ -101,7 +98,7 @@ def backward_and_update(model, plan: StepPlan, out, y, row_scale=None) -> None:
     delta = model.loss.grad_z(out, y) if plan.fused else model.loss.grad(out, y)
     if row_scale is not None:
         delta *= row_scale.reshape((-1,) + (1,) * (delta.ndim - 1))
-    (plan.program or model).backward(delta, fused=plan.fused)
+    model.backward(delta, fused=plan.fused)
     averaged_in_step = model.ema if not plan.constrained else None  # the average follows the constraints
     model.optimizer.update(model.flat_params, model.flat_grads, model.tensor_grads, ema=averaged_in_step)
     if plan.constrained:
@@ -125,7 +122,7 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None, weights=None
     or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics;
     ``weights`` (n,) are the batch's sample weights (None: all 1)."""
     m = int(x.shape[0])
-    out = plan.program.forward(x) if plan.program is not None else model.forward(x, training=True)
+    out = model.forward(x, training=True)
     row_scale = None
     if weights is not None:
         loss, row_scale = weighting(model, out, y, weights)

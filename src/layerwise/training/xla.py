@@ -1,0 +1,266 @@
+"""The XLA engine: the same layers, loss, chain, rule and average, traced by JAX into one program.
+
+What runs is layerwise's own code: each layer's ``forward`` and written-out ``backward`` (BP1–BP4),
+the loss's fused δ, the regularizers' ``added``, the chain's element-wise part, the optimizer's rule
+body (its ``np`` bound to ``jax.numpy``) and the moving average. JAX traces them once per fit into a
+step; an epoch's full batches are one ``lax.scan`` over their row indices, with the training data
+on the device and the parameters, optimizer state and averages donated from step to step. XLA fuses
+the element-wise work, runs the products on every core, and on a GPU when JAX has one.
+
+Between epochs the model's own NumPy arrays hold the state (parameters, optimizer slots, averages,
+step counts), exactly as after a NumPy epoch, so callbacks, validation, checkpoints and resume work
+unchanged at epoch boundaries. The per-step scalars (the schedule's rate, the rule's bias
+corrections, the average's decay) are computed on the host by the same Python code as on NumPy and
+fed to the scan as arrays: a schedule never recompiles the step.
+
+Results equal the NumPy engine's to rounding, not bit for bit (XLA sums in its own order); one engine
+on one machine gives the same bits run to run and after a resume. On a GPU the matrix products are
+asked for at full float32 precision (``precision="highest"``), not TF32.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import types
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ..core import activations as activations_mod
+from ..core import losses as losses_mod
+from ..core import regularizers as regularizers_mod
+from ..core.layers import Activation, Dense
+from ..optim import chain
+from ..optim.ema import averaged
+
+MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small
+
+
+def available() -> bool:
+    """JAX is importable (the ``xla`` extra)."""
+    return importlib.util.find_spec("jax") is not None
+
+
+def _overrides(obj, base: type, names: tuple[str, ...]) -> bool:
+    return any(getattr(type(obj), n) is not getattr(base, n) for n in names if hasattr(base, n))
+
+
+def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
+    """Why this fit cannot run on the XLA engine (one line), or None when it can."""
+    from .batches import ArrayBatches
+    if not available():
+        return 'JAX is not installed (pip install "layerwise[xla]")'
+    if model.backend_name != "numpy":
+        return f"the model's arrays live on the {model.backend_name!r} backend"
+    for layer in model.layers:
+        if type(layer) not in (Dense, Activation):
+            return f"layer {layer.name!r} ({type(layer).__name__}) has no traced form yet"
+        for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
+            obj = getattr(layer, key, None)
+            if obj is not None and not regularizers_mod.traceable(obj):
+                return f"layer {layer.name!r}'s {key} {type(obj).__name__} is written in place for NumPy"
+        if not activations_mod.traceable(layer.activation):
+            return (f"layer {layer.name!r}'s activation {type(layer.activation).__name__} defines value/backward "
+                    "for NumPy, not f/df with xp")
+    loss = model.loss
+    if type(loss).__module__ != losses_mod.__name__ or isinstance(loss, losses_mod.CustomLoss):
+        return f"the loss {type(loss).__name__} is not one of layerwise's traced losses"
+    opt = model.optimizer
+    if opt.clipnorm is not None or opt.global_clipnorm is not None:
+        return "clipnorm/global_clipnorm are reductions the XLA step does not run yet"
+    if plan.nonfinite is not None:
+        return "a per-step NaN check (TerminateOnNaN, RollbackOnNaN) needs every step's loss on the host"
+    if checkpoint_every:
+        return "checkpoint_every cuts epochs into steps; the XLA engine checkpoints at epoch ends"
+    if type(batches) is not ArrayBatches:
+        return "the training data is a file or a sparse matrix (gathered batch by batch on the host)"
+    for cb in callbacks:
+        if cb.wants_batches():
+            return f"the callback {type(cb).__name__} reads every batch"
+    return None
+
+
+def _on_jax(fn: types.FunctionType, jnp) -> types.FunctionType:
+    """``fn`` with its global ``np`` bound to jax.numpy: an update rule written with NumPy's ufuncs,
+    as the rule is written once (the same text Numba compiles for the NumPy engine's fused kernel)."""
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "np": jnp}, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+
+
+@contextmanager
+def _bound(model, flat, jnp):
+    """The model's layers hold views of the traced parameter vector ``flat`` while the step is
+    traced; everything the trace leaves on the layers (tracers in caches and grads) is put back."""
+    saved = [(layer, dict(layer.__dict__), dict(layer.params), dict(layer.grads)) for layer in model.layers]
+    try:
+        offset = 0
+        for layer, key in model.trainable_refs:
+            shape = tuple(layer.params[key].shape)
+            n = int(np.prod(shape))
+            layer.params = {**layer.params, key: flat[offset:offset + n].reshape(shape)}
+            offset += n
+        for layer in model.layers:
+            layer.params = {k: v if not isinstance(v, np.ndarray) else jnp.asarray(v) for k, v in layer.params.items()}
+            layer.grads = dict(layer.grads)
+        yield
+    finally:
+        for layer, attrs, params, grads in saved:
+            layer.__dict__.clear()
+            layer.__dict__.update(attrs)
+            layer.params, layer.grads = params, grads
+
+
+class Engine:
+    """One fit's compiled step and epoch. ``run(batches, state, sums)`` trains the rest of an epoch."""
+
+    def __init__(self, model, plan, batches):
+        import jax
+        import jax.numpy as jnp
+        self.jax, self.jnp = jax, jnp
+        self.model, self.plan = model, plan
+        self.x64 = np.dtype(model.dtype) == np.float64
+        opt = model.optimizer
+        self.rule = _on_jax(opt.rule, jnp)
+        self.clip = math.inf if opt.clipvalue is None else float(opt.clipvalue)
+        self.wd = float(opt.weight_decay) if opt.couples_weight_decay else 0.0
+        with self._precision():
+            self.x = jnp.asarray(np.asarray(batches.x, dtype=model.dtype))
+            self.y = jnp.asarray(batches.y)
+            self.w = None if batches.weights is None else jnp.asarray(np.asarray(batches.weights, dtype=model.dtype))
+            self.epoch_fn = jax.jit(self._epoch, donate_argnums=(0,))
+            self.step_fn = jax.jit(self._one, donate_argnums=(0,))
+
+    @contextmanager
+    def _precision(self):
+        with self.jax.enable_x64(self.x64), self.jax.default_matmul_precision("highest"):
+            yield
+
+    # -- the traced step ------------------------------------------------------------------------
+    def _loss_and_delta(self, out, yb, wb):
+        model, plan, jnp = self.model, self.plan, self.jnp
+        loss_fn = model.loss
+        delta = loss_fn.grad_z(out, yb) if plan.fused else loss_fn.grad(out, yb)
+        if wb is None:
+            loss = loss_fn.value_array(out, yb)
+        else:  # Σwᵢℓᵢ/Σwᵢ, and δ's rows scaled by n·wᵢ/Σwᵢ (training/step.py's weighting)
+            total = jnp.maximum(wb.sum(), 1e-30)
+            loss = (loss_fn.per_sample(out, yb) * wb).sum() / total
+            delta = delta * (wb * (out.shape[0] / total)).astype(out.dtype).reshape((-1,) + (1,) * (delta.ndim - 1))
+        if plan.regularized:
+            for layer in model.layers:
+                for term in layer.regularization_terms():
+                    loss = loss + term
+        return loss, delta
+
+    def _step(self, carry, rows, scalars, decay):
+        """One step on the rows ``rows``: forward, loss, the layers' backward, chain, rule,
+        constraints and average. ``carry`` = (flat params, slots, shadow)."""
+        model, jnp = self.model, self.jnp
+        flat, slots, shadow = carry
+        xb, yb = self.x[rows], self.y[rows]
+        wb = None if self.w is None else self.w[rows]
+        with _bound(model, flat, jnp):
+            out = model.forward(xb, training=True)
+            loss, delta = self._loss_and_delta(out, yb, wb)
+            model.backward(delta, fused=self.plan.fused)
+            grad = jnp.concatenate([layer.grads[key].reshape(-1) for layer, key in model.trainable_refs])
+            grad = chain.on_arrays(grad, flat, self.clip, 1.0, self.wd)
+            flat, *slots = self.rule(flat, grad, *slots, *(scalars[i] for i in range(scalars.shape[0])))
+            if self.plan.constrained:
+                offset = 0
+                for layer, key in model.trainable_refs:
+                    shape = tuple(layer.params[key].shape)
+                    layer.params[key] = flat[offset:offset + int(np.prod(shape))].reshape(shape)
+                    offset += int(np.prod(shape))
+                for layer in model.layers:
+                    layer.apply_constraints()
+                flat = jnp.concatenate([layer.params[key].reshape(-1) for layer, key in model.trainable_refs])
+        if shadow is not None:
+            shadow = averaged(shadow, flat, decay)
+        return (flat, tuple(slots), shadow), (loss, out)
+
+    def _epoch(self, carry, rows, scalars, decays):
+        def body(c, xs):
+            return self._step(c, *xs)
+        return self.jax.lax.scan(body, carry, (rows, scalars, decays))
+
+    def _one(self, carry, rows, scalars, decay):
+        return self._step(carry, rows, scalars, decay)
+
+    # -- an epoch ---------------------------------------------------------------------------------
+    def _host_scalars(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each step's rule scalars and average decay, advancing the optimizer's and the average's
+        counts exactly as the NumPy engine does."""
+        model, opt, dt = self.model, self.model.optimizer, np.dtype(self.model.dtype)
+        rule_scalars, decays = [], []
+        for _ in range(steps):
+            lr = opt.lr
+            opt.iterations += 1
+            rule_scalars.append([dt.type(c) for c in opt.scalars(lr)])
+            decays.append(model.ema.advance() if model.ema is not None else 0.0)
+        return np.asarray(rule_scalars, dtype=dt).reshape(steps, -1), np.asarray(decays, dtype=dt)
+
+    def run(self, batches, state, sums) -> None:
+        """Train steps ``state.step`` .. the end of the epoch (the order set by ``begin_epoch``),
+        adding each step's loss and outputs to ``sums`` as the NumPy loop does."""
+        model, jnp = self.model, self.jnp
+        opt = model.optimizer
+        opt.ensure_slots(model.flat_params)
+        if model.ema is not None:
+            model.ema.start(model.flat_params)
+        order = np.asarray(batches.order)
+        bs, first = batches.batch_size, state.step
+        full = batches.n // bs
+        with self._precision():
+            carry = (jnp.asarray(model.flat_params[0]), tuple(jnp.asarray(opt.slots[k][0]) for k in opt.slot_names),
+                     None if model.ema is None else jnp.asarray(model.ema.shadows[0]))
+            outputs = []
+            if first < full:
+                rows = order[first * bs:full * bs].reshape(full - first, bs)
+                scalars, decays = self._host_scalars(full - first)
+                carry, (losses, outs) = self.epoch_fn(carry, jnp.asarray(rows), jnp.asarray(scalars),
+                                                      jnp.asarray(decays))
+                outputs += [(first + i, losses[i], outs[i]) for i in range(full - first)]
+            if batches.steps > max(first, full):  # the partial last batch: one step of its own shape
+                scalars, decays = self._host_scalars(1)
+                carry, (loss, out) = self.step_fn(carry, jnp.asarray(order[full * bs:]), jnp.asarray(scalars[0]),
+                                                  jnp.asarray(decays[0]))
+                outputs.append((full, loss, out))
+            self._write_back(carry)
+            self._add_to_sums(batches, outputs, sums)
+        state.step = batches.steps
+
+    def _write_back(self, carry) -> None:
+        model, opt = self.model, self.model.optimizer
+        flat, slots, shadow = carry
+        model.flat_params[0][...] = np.asarray(flat)
+        for key, value in zip(opt.slot_names, slots):
+            opt.slots[key][0][...] = np.asarray(value)
+        if shadow is not None:
+            model.ema.shadows[0][...] = np.asarray(shadow)
+
+    def _add_to_sums(self, batches, outputs, sums) -> None:
+        if not outputs:
+            return
+        losses = np.asarray(self.jnp.stack([o[1] for o in outputs]), dtype=np.float64)
+        for (step, _, out), loss in zip(outputs, losses):
+            rows = batches.rows(step)
+            y = batches.y[rows]
+            labels = None if batches.labels is None else batches.labels[rows]
+            weights = None if batches.weights is None else batches.weights[rows]
+            sums.add(float(loss), len(rows), np.asarray(out), y, labels, weights)
+
+
+def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str) -> tuple[Any, str | None]:
+    """(the XLA engine or None, a one-line note when ``engine`` asked for XLA but the fit runs on
+    NumPy). ``engine``: "numpy", "xla", or "auto" (XLA when JAX is present and the model has at
+    least MIN_PARAMS parameters)."""
+    if engine == "numpy":
+        return None, None
+    reason = why_not(model, plan, callbacks, batches, checkpoint_every)
+    if engine == "auto" and (reason is not None or model.count_params() < MIN_PARAMS):
+        return None, None
+    if reason is not None:
+        return None, f"engine='xla': this fit runs on NumPy because {reason}"
+    return Engine(model, plan, batches), None

@@ -1,0 +1,273 @@
+"""The XLA engine against the NumPy engine (to rounding, never bit for bit), and every written-out
+backward against jax.grad of its forward (float64)."""
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+from layerwise import registry
+from layerwise.core import activations, losses
+
+jax = pytest.importorskip("jax")
+jnp = pytest.importorskip("jax.numpy")
+
+ACTIVATIONS = [n for n in registry.names("activation") if n not in ("identity", "leaky-relu", "leakyrelu", "silu")]
+OPTIMIZERS = registry.names("optimizer")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def x64():
+    with jax.enable_x64(True):
+        yield
+
+
+# -- jax.grad as the oracle of each written-out backward ------------------------------------------
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_backward_equals_autodiff(name):
+    act = activations.get(name)
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(5, 7)) * 2
+    z[np.abs(z) < 1e-3] = 0.5  # away from relu's kink
+    dy = rng.normal(size=z.shape)
+    a, vjp = jax.vjp(act.f, jnp.asarray(z))
+    np.testing.assert_allclose(np.asarray(a), act.value(z), rtol=1e-12, atol=1e-14)
+    (expected,) = vjp(jnp.asarray(dy))
+    got = act.backward(dy.copy(), act.value(z), z=z)
+    np.testing.assert_allclose(got, np.asarray(expected), rtol=1e-9, atol=1e-12)
+
+
+LOSS_CASES = [("mse", "dense"), ("quadratic", "dense"), ("binary_crossentropy", "prob"), ("huber", "dense"),
+              ("mae", "dense"), ("hinge", "signed"), ("squared_hinge", "signed"),
+              ("categorical_crossentropy", "prob"), ("log_likelihood", "prob")]
+
+
+@pytest.mark.parametrize("name, kind", LOSS_CASES)
+def test_loss_grad_equals_autodiff(name, kind):
+    loss = losses.get(name)
+    rng = np.random.default_rng(2)
+    if kind == "prob":
+        p = rng.uniform(0.05, 1, size=(6, 4))
+        y_pred = p / p.sum(axis=1, keepdims=True)
+        y_true = np.eye(4)[rng.integers(0, 4, 6)]
+    elif kind == "signed":
+        y_pred, y_true = rng.normal(size=(6, 4)), rng.choice([-1.0, 1.0], size=(6, 4))
+    else:
+        y_pred, y_true = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    expected = jax.grad(lambda a: loss.value_array(a, jnp.asarray(y_true)))(jnp.asarray(y_pred))
+    np.testing.assert_allclose(loss.grad(y_pred, y_true), np.asarray(expected), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, act, sparse", [("categorical_crossentropy", "softmax", False),
+                                               ("categorical_crossentropy", "softmax", True),
+                                               ("binary_crossentropy", "sigmoid", False)])
+def test_fused_delta_equals_autodiff_through_the_activation(name, act, sparse):
+    loss, f = losses.get(name), activations.get(act)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(6, 4))
+    y = rng.integers(0, 4, 6) if sparse else (np.eye(4)[rng.integers(0, 4, 6)] if act == "softmax"
+                                              else rng.integers(0, 2, (6, 4)).astype(float))
+    expected = jax.grad(lambda zz: loss.value_array(f.f(zz), jnp.asarray(y)))(jnp.asarray(z))
+    np.testing.assert_allclose(loss.grad_z(f.value(z), y), np.asarray(expected), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("act", ["tanh", "gelu", "relu"])
+@pytest.mark.parametrize("reg", [None, lw.L1L2(0.01, 0.02)])
+def test_dense_backward_equals_autodiff(act, reg):
+    """BP1–BP4 of a Dense layer (kernel, bias and input gradients, with its regularizer) against
+    jax.grad of Σ dy ⊙ forward(x) + R(W)."""
+    rng = np.random.default_rng(4)
+    layer = lw.Dense(5, act, kernel_regularizer=reg)
+    layer.build((3,), rng, np.float64)
+    x, dy = rng.normal(size=(4, 3)), rng.normal(size=(4, 5))
+    layer.forward(x, training=True)
+    dx = layer.backward(dy.copy())
+
+    def scalar(kernel, bias, xx):
+        z = xx @ kernel + bias
+        penalty = 0.0 if reg is None else reg.penalty_array(kernel)
+        return (activations.get(act).f(z) * dy).sum() + penalty
+
+    gk, gb, gx = jax.grad(scalar, argnums=(0, 1, 2))(jnp.asarray(layer.params["kernel"]),
+                                                    jnp.asarray(layer.params["bias"]), jnp.asarray(x))
+    np.testing.assert_allclose(layer.grads["kernel"], np.asarray(gk), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["bias"], np.asarray(gb), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dx, np.asarray(gx), rtol=1e-9, atol=1e-12)
+
+
+def test_max_norm_projection_is_the_same_on_both_namespaces():
+    from layerwise.core.regularizers import MaxNorm
+    w = np.random.default_rng(5).normal(size=(6, 3)) * 3
+    c = MaxNorm(1.5)
+    np.testing.assert_allclose(np.asarray(c.project(jnp.asarray(w))), c.project(w), rtol=1e-13)
+
+
+# -- one step from the same state: XLA equals NumPy to rounding ----------------------------------
+def _data(n=96, d=12, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.int64) + 2 * (x[:, 1] > 0)
+
+
+def _fit(engine, layers, optimizer, x, y, loss="sparse_categorical_crossentropy", epochs=1, batch_size=None,
+         dtype=None, **kw):
+    model = lw.Sequential(layers(), seed=0, dtype=dtype)
+    model.compile(optimizer(), loss, metrics=["accuracy"], ema=kw.pop("ema", None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the XLA fits here must not fall back
+        model.fit(x, y, epochs=epochs, batch_size=batch_size or len(x), verbose=0, engine=engine, **kw)
+    return model
+
+
+def _same(a, b, rtol, atol=1e-7):
+    for p, q in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(q, p, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_one_step_equal_for_every_activation(act):
+    x, y = _data()
+    out = "softmax"
+    layers = lambda: [lw.Dense(16, act), lw.Dense(4, out)]  # noqa: E731
+    a = _fit("numpy", layers, lambda: lw.SGD(0.1), x, y)
+    b = _fit("xla", layers, lambda: lw.SGD(0.1), x, y)
+    _same(a, b, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_one_step_equal_for_every_optimizer(name):
+    """Adam-like rules compare step by step: m/√v turns a rounding-sized difference in a near-zero
+    gradient into a full step, so whole trajectories of two correct engines part."""
+    x, y = _data()
+    layers = lambda: [lw.Dense(16, "relu"), lw.Dense(4, "softmax")]  # noqa: E731
+    a = _fit("numpy", layers, lambda: lw.optimizers.get(name), x, y)
+    b = _fit("xla", layers, lambda: lw.optimizers.get(name), x, y)
+    _same(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["l1_l2", "max_norm", "no_bias", "sample_weights", "ema", "partial_batch",
+                                  "float64", "mse_linear", "bce_sigmoid", "weight_decay_clip"])
+def test_one_epoch_equal_for_each_feature(case):
+    x, y = _data(n=100)
+    loss, fit_kw, opt = "sparse_categorical_crossentropy", {}, (lambda: lw.SGD(0.05, momentum=0.9))
+    dense = {"l1_l2": dict(kernel_regularizer=lw.L1L2(1e-3, 1e-3)), "max_norm": dict(kernel_constraint="max_norm"),
+             "no_bias": dict(use_bias=False)}.get(case, {})
+    layers = lambda: [lw.Dense(16, "tanh", **dense), lw.Dense(4, "softmax")]  # noqa: E731
+    batch, dtype, rtol = 20, None, 1e-5
+    if case == "sample_weights":
+        fit_kw["sample_weight"] = np.random.default_rng(1).uniform(0, 2, len(x))
+    elif case == "ema":
+        fit_kw["ema"] = 0.9
+    elif case == "partial_batch":
+        batch = 32
+    elif case == "float64":
+        dtype, rtol = "float64", 1e-10
+    elif case == "mse_linear":
+        loss, y = "mse", np.eye(4)[y].astype(np.float32)
+        layers = lambda: [lw.Dense(16, "relu"), lw.Dense(4, "linear")]  # noqa: E731
+    elif case == "bce_sigmoid":
+        loss, y = "binary_crossentropy", np.eye(4)[y].astype(np.float32)
+        layers = lambda: [lw.Dense(16, "relu"), lw.Dense(4, "sigmoid")]  # noqa: E731
+    elif case == "weight_decay_clip":
+        opt = lambda: lw.SGD(0.05, weight_decay=1e-3, clipvalue=0.01)  # noqa: E731
+    a = _fit("numpy", layers, opt, x, y, loss=loss, batch_size=batch, dtype=dtype, **dict(fit_kw))
+    b = _fit("xla", layers, opt, x, y, loss=loss, batch_size=batch, dtype=dtype, **dict(fit_kw))
+    _same(a, b, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(b.history.history["loss"], a.history.history["loss"], rtol=1e-5)
+    assert a.optimizer.iterations == b.optimizer.iterations
+    if case == "ema":
+        assert a.ema.num_updates == b.ema.num_updates
+        np.testing.assert_allclose(b.ema.shadows[0], a.ema.shadows[0], rtol=1e-5, atol=1e-6)
+
+
+def test_a_frozen_first_layer_stays_put_and_the_rest_agrees():
+    x, y = _data()
+    models = []
+    for engine in ("numpy", "xla"):
+        model = lw.Sequential([lw.Dense(16, "relu"), lw.Dense(8, "relu"), lw.Dense(4, "softmax")], seed=0)
+        model.compile(lw.Adam(1e-2), "sparse_categorical_crossentropy")
+        model.build((12,))
+        first = model.layers[0].params["kernel"].copy()
+        model.layers[0].trainable = False
+        model.fit(x, y, epochs=1, batch_size=96, verbose=0, engine=engine)
+        np.testing.assert_array_equal(model.layers[0].params["kernel"], first)
+        models.append(model)
+    _same(*models, rtol=1e-5, atol=1e-6)
+
+
+def test_a_whole_sgd_fit_agrees_to_1e_4():
+    x, y = _data(n=300)
+    layers = lambda: [lw.Dense(32, "relu"), lw.Dense(16, "tanh"), lw.Dense(4, "softmax")]  # noqa: E731
+    a = _fit("numpy", layers, lambda: lw.SGD(0.1), x, y, epochs=5, batch_size=25)
+    b = _fit("xla", layers, lambda: lw.SGD(0.1), x, y, epochs=5, batch_size=25)
+    _same(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(b.history.history["accuracy"], a.history.history["accuracy"], atol=0.02)
+
+
+def test_xla_gives_the_same_bits_run_to_run_and_in_a_worker_thread():
+    x, y = _data(n=200)
+    layers = lambda: [lw.Dense(32, "relu"), lw.Dense(4, "softmax")]  # noqa: E731
+    first = _fit("xla", layers, lambda: lw.Adam(1e-2), x, y, epochs=3, batch_size=32)
+    again = _fit("xla", layers, lambda: lw.Adam(1e-2), x, y, epochs=3, batch_size=32)
+    results = {}
+
+    def work(key):
+        results[key] = _fit("xla", layers, lambda: lw.Adam(1e-2), x, y, epochs=3, batch_size=32)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for other in (again, results[0], results[1]):
+        for p, q in zip(first.get_weights(), other.get_weights()):
+            np.testing.assert_array_equal(p, q)
+
+
+# -- what runs where -----------------------------------------------------------------------------
+def test_a_fit_the_engine_cannot_run_says_why_and_runs_on_numpy():
+    x, y = _data()
+    model = lw.Sequential([lw.Dense(16, "relu"), lw.Dropout(0.5), lw.Dense(4, "softmax")], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because layer 'dropout.*' "
+                                         r"\(Dropout\) has no traced form yet"):
+        model.fit(x, y, epochs=1, verbose=0, engine="xla")
+    with pytest.raises(lw.errors.ConfigError, match="engine: expected one of 'auto', 'numpy', 'xla', got 'gpu'"):
+        model.fit(x, y, epochs=1, verbose=0, engine="gpu")
+
+
+class NumpyOnly(activations.ActivationFunction):
+    name = "numpy_only_tanh"
+
+    def value(self, z, out=None):
+        return np.tanh(z)
+
+    def backward(self, dy, a, out=None, z=None):
+        return dy * (1 - a * a)
+
+
+class WrittenWithXp(activations.ActivationFunction):
+    name = "xp_tanh"
+
+    def f(self, z):
+        from layerwise.core.backend import array_module_of
+        return array_module_of(z).tanh(z)
+
+    def df(self, dy, a, z=None):
+        return dy * (1.0 - a * a)
+
+
+def test_a_users_activation_traces_when_written_with_xp_and_falls_back_when_not():
+    x, y = _data()
+    xp_layers = lambda: [lw.Dense(16, WrittenWithXp()), lw.Dense(4, "softmax")]  # noqa: E731
+    tanh_layers = lambda: [lw.Dense(16, "tanh"), lw.Dense(4, "softmax")]  # noqa: E731
+    _same(_fit("numpy", tanh_layers, lambda: lw.SGD(0.1), x, y), _fit("xla", xp_layers, lambda: lw.SGD(0.1), x, y),
+          rtol=1e-5)
+    model = lw.Sequential([lw.Dense(16, NumpyOnly()), lw.Dense(4, "softmax")], seed=0)
+    model.compile(lw.SGD(0.1), "sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="defines value/backward for NumPy, not f/df with xp"):
+        model.fit(x, y, epochs=1, batch_size=len(x), verbose=0, engine="xla")
+    _same(_fit("numpy", tanh_layers, lambda: lw.SGD(0.1), x, y), model, rtol=1e-6)
