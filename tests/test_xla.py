@@ -149,7 +149,8 @@ def test_one_step_equal_for_every_optimizer(name):
 
 
 @pytest.mark.parametrize("case", ["l1_l2", "max_norm", "no_bias", "sample_weights", "ema", "partial_batch",
-                                  "float64", "mse_linear", "bce_sigmoid", "weight_decay_clip"])
+                                  "float64", "mse_linear", "bce_sigmoid", "weight_decay_clip", "batchnorm",
+                                  "dropout", "batchnorm_dropout_adam"])
 def test_one_epoch_equal_for_each_feature(case):
     x, y = _data(n=100)
     loss, fit_kw, opt = "sparse_categorical_crossentropy", {}, (lambda: lw.SGD(0.05, momentum=0.9))
@@ -173,11 +174,22 @@ def test_one_epoch_equal_for_each_feature(case):
         layers = lambda: [lw.Dense(16, "relu"), lw.Dense(4, "sigmoid")]  # noqa: E731
     elif case == "weight_decay_clip":
         opt = lambda: lw.SGD(0.05, weight_decay=1e-3, clipvalue=0.01)  # noqa: E731
+    elif case == "batchnorm":
+        layers = lambda: [lw.Dense(16, "relu"), lw.BatchNorm(), lw.Dense(4, "softmax")]  # noqa: E731
+    elif case == "dropout":  # one counter-based mask per pass, the same bits on both engines
+        layers = lambda: [lw.Dense(16, "relu"), lw.Dropout(0.4), lw.Dense(4, "softmax")]  # noqa: E731
+    elif case == "batchnorm_dropout_adam":
+        opt = lambda: lw.Adam(1e-2)  # noqa: E731
+        layers = lambda: [lw.Dense(16, "relu"), lw.BatchNorm(beta_regularizer=lw.L2(1e-3)), lw.Dropout(0.3),  # noqa: E731
+                          lw.Dense(8, "tanh"), lw.Dropout(0.2), lw.Dense(4, "softmax")]
     a = _fit("numpy", layers, opt, x, y, loss=loss, batch_size=batch, dtype=dtype, **dict(fit_kw))
     b = _fit("xla", layers, opt, x, y, loss=loss, batch_size=batch, dtype=dtype, **dict(fit_kw))
     _same(a, b, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(b.history.history["loss"], a.history.history["loss"], rtol=1e-5)
     assert a.optimizer.iterations == b.optimizer.iterations
+    for la, lb in zip(a.layers, b.layers):  # BatchNorm's moving statistics
+        for key in la.state:
+            np.testing.assert_allclose(lb.state[key], la.state[key], rtol=1e-5, atol=1e-6)
     if case == "ema":
         assert a.ema.num_updates == b.ema.num_updates
         np.testing.assert_allclose(b.ema.shadows[0], a.ema.shadows[0], rtol=1e-5, atol=1e-6)
@@ -230,10 +242,11 @@ def test_xla_gives_the_same_bits_run_to_run_and_in_a_worker_thread():
 # -- what runs where -----------------------------------------------------------------------------
 def test_a_fit_the_engine_cannot_run_says_why_and_runs_on_numpy():
     x, y = _data()
-    model = lw.Sequential([lw.Dense(16, "relu"), lw.Dropout(0.5), lw.Dense(4, "softmax")], seed=0)
+    model = lw.Sequential([lw.Augment(shift=0.1, image_shape=(3, 4)), lw.Dense(16, "relu"), lw.Dense(4, "softmax")],
+                          seed=0)
     model.compile("sgd", "sparse_categorical_crossentropy")
-    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because layer 'dropout.*' "
-                                         r"\(Dropout\) has no traced form yet"):
+    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because layer 'augment.*' "
+                                         r"\(Augment\) has no traced form yet"):
         model.fit(x, y, epochs=1, verbose=0, engine="xla")
     with pytest.raises(lw.errors.ConfigError, match="engine: expected one of 'auto', 'numpy', 'xla', got 'gpu'"):
         model.fit(x, y, epochs=1, verbose=0, engine="gpu")
@@ -271,3 +284,13 @@ def test_a_users_activation_traces_when_written_with_xp_and_falls_back_when_not(
     with pytest.warns(UserWarning, match="defines value/backward for NumPy, not f/df with xp"):
         model.fit(x, y, epochs=1, batch_size=len(x), verbose=0, engine="xla")
     _same(_fit("numpy", tanh_layers, lambda: lw.SGD(0.1), x, y), model, rtol=1e-6)
+
+
+def test_dropout_masks_are_the_same_bits_on_numpy_and_jax():
+    from layerwise.core.layers import keep_mask
+    for seed in (0, 1, 2 ** 32 - 1):
+        a = keep_mask(seed, (64, 33), 0.3, np)
+        b = np.asarray(jax.jit(lambda s: keep_mask(s, (64, 33), 0.3, jnp))(jnp.uint32(seed)))
+        np.testing.assert_array_equal(a, b)
+        assert abs(a.mean() - 0.7) < 0.03
+    assert not np.array_equal(keep_mask(1, (64, 33), 0.3, np), keep_mask(2, (64, 33), 0.3, np))

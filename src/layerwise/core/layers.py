@@ -15,7 +15,7 @@ import numpy as np
 from .. import checks, registry
 from ..errors import ConfigError, DataError
 from . import activations, initializers, regularizers
-from .backend import on_gpu, traced
+from .backend import array_module_of, traced
 
 
 def _positive_int(name: str, value) -> int:
@@ -349,10 +349,28 @@ class Activation(Layer):
         return cfg
 
 
+def keep_mask(seed, shape: tuple, rate: float, xp):
+    """A dropout mask of ``shape``: True where a unit is kept, with probability 1 − rate.
+
+    Counter-based, so every engine draws the same mask from the same 32-bit ``seed``: unit i gets
+    the bits h = fmix32(i·0x9E3779B1 + seed) (MurmurHash3's finaliser, uint32 arithmetic that
+    wraps), and is kept when h ≥ rate·2³². NumPy, CuPy and jax.numpy compute the same bits."""
+    n = int(np.prod(shape))
+    u32 = xp.uint32
+    h = xp.arange(n, dtype=u32) * u32(0x9E3779B1) + xp.asarray(seed, dtype=u32)
+    h = h ^ (h >> u32(16))
+    h = h * u32(0x85EBCA6B)
+    h = h ^ (h >> u32(13))
+    h = h * u32(0xC2B2AE35)
+    h = h ^ (h >> u32(16))
+    return (h >= u32(min(int(round(rate * 2.0 ** 32)), 2 ** 32 - 1))).reshape(shape)
+
+
 class Dropout(Layer):
     """Inverted dropout: in training y = x ⊙ m / (1 − rate), m ~ Bernoulli(1 − rate);
     at inference y = x. ``rate`` is the probability of dropping a unit (the notes'
-    keep_prob = 1 − rate). The mask comes from the model's seeded generator.
+    keep_prob = 1 − rate). Each training pass draws one 32-bit seed from the model's seeded
+    generator and makes the mask from it with :func:`keep_mask` (the same mask on every engine).
     """
 
     def param_shapes(self, input_shape):
@@ -366,25 +384,23 @@ class Dropout(Layer):
         self.rate = checks.check("rate", rate, checks.UNIT_INTERVAL_OPEN_RIGHT)
         self._mask = None
         self.rng: np.random.Generator | None = None
+        self.seed = None  # the next pass's seed when given (the XLA engine hands in the host's draws)
 
     def build(self, input_shape, rng, dtype=np.float32, xp=np):
         super().build(input_shape, rng, dtype, xp)
         self.rng = rng
-        self._device_rng = None  # on the GPU masks are drawn on the device, seeded from rng on first use
+
+    def draw_seed(self) -> int:
+        """The next mask's seed, from the model's generator (one draw per training pass)."""
+        return int(self.rng.integers(2 ** 32))
 
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        keep = 1.0 - self.rate
-        if on_gpu(self.xp):
-            if self._device_rng is None:
-                self._device_rng = self.xp.random.default_rng(int(self.rng.integers(2**63)))
-            u = self._device_rng.random(x.shape, dtype=self.dtype)
-        else:
-            u = self.rng.random(x.shape, dtype=self.dtype)
-        mask = (u >= self.rate).astype(self.dtype)
-        mask *= 1.0 / keep
+        seed = self.seed if self.seed is not None else self.draw_seed()
+        xp = array_module_of(x)
+        mask = keep_mask(seed, tuple(x.shape), self.rate, xp).astype(x.dtype) * (1.0 / (1.0 - self.rate))
         self._mask = mask
         return x * mask
 
@@ -440,52 +456,43 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         shape = x.shape
+        xp = array_module_of(x)
         x2 = x.reshape(-1, shape[-1])
         training = training and self.trainable  # a frozen BatchNorm normalises with its moving statistics
         if training:
             mean = x2.mean(axis=0)
             xc = x2 - mean
             var = (xc * xc).mean(axis=0)
-            inv_std = 1.0 / self.xp.sqrt(var + self.epsilon)
+            inv_std = 1.0 / xp.sqrt(var + self.epsilon)
             xhat = xc * inv_std
             m = self.momentum
-            self.state["moving_mean"] *= m
-            self.state["moving_mean"] += (1.0 - m) * mean
-            self.state["moving_variance"] *= m
-            self.state["moving_variance"] += (1.0 - m) * var
+            _assign(self.state, "moving_mean", self.state["moving_mean"] * m + (1.0 - m) * mean)
+            _assign(self.state, "moving_variance", self.state["moving_variance"] * m + (1.0 - m) * var)
         else:
-            inv_std = 1.0 / self.xp.sqrt(self.state["moving_variance"] + self.epsilon)
+            inv_std = 1.0 / xp.sqrt(self.state["moving_variance"] + self.epsilon)
             xhat = (x2 - self.state["moving_mean"]) * inv_std
         self._cache = (xhat, inv_std, training)
-        y = xhat * self.params["gamma"] if self.scale else xhat.copy()
+        y = xhat * self.params["gamma"] if self.scale else xhat
         if self.center:
-            y += self.params["beta"]
+            y = y + self.params["beta"]
         return y.reshape(shape)
 
     def backward(self, dy, need_input_grad=True):
         xhat, inv_std, training = self._cache
         shape = dy.shape
         dy2 = dy.reshape(-1, shape[-1])
-        if self.center:
-            dy2.sum(axis=0, out=self.grads["beta"])
-            if self.beta_regularizer is not None:
-                self.beta_regularizer.add_gradient(self.params["beta"], self.grads["beta"])
-        if self.scale:
-            (dy2 * xhat).sum(axis=0, out=self.grads["gamma"])
-            if self.gamma_regularizer is not None:
-                self.gamma_regularizer.add_gradient(self.params["gamma"], self.grads["gamma"])
-            dxhat = dy2 * self.params["gamma"]
-        else:
-            dxhat = dy2
+        for key, grad, reg, on in (("beta", lambda: dy2.sum(axis=0), self.beta_regularizer, self.center),
+                                   ("gamma", lambda: (dy2 * xhat).sum(axis=0), self.gamma_regularizer, self.scale)):
+            if on:
+                g = grad()
+                self.set_grad(key, g if reg is None else reg.added(self.params[key], g))
+        dxhat = dy2 * self.params["gamma"] if self.scale else dy2
         if not need_input_grad:
             return None
         if not training:
             return (dxhat * inv_std).reshape(shape)
         n = dy2.shape[0]
-        dx = dxhat * n
-        dx -= dxhat.sum(axis=0)
-        dx -= xhat * (dxhat * xhat).sum(axis=0)
-        dx *= inv_std / n
+        dx = ((dxhat * n - dxhat.sum(axis=0)) - xhat * (dxhat * xhat).sum(axis=0)) * (inv_std / n)
         return dx.reshape(shape)
 
     def regularization_terms(self) -> list:

@@ -30,10 +30,11 @@ import numpy as np
 from ..core import activations as activations_mod
 from ..core import losses as losses_mod
 from ..core import regularizers as regularizers_mod
-from ..core.layers import Activation, Dense
+from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
 from ..optim import chain
 from ..optim.ema import averaged
 
+TRACED_LAYERS = (Dense, Activation, Dropout, BatchNorm, Flatten)  # the built-in layers written with xp
 MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small
 
 
@@ -54,13 +55,14 @@ def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
     if model.backend_name != "numpy":
         return f"the model's arrays live on the {model.backend_name!r} backend"
     for layer in model.layers:
-        if type(layer) not in (Dense, Activation):
+        if type(layer) not in TRACED_LAYERS:
             return f"layer {layer.name!r} ({type(layer).__name__}) has no traced form yet"
-        for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
+        for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint",
+                    "beta_regularizer", "gamma_regularizer"):
             obj = getattr(layer, key, None)
             if obj is not None and not regularizers_mod.traceable(obj):
                 return f"layer {layer.name!r}'s {key} {type(obj).__name__} is written in place for NumPy"
-        if not activations_mod.traceable(layer.activation):
+        if hasattr(layer, "activation") and not activations_mod.traceable(layer.activation):
             return (f"layer {layer.name!r}'s activation {type(layer.activation).__name__} defines value/backward "
                     "for NumPy, not f/df with xp")
     loss = model.loss
@@ -89,11 +91,17 @@ def _on_jax(fn: types.FunctionType, jnp) -> types.FunctionType:
 
 
 @contextmanager
-def _bound(model, flat, jnp):
-    """The model's layers hold views of the traced parameter vector ``flat`` while the step is
-    traced; everything the trace leaves on the layers (tracers in caches and grads) is put back."""
-    saved = [(layer, dict(layer.__dict__), dict(layer.params), dict(layer.grads)) for layer in model.layers]
+def _bound(model, flat, states, seeds, jnp):
+    """The model's layers hold views of the traced parameter vector ``flat``, their traced state
+    (BatchNorm's moving statistics) and their dropout seeds while the step is traced; everything
+    the trace leaves on the layers (tracers in caches, grads and state) is put back."""
+    saved = [(layer, dict(layer.__dict__), dict(layer.params), dict(layer.grads), dict(layer.state))
+             for layer in model.layers]
     try:
+        for (layer, key), value in zip(_state_refs(model), states):
+            layer.state = {**layer.state, key: value}
+        for layer, seed in zip(_dropouts(model), seeds):
+            layer.seed = seed
         offset = 0
         for layer, key in model.trainable_refs:
             shape = tuple(layer.params[key].shape)
@@ -105,10 +113,28 @@ def _bound(model, flat, jnp):
             layer.grads = dict(layer.grads)
         yield
     finally:
-        for layer, attrs, params, grads in saved:
+        for layer, attrs, params, grads, state in saved:
             layer.__dict__.clear()
             layer.__dict__.update(attrs)
-            layer.params, layer.grads = params, grads
+            layer.params, layer.grads, layer.state = params, grads, state
+
+
+def _state_refs(model) -> list:
+    """(layer, key) of every non-trainable state array (BatchNorm's moving mean and variance)."""
+    return [(layer, key) for layer in model.layers for key in layer.state]
+
+
+def _dropouts(model) -> list:
+    """The dropout layers that draw a mask in training, in forward order (one seed each per step)."""
+    return [layer for layer in model.layers if isinstance(layer, Dropout) and layer.rate > 0]
+
+
+def _persistent_cache(jax) -> None:
+    """Compiled programs are kept on disk (JAX's persistent cache, in layerwise's cache folder unless
+    the user set one), so the same fit in a new process skips most of its compile time."""
+    if not jax.config.jax_compilation_cache_dir:
+        from ..optim.fused import cache_dir
+        jax.config.update("jax_compilation_cache_dir", str(cache_dir().parent / "xla"))
 
 
 class Engine:
@@ -118,6 +144,7 @@ class Engine:
         import jax
         import jax.numpy as jnp
         self.jax, self.jnp = jax, jnp
+        _persistent_cache(jax)
         self.model, self.plan = model, plan
         self.x64 = np.dtype(model.dtype) == np.float64
         opt = model.optimizer
@@ -125,9 +152,9 @@ class Engine:
         self.clip = math.inf if opt.clipvalue is None else float(opt.clipvalue)
         self.wd = float(opt.weight_decay) if opt.couples_weight_decay else 0.0
         with self._precision():
-            self.x = jnp.asarray(np.asarray(batches.x, dtype=model.dtype))
-            self.y = jnp.asarray(batches.y)
-            self.w = None if batches.weights is None else jnp.asarray(np.asarray(batches.weights, dtype=model.dtype))
+            weights = None if batches.weights is None else np.asarray(batches.weights, dtype=model.dtype)
+            self.data = (jnp.asarray(np.asarray(batches.x, dtype=model.dtype)), jnp.asarray(batches.y),
+                         None if weights is None else jnp.asarray(weights))
             self.epoch_fn = jax.jit(self._epoch, donate_argnums=(0,))
             self.step_fn = jax.jit(self._one, donate_argnums=(0,))
 
@@ -153,17 +180,21 @@ class Engine:
                     loss = loss + term
         return loss, delta
 
-    def _step(self, carry, rows, scalars, decay):
-        """One step on the rows ``rows``: forward, loss, the layers' backward, chain, rule,
-        constraints and average. ``carry`` = (flat params, slots, shadow)."""
+    def _step(self, carry, data, rows, scalars, decay, seeds):
+        """One step on the rows ``rows`` of ``data`` = (x, y, sample weights or None): forward, loss,
+        the layers' backward, chain, rule, constraints and average. ``carry`` = (flat params, slots,
+        shadow). The data are arguments, never constants of the program (a data set baked into it
+        would be hashed and compiled with it)."""
         model, jnp = self.model, self.jnp
-        flat, slots, shadow = carry
-        xb, yb = self.x[rows], self.y[rows]
-        wb = None if self.w is None else self.w[rows]
-        with _bound(model, flat, jnp):
+        flat, slots, shadow, states = carry
+        x, y, w = data
+        xb, yb = x[rows], y[rows]
+        wb = None if w is None else w[rows]
+        with _bound(model, flat, states, [seeds[i] for i in range(seeds.shape[0])], jnp):
             out = model.forward(xb, training=True)
             loss, delta = self._loss_and_delta(out, yb, wb)
             model.backward(delta, fused=self.plan.fused)
+            states = tuple(layer.state[key] for layer, key in _state_refs(model))
             grad = jnp.concatenate([layer.grads[key].reshape(-1) for layer, key in model.trainable_refs])
             grad = chain.on_arrays(grad, flat, self.clip, 1.0, self.wd)
             flat, *slots = self.rule(flat, grad, *slots, *(scalars[i] for i in range(scalars.shape[0])))
@@ -178,28 +209,31 @@ class Engine:
                 flat = jnp.concatenate([layer.params[key].reshape(-1) for layer, key in model.trainable_refs])
         if shadow is not None:
             shadow = averaged(shadow, flat, decay)
-        return (flat, tuple(slots), shadow), (loss, out)
+        return (flat, tuple(slots), shadow, states), (loss, out)
 
-    def _epoch(self, carry, rows, scalars, decays):
+    def _epoch(self, carry, data, rows, scalars, decays, seeds):
         def body(c, xs):
-            return self._step(c, *xs)
-        return self.jax.lax.scan(body, carry, (rows, scalars, decays))
+            return self._step(c, data, *xs)
+        return self.jax.lax.scan(body, carry, (rows, scalars, decays, seeds))
 
-    def _one(self, carry, rows, scalars, decay):
-        return self._step(carry, rows, scalars, decay)
+    def _one(self, carry, data, rows, scalars, decay, seeds):
+        return self._step(carry, data, rows, scalars, decay, seeds)
 
     # -- an epoch ---------------------------------------------------------------------------------
-    def _host_scalars(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each step's rule scalars and average decay, advancing the optimizer's and the average's
-        counts exactly as the NumPy engine does."""
+    def _host_inputs(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each step's rule scalars, average decay and dropout seeds, advancing the optimizer's and
+        the average's counts and the model's generator exactly as the NumPy engine does."""
         model, opt, dt = self.model, self.model.optimizer, np.dtype(self.model.dtype)
-        rule_scalars, decays = [], []
+        dropouts = _dropouts(model)
+        rule_scalars, decays, seeds = [], [], []
         for _ in range(steps):
+            seeds.append([layer.draw_seed() for layer in dropouts])  # drawn in the forward pass on NumPy
             lr = opt.lr
             opt.iterations += 1
             rule_scalars.append([dt.type(c) for c in opt.scalars(lr)])
             decays.append(model.ema.advance() if model.ema is not None else 0.0)
-        return np.asarray(rule_scalars, dtype=dt).reshape(steps, -1), np.asarray(decays, dtype=dt)
+        return (np.asarray(rule_scalars, dtype=dt).reshape(steps, -1), np.asarray(decays, dtype=dt),
+                np.asarray(seeds, dtype=np.uint32).reshape(steps, len(dropouts)))
 
     def run(self, batches, state, sums) -> None:
         """Train steps ``state.step`` .. the end of the epoch (the order set by ``begin_epoch``),
@@ -214,42 +248,47 @@ class Engine:
         full = batches.n // bs
         with self._precision():
             carry = (jnp.asarray(model.flat_params[0]), tuple(jnp.asarray(opt.slots[k][0]) for k in opt.slot_names),
-                     None if model.ema is None else jnp.asarray(model.ema.shadows[0]))
-            outputs = []
+                     None if model.ema is None else jnp.asarray(model.ema.shadows[0]),
+                     tuple(jnp.asarray(layer.state[key]) for layer, key in _state_refs(model)))
+            outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
             if first < full:
                 rows = order[first * bs:full * bs].reshape(full - first, bs)
-                scalars, decays = self._host_scalars(full - first)
-                carry, (losses, outs) = self.epoch_fn(carry, jnp.asarray(rows), jnp.asarray(scalars),
-                                                      jnp.asarray(decays))
-                outputs += [(first + i, losses[i], outs[i]) for i in range(full - first)]
+                scalars, decays, seeds = self._host_inputs(full - first)
+                carry, (losses, outs) = self.epoch_fn(carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
+                                                      jnp.asarray(decays), jnp.asarray(seeds))
+                outputs.append((first, losses, outs))
             if batches.steps > max(first, full):  # the partial last batch: one step of its own shape
-                scalars, decays = self._host_scalars(1)
-                carry, (loss, out) = self.step_fn(carry, jnp.asarray(order[full * bs:]), jnp.asarray(scalars[0]),
-                                                  jnp.asarray(decays[0]))
-                outputs.append((full, loss, out))
+                scalars, decays, seeds = self._host_inputs(1)
+                rows = jnp.asarray(order[full * bs:])
+                carry, (loss, out) = self.step_fn(carry, self.data, rows, jnp.asarray(scalars[0]),
+                                                  jnp.asarray(decays[0]), jnp.asarray(seeds[0]))
+                outputs.append((full, loss[None], out[None]))
             self._write_back(carry)
             self._add_to_sums(batches, outputs, sums)
         state.step = batches.steps
 
     def _write_back(self, carry) -> None:
         model, opt = self.model, self.model.optimizer
-        flat, slots, shadow = carry
+        flat, slots, shadow, states = carry
         model.flat_params[0][...] = np.asarray(flat)
+        for (layer, key), value in zip(_state_refs(model), states):
+            layer.state[key][...] = np.asarray(value)
         for key, value in zip(opt.slot_names, slots):
             opt.slots[key][0][...] = np.asarray(value)
         if shadow is not None:
             model.ema.shadows[0][...] = np.asarray(shadow)
 
     def _add_to_sums(self, batches, outputs, sums) -> None:
-        if not outputs:
-            return
-        losses = np.asarray(self.jnp.stack([o[1] for o in outputs]), dtype=np.float64)
-        for (step, _, out), loss in zip(outputs, losses):
-            rows = batches.rows(step)
-            y = batches.y[rows]
-            labels = None if batches.labels is None else batches.labels[rows]
-            weights = None if batches.weights is None else batches.weights[rows]
-            sums.add(float(loss), len(rows), np.asarray(out), y, labels, weights)
+        """Each step's loss and outputs into the epoch sums, in step order, on the host (one copy
+        back per program run; the metrics accumulate exactly as after NumPy steps)."""
+        for first, losses, outs in outputs:
+            losses, outs = np.asarray(losses, dtype=np.float64), np.asarray(outs)
+            for i, (loss, out) in enumerate(zip(losses, outs)):
+                rows = batches.rows(first + i)
+                y = batches.y[rows]
+                labels = None if batches.labels is None else batches.labels[rows]
+                weights = None if batches.weights is None else batches.weights[rows]
+                sums.add(float(loss), len(rows), out, y, labels, weights)
 
 
 def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str) -> tuple[Any, str | None]:
