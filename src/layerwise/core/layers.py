@@ -370,7 +370,7 @@ class Dropout(Layer):
     """Inverted dropout: in training y = x ⊙ m / (1 − rate), m ~ Bernoulli(1 − rate);
     at inference y = x. ``rate`` is the probability of dropping a unit (the notes'
     keep_prob = 1 − rate). Each training pass draws one 32-bit seed from the model's seeded
-    generator and makes the mask from it with :func:`keep_mask` (the same mask on every engine).
+    generator and makes the mask from it with ``keep_mask`` (the same mask on every engine).
     """
 
     def param_shapes(self, input_shape):
