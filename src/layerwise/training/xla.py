@@ -180,16 +180,13 @@ class Engine:
                     loss = loss + term
         return loss, delta
 
-    def _step(self, carry, data, rows, scalars, decay, seeds):
-        """One step on the rows ``rows`` of ``data`` = (x, y, sample weights or None): forward, loss,
-        the layers' backward, chain, rule, constraints and average. ``carry`` = (flat params, slots,
-        shadow). The data are arguments, never constants of the program (a data set baked into it
-        would be hashed and compiled with it)."""
+    def _step(self, carry, batch, scalars, decay, seeds):
+        """One step on ``batch`` = (x, y, sample weights or None): forward, loss, the layers'
+        backward, chain, rule, constraints and average. ``carry`` = (flat params, slots, shadow,
+        layer state)."""
         model, jnp = self.model, self.jnp
         flat, slots, shadow, states = carry
-        x, y, w = data
-        xb, yb = x[rows], y[rows]
-        wb = None if w is None else w[rows]
+        xb, yb, wb = batch
         with _bound(model, flat, states, [seeds[i] for i in range(seeds.shape[0])], jnp):
             out = model.forward(xb, training=True)
             loss, delta = self._loss_and_delta(out, yb, wb)
@@ -211,13 +208,23 @@ class Engine:
             shadow = averaged(shadow, flat, decay)
         return (flat, tuple(slots), shadow, states), (loss, out)
 
+    @staticmethod
+    def _gather(data, rows):
+        """The batches' rows of (x, y, weights), gathered in one pass. The data are arguments of the
+        program, never constants (a data set baked into it would be hashed and compiled with it)."""
+        x, y, w = data
+        return x[rows], y[rows], None if w is None else w[rows]
+
     def _epoch(self, carry, data, rows, scalars, decays, seeds):
+        """The epoch's full batches (rows: (steps, m)) as one scan. The batches are gathered before it,
+        in one copy: gathered inside the loop, task 1 took 12.9 s an epoch beside one busy process
+        instead of 1.1–1.3 s (0.56 s either way on a quiet machine)."""
         def body(c, xs):
-            return self._step(c, data, *xs)
-        return self.jax.lax.scan(body, carry, (rows, scalars, decays, seeds))
+            return self._step(c, *xs)
+        return self.jax.lax.scan(body, carry, (self._gather(data, rows), scalars, decays, seeds))
 
     def _one(self, carry, data, rows, scalars, decay, seeds):
-        return self._step(carry, data, rows, scalars, decay, seeds)
+        return self._step(carry, self._gather(data, rows), scalars, decay, seeds)
 
     # -- an epoch ---------------------------------------------------------------------------------
     def _host_inputs(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
