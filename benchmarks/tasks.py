@@ -193,6 +193,13 @@ def run_keras(task, x, y, xt, yt, epochs, sizes, batch):
     return times, acc
 
 
+def run_keras_jax(*args):
+    """Keras 3 on its JAX backend (KERAS_BACKEND=jax): model.fit compiles its train step with XLA."""
+    import os
+    os.environ["KERAS_BACKEND"] = "jax"
+    return run_keras(*args)
+
+
 def run_jax(task, x, y, xt, yt, epochs, sizes, batch, scan=False):
     """JAX + optax as its users write it: a jitted step per batch, or (``scan``) the whole epoch as
     one jitted ``lax.scan`` over the batches (the last partial batch dropped, as usual there)."""
@@ -277,7 +284,7 @@ def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
 
 RUNNERS = {"layerwise": run_layerwise, "layerwise-xla": run_layerwise_xla, "layerwise-numpy": run_layerwise_numpy,
            "layerwise-reference": run_layerwise_reference, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
-           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "sklearn": run_sklearn,
+           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "keras-jax": run_keras_jax, "sklearn": run_sklearn,
            "jax": run_jax, "jax-scan": run_jax_scan}
 
 

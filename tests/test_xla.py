@@ -294,3 +294,40 @@ def test_dropout_masks_are_the_same_bits_on_numpy_and_jax():
         np.testing.assert_array_equal(a, b)
         assert abs(a.mean() - 0.7) < 0.03
     assert not np.array_equal(keep_mask(1, (64, 33), 0.3, np), keep_mask(2, (64, 33), 0.3, np))
+
+
+def test_the_books_sgd_runs_its_epochs_on_the_engine_and_equals_numpy(monkeypatch):
+    """Network([64, 30, 10]).SGD in float64, batch 10: the epoch as one program, the book's
+    monitors between epochs; equal to the NumPy engine to float64 rounding."""
+    import contextlib
+    import io
+
+    from layerwise.compat import nielsen
+    from layerwise.training import xla
+    monkeypatch.setattr(xla, "MIN_PARAMS", 0)
+    rng = np.random.default_rng(0)
+    eye = np.eye(10)
+    train = [(rng.normal(size=(64, 1)), eye[k].reshape(10, 1)) for k in rng.integers(0, 10, 200)]
+    test = [(rng.normal(size=(64, 1)), int(k)) for k in rng.integers(0, 10, 50)]
+    results = {}
+    for engine in ("numpy", "xla"):
+        monkeypatch.setenv("LAYERWISE_ENGINE", engine)
+        net = nielsen.Network([64, 30, 10], cost=nielsen.CrossEntropyCost, seed=0)
+        with contextlib.redirect_stdout(io.StringIO()):
+            monitors = net.SGD(train, 3, 10, 0.5, lmbda=5.0, evaluation_data=test, monitor_evaluation_cost=True,
+                               monitor_training_accuracy=True)
+        results[engine] = (net, monitors)
+    (a, ma), (b, mb) = results["numpy"], results["xla"]
+    for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_allclose(wb, wa, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mb[0], ma[0], rtol=1e-10)
+    assert mb[3] == ma[3]
+
+
+def test_layerwise_engine_setting_is_checked(monkeypatch):
+    x, y = _data()
+    model = lw.Sequential([lw.Dense(8, "relu"), lw.Dense(4, "softmax")], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    monkeypatch.setenv("LAYERWISE_ENGINE", "gpu")
+    with pytest.raises(lw.errors.ConfigError, match="LAYERWISE_ENGINE: expected one of auto, numpy, xla, got 'gpu'"):
+        model.fit(x, y, epochs=1, verbose=0)

@@ -35,8 +35,7 @@ from .training import inputs as fit_inputs
 from .training.batches import batch_source, check_batch_size, dense_rows
 from .training.loop import run_fit
 from .training.step import plan_for, train_step
-
-ENGINES = checks.Options("auto", "numpy", "xla")  # fit's engine: see training/xla.py
+from .training.xla import ENGINES
 
 
 class Sequential:
@@ -223,7 +222,7 @@ class Sequential:
             callbacks: list | None = None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, initial_epoch: int = 0, checkpoint=None,
             checkpoint_every: int | None = None, resume: bool = False, sample_weight=None,
-            class_weight: dict | None = None, validation_freq=1, engine: str = "auto") -> callbacks_mod.History:
+            class_weight: dict | None = None, validation_freq=1, engine: str | None = None) -> callbacks_mod.History:
         """Train with mini-batches: ``batch_size=len(x)`` is batch gradient descent, 1 is online.
 
         Returns the History (per-epoch loss, metrics, val_* and lr). verbose: 0 silent,
@@ -250,7 +249,8 @@ class Sequential:
         ``engine``: "numpy" runs every step eagerly (the reference); "xla" traces the same step into
         one compiled program per epoch (JAX; equal to NumPy to rounding; a fit it cannot run goes on
         NumPy with a one-line warning saying why); "auto" picks XLA for models of at least
-        ``training.xla.MIN_PARAMS`` parameters when JAX is installed and the fit allows it.
+        ``training.xla.MIN_PARAMS`` parameters when JAX is installed and the fit allows it; None (the
+        default): the ``LAYERWISE_ENGINE`` setting, itself "auto" unless set.
         """
         self.require_compiled()
         self.optimizer.claim(self.state_owner)  # type: ignore[union-attr]
@@ -270,7 +270,8 @@ class Sequential:
         validate = (lambda: inference.evaluate(self, *val, metrics=self.active_metrics)) if val is not None else None
         run_fit(self, batch_source(x, y, labels, batch_size, self.xp, weights=weights), cbs, epochs,
                 initial_epoch, checkpoint, checkpoint_every, resume, validate, shuffle, warn_nonfinite=not verbose,
-                validation_freq=validation_freq, engine=checks.check("engine", engine, ENGINES))
+                validation_freq=validation_freq,
+                engine=None if engine is None else checks.check("engine", engine, ENGINES))
         return self.history
 
     def evaluate(self, x, y, batch_size: int = 1024, sample_weight=None) -> dict[str, float]:

@@ -23,6 +23,7 @@ class Setting:
     kind: str        # "flag" (on/off), "int" (a whole number >= 1), "path" or "text"
     default: Any     # the value when the variable is unset or empty
     help: str
+    choices: tuple[str, ...] = ()  # a "text" setting's allowed values (none: any text)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -32,6 +33,8 @@ SETTINGS: tuple[Setting, ...] = (
             "$XDG_CACHE_HOME/layerwise, else ~/.cache/layerwise)"),
     Setting("LAYERWISE_FUSED", "flag", True, "0 turns off the Numba-compiled optimizer and augmentation "
             "kernels (the NumPy path runs instead, with the same results to rounding)"),
+    Setting("LAYERWISE_ENGINE", "text", "auto", "the engine of a fit that names none (fit, the book's SGD, "
+            "the CLI): auto, numpy or xla (see fit's engine argument)", choices=("auto", "numpy", "xla")),
     Setting("LAYERWISE_TUNE_HEARTBEAT", "int", 5, "seconds between a tuning worker's heartbeats; a trial "
             "silent for four heartbeats is taken for dead"),
     Setting("LAYERWISE_DEBUG", "flag", False, "1 makes the command line print the traceback of an "
@@ -54,4 +57,6 @@ def get(name: str) -> Any:
         if text.isdigit() and int(text) >= 1:
             return int(text)
         raise ConfigError(f"{name}: expected a positive integer, got {text!r}")
-    return text
+    if setting.choices and text.lower() not in setting.choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(setting.choices)}, got {text!r}")
+    return text.lower() if setting.choices else text

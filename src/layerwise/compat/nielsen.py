@@ -45,7 +45,9 @@ from ..core.regularizers import L2
 from ..errors import ConfigError, DataError, ModelFileError
 from ..model import Sequential
 from ..optim.optimizers import SGD
+from ..training import xla
 from ..training.batches import ArrayBatches, inference_batches
+from ..training.state import FitState
 from ..training.step import plan_for, train_step
 
 
@@ -440,15 +442,14 @@ class Network:
         batches = ArrayBatches(x, y, None, int(mini_batch_size), dtype=dtype)
         try:
             plan = self._plan(float(eta), float(lmbda), n)
+            engine, _ = xla.engine_for(self._model, plan, (), batches, None, None)  # an epoch as one program
             for j in range(int(epochs)):
                 if self.seed is None:
                     random.shuffle(order)
                     batches.begin_epoch(np.array(order))
                 else:
                     batches.begin_epoch(self._model.rng.permutation(n))
-                for step in range(batches.steps):
-                    xb, yb, lb, _ = batches.get(step)
-                    train_step(self._model, plan, xb, yb, lb)
+                self._train_epoch(plan, engine, batches)
                 print(f"Epoch {j} training complete")
                 accuracy = self._monitor(lists, x, y, train_labels, evaluation, float(lmbda),
                                          (monitor_training_cost, monitor_training_accuracy,
@@ -465,6 +466,15 @@ class Network:
             self._untrain()
         return (lists["evaluation_cost"], lists["evaluation_accuracy"], lists["training_cost"],
                 lists["training_accuracy"])
+
+    def _train_epoch(self, plan, engine, batches) -> None:
+        """One epoch's mini-batch steps: one compiled program on the XLA engine, else step by step."""
+        if engine is not None:
+            engine.run(batches, FitState(n_train=batches.n, batch_size=batches.batch_size), None)
+            return
+        for step in range(batches.steps):
+            xb, yb, lb, _ = batches.get(step)
+            train_step(self._model, plan, xb, yb, lb)
 
     def _monitor(self, lists, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
         """One epoch's monitors, printed in the book's words; returns the accuracy early stopping

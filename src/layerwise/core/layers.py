@@ -392,6 +392,8 @@ class Dropout(Layer):
 
     def draw_seed(self) -> int:
         """The next mask's seed, from the model's generator (one draw per training pass)."""
+        if self.rng is None:
+            raise ConfigError(f"layer {self.name!r} is not built: build the model (or fit it) first")
         return int(self.rng.integers(2 ** 32))
 
     def forward(self, x, training=False):

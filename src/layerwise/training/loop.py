@@ -138,7 +138,8 @@ class Loop:
 
 def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, checkpoint=None,
             checkpoint_every: int | None = None, resume: bool = False, validate=None, shuffle: bool = True,
-            warn_nonfinite: bool = False, validation_freq: int | Collection[int] = 1, engine: str = "auto") -> None:
+            warn_nonfinite: bool = False, validation_freq: int | Collection[int] = 1,
+            engine: str | None = None) -> None:
     """``fit`` after its checks: the fit state (restored from ``checkpoint`` when resuming), the
     plan, the checkpoint saver and the loop, run from ``initial_epoch`` to ``epochs``. The callbacks'
     ``params`` carry ``validation_freq`` when the fit validates (a monitor of val_* skips the epochs

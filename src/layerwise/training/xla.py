@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks, settings
 from ..core import activations as activations_mod
 from ..core import losses as losses_mod
 from ..core import regularizers as regularizers_mod
@@ -36,6 +37,7 @@ from ..optim.ema import averaged
 
 TRACED_LAYERS = (Dense, Activation, Dropout, BatchNorm, Flatten)  # the built-in layers written with xp
 MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small
+ENGINES = checks.Options("auto", "numpy", "xla")
 
 
 def available() -> bool:
@@ -271,7 +273,8 @@ class Engine:
                                                   jnp.asarray(decays[0]), jnp.asarray(seeds[0]))
                 outputs.append((full, loss[None], out[None]))
             self._write_back(carry)
-            self._add_to_sums(batches, outputs, sums)
+            if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
+                self._add_to_sums(batches, outputs, sums)
         state.step = batches.steps
 
     def _write_back(self, carry) -> None:
@@ -298,10 +301,12 @@ class Engine:
                 sums.add(float(loss), len(rows), out, y, labels, weights)
 
 
-def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str) -> tuple[Any, str | None]:
+def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str | None) -> tuple[Any, str | None]:
     """(the XLA engine or None, a one-line note when ``engine`` asked for XLA but the fit runs on
-    NumPy). ``engine``: "numpy", "xla", or "auto" (XLA when JAX is present and the model has at
-    least MIN_PARAMS parameters)."""
+    NumPy). ``engine``: "numpy", "xla", "auto" (XLA when JAX is present and the model has at least
+    MIN_PARAMS parameters), or None: the LAYERWISE_ENGINE setting (default "auto")."""
+    if engine is None:
+        engine = settings.get("LAYERWISE_ENGINE")
     if engine == "numpy":
         return None, None
     reason = why_not(model, plan, callbacks, batches, checkpoint_every)
