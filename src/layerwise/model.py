@@ -249,7 +249,8 @@ class Sequential:
         ``engine``: "numpy" runs every step eagerly (the reference); "xla" traces the same step into
         one compiled program per epoch (JAX; equal to NumPy to rounding; a fit it cannot run goes on
         NumPy with a one-line warning saying why); "auto" picks XLA for models of at least
-        ``training.xla.MIN_PARAMS`` parameters when JAX is installed and the fit allows it; None (the
+        ``training.xla.MIN_PARAMS`` parameters and batches of ``MIN_BATCH`` rows when JAX is installed
+        and the fit allows it; None (the
         default): the ``LAYERWISE_ENGINE`` setting, itself "auto" unless set.
         """
         self.require_compiled()

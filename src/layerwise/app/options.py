@@ -312,8 +312,9 @@ OPTIONS: tuple[Option, ...] = (
            commands=TRAIN_AND_FIND),
     Option("fit.shuffle", boolean, True, "shuffle the training set every epoch"),
     Option("fit.engine", constrained(checks.Options("auto", "numpy", "xla")), None,
-           "auto (the XLA engine for models of 20,000+ parameters when JAX is installed), numpy (every step "
-           "eagerly, the reference) or xla (the same layers compiled by JAX into one program per epoch); "
+           "auto (the XLA engine for models of 20,000+ parameters and batches of 64+ when JAX is installed), "
+           "numpy (every step eagerly, the reference) or xla (the same layers compiled by JAX into one program "
+           "per epoch); "
            "default: $LAYERWISE_ENGINE, else auto",
            "--engine", commands=TRAIN_AND_FIND),
     Option("fit.checkpoint_every", NONNEG_INT, 0, "also checkpoint every N steps", "--checkpoint-every", _as_int,
