@@ -57,14 +57,24 @@ def engine_tables() -> None:
     """The engines against the peers (issue 30): results/task{1,3}[_busy]_engine.json and
     book_engine.json, with each tool's first epoch (which includes XLA's or torch.compile's compile)."""
     side_by_side("engine", first_epoch=True)
+    path = RESULTS / "book_engine.json"
+    if path.exists():
+        rows = _by_tool(json.loads(path.read_text()))["results"]
+        print("\n| book task (784-30-10, batch 10, float64, one epoch) | s/epoch | first epoch | test acc. | "
+              "vs network2.py | vs jax-scan |\n|---|---:|---:|---:|---:|---:|")
+        for name, r in rows.items():
+            monitors = " + monitors" if name.endswith(" + monitors") else ""
+            ratio = [rows.get(f"{peer}{monitors}", {}).get("seconds_per_epoch") for peer in ("network2", "jax-scan")]
+            cells = ["—" if p is None else f"{p / r['seconds_per_epoch']:.2f}×" for p in ratio]
+            print(f"| {name} | {r['seconds_per_epoch']:.3f} | {r.get('first_epoch_seconds', float('nan')):.3f} | "
+                  f"{r['test_accuracy']:.4f} | {cells[0]} | {cells[1]} |")
 
 
 def side_by_side(tag: str, first_epoch: bool = False) -> None:
-    """Quiet and busy task 1, task 3 and the book task from results/<task><busy>_<tag>.json."""
+    """Quiet and busy task 1 and task 3 from results/<task><busy>_<tag>.json."""
     runs = [(f"task {t}, {label}", RESULTS / f"task{t}{busy}_{tag}.json")
             for t, busy, label in (("1", "", "quiet"), ("1", "_busy", "one busy process beside it"), ("3", "", "quiet"))]
-    runs.append(("book task (784-30-10, batch 10, float64), quiet", RESULTS / f"book_{tag}.json"))
-    runs = [(label, json.loads(path.read_text())) for label, path in runs if path.exists()]
+    runs = [(label, _by_tool(json.loads(path.read_text()))) for label, path in runs if path.exists()]
     if not runs:
         return
     names = list(dict.fromkeys(n for _, d in runs for n in d["results"]))
@@ -82,6 +92,18 @@ def side_by_side(tag: str, first_epoch: bool = False) -> None:
             firsts = [res.get(n, {}).get("first_epoch_seconds") for n in names]
             print("| ↳ first epoch (with compiling) | " +
                   " | ".join("—" if f is None else f"{f:.3f}" for f in firsts) + " |")
+
+
+def _by_tool(d: dict) -> dict:
+    """A result file with ``results`` keyed by tool; the book's list of (config, monitors) rows becomes
+    one key per row ("network2 + monitors", with the dtype suffix dropped when it is float64)."""
+    if isinstance(d["results"], dict):
+        return d
+    rows = {}
+    for r in d["results"]:
+        name = r["config"].removesuffix("-float64") + (" + monitors" if r["monitors"] else "")
+        rows[name] = r
+    return {**d, "results": rows}
 
 
 if __name__ == "__main__":
