@@ -40,12 +40,25 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
     "layerwise_docs",
+    "lw_i18n",  # the Chinese edition: the language switch, Chinese search, :chapter: links
 ]
+
+# -- the Chinese edition (简体中文) ---------------------------------------------------------------------
+# ``python -m sphinx -b html -D language=zh_CN docs docs/_build/html/zh_CN`` builds it from the
+# gettext catalogs in locale/zh_CN/LC_MESSAGES/ (one per top-level folder: index, getting_started,
+# guide, auto_examples; see locale/README.md for how to update them). Untranslated text shows in
+# English.
+language = "en"
+locale_dirs = ["locale/"]
+gettext_compact = True
+gettext_uuid = False
+gettext_location = False   # catalogs without source line numbers: a moved line changes nothing
 
 exclude_patterns = ["_build", "README.md", "gallery", "generated"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["layerwise.css"]
+html_js_files = ["layerwise.js"]     # figures open at full size on a click
 
 # -- the theme ----------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
@@ -55,12 +68,18 @@ html_theme_options = {
     "show_toc_level": 2,
     "navbar_align": "left",
     "header_links_before_dropdown": 6,
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # No right-hand sidebar on the gallery's chapters: their figures get the width.
+    "secondary_sidebar_items": {pattern: ["page-toc", "sourcelink"]
+                                for pattern in ("index", "getting_started", "guide/*", "api/**")}
+                               | {"auto_examples/**": []},
+    # The language switch stays in the header at every width (docs/_templates/lw-language-switch.html).
+    "navbar_persistent": ["search-button-field", "lw-language-switch"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
 html_sidebars = {page: [] for page in ("index", "getting_started", "guide/cli", "guide/vocabulary",
-                                       "guide/performance", "guide/reliability")}  # wide tables
+                                       "guide/performance", "guide/reliability",
+                                       "guide/glossary")}  # wide tables
 html_show_sourcelink = True
 
 # -- autodoc --------------------------------------------------------------------------------------
@@ -103,17 +122,23 @@ _backreferences._get_short_module_name = _get_short_module_name
 sphinx_gallery_conf = {
     "examples_dirs": ["gallery"],
     "gallery_dirs": ["auto_examples"],
-    "filename_pattern": r"/plot_",          # every script runs
+    # every script runs; LAYERWISE_DOCS_ONLY=regex runs only the matching ones while a chapter is
+    # being written (the others keep their last output if they ran before, else show no output)
+    "filename_pattern": os.environ.get("LAYERWISE_DOCS_ONLY") or r"/plot_",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "reset_modules": ("matplotlib",),
+    # Matplotlib's defaults, then the house style (larger fonts: lw_figures.STYLE) before every script.
+    "reset_modules": ("matplotlib", "lw_figures.reset_style"),
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,   # a failing script fails the build
     "capture_repr": (),
     "min_reported_time": 1,
     "show_memory": False,
-    "image_scrapers": ("matplotlib",),
+    # Matplotlib's scraper, which also records each figure's smallest text size in its PNG (for
+    # the browser check); every figure also gets a 2x image (srcset) for sharp high-DPI screens.
+    "image_scrapers": ("lw_figures.scrape",),
+    "image_srcset": ["2x"],
     "matplotlib_animations": False,
     "write_computation_times": True,
 }

@@ -112,7 +112,7 @@ def options_page() -> str:
             flag = (f"``{o.flag}`` ({', '.join(o.commands)})" if o.flag else "config only")
             extra = " May change on ``--resume``." if o.resumable else ""
             rows.append([where, flag, f"``{_default_text(o)}``",
-                         _rst_escape(options.help_text(o).replace("%%", "%")) + extra])
+                         _flags_as_code(_rst_escape(options.help_text(o).replace("%%", "%"))) + extra])
         out.append(list_table(["config path", "flag (commands)", "default", "what it does"], rows,
                               widths=[24, 22, 13, 41]))
     return "\n".join(out)
@@ -120,6 +120,12 @@ def options_page() -> str:
 
 def _rst_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").replace("|", "\\|")
+
+
+def _flags_as_code(text: str) -> str:
+    """``--epochs`` and the like as inline literals: in plain text the smart-quotes transform would
+    turn the two hyphens into an en dash (``–epochs``), which fails when copied into a shell."""
+    return re.sub(r"(?<![`\w-])(--[A-Za-z][\w-]*)", r"``\1``", text)
 
 
 def commands_page() -> str:
@@ -135,7 +141,7 @@ def commands_page() -> str:
     out = [f".. |n-commands| replace:: {len(sub.choices)}", "", ".. end of the substitutions", ""]
     for name, p in sub.choices.items():
         title = f"``layerwise {name}``"
-        out += [title, "~" * len(title), "", _rst_escape(helps.get(name) or "") + ".", ""]
+        out += [title, "~" * len(title), "", _flags_as_code(_rst_escape(helps.get(name) or "")) + ".", ""]
         rows, shared = [], []
         for action in p._actions:
             if isinstance(action, argparse._HelpAction):
@@ -148,7 +154,7 @@ def commands_page() -> str:
             if action.choices:
                 arg += " {" + ", ".join(map(str, action.choices)) + "}"
             help_ = (action.help or "") % {"default": action.default} if action.help else ""
-            rows.append([arg, _rst_escape(help_)])
+            rows.append([arg, _flags_as_code(_rst_escape(help_))])
         if rows:
             out.append(list_table(["argument", "what it does"], rows, widths=[30, 70]))
         if shared:
@@ -198,14 +204,22 @@ def performance_page() -> str:
         d = json.loads(path.read_text())
         tasks.append(f"- task {d['task']}: {d['title']} ({d['epochs']} epochs, median of {d['repeats']} runs; "
                      f"``results/{path.name}``)")
-    captions = ["Seconds per epoch, throughput, accuracy and memory on Fashion-MNIST (60,000 images).",
-                "Batch size (task 1's network, 20,000 samples, times scaled to 60,000).",
-                "Width of the two hidden layers (784-w-w-10).",
-                "Memory: peak resident memory against the size of the data (784-32-10, one epoch).",
-                "On a GPU (CuPy backend), against PyTorch eager and CUDA-graph runs."]
+    captions = {"task": "Seconds per epoch, throughput, accuracy and memory on Fashion-MNIST (60,000 images).",
+                "batch size": "Batch size (task 1's network, 20,000 samples, times scaled to 60,000).",
+                "width": "Width of the two hidden layers (784-w-w-10).",
+                "samples": "Memory: peak resident memory against the size of the data (784-32-10, one epoch).",
+                "book task": "The book's network on both engines, against JAX's scan and the book's own network2.py "
+                              "(issue 30; results/book_engine.json).",
+                "GPU": "On a GPU (the CuPy backend, before the XLA engine), against PyTorch eager and CUDA-graph runs."}
+    engine_captions = iter(["The NumPy and XLA engines against the peers (issue 30; the first epoch includes "
+                            "compiling), from the engine result files.",
+                            "Before the XLA engine: the step program (issue 24, since removed), from the program "
+                            "result files."])
     out = ["The tasks, as their result files describe them:", "", *tasks, ""]
-    for i, (header, rows) in enumerate(tables):
-        caption = captions[i] if i < len(captions) else ""
+    for header, rows in tables:
+        first = str(header[0])
+        caption = (next(engine_captions, "") if first.startswith("s/epoch") else
+                   next((c for k, c in captions.items() if first.startswith(k)), ""))
         out.append(list_table([_md_inline(h) for h in header], [[_md_inline(c) for c in r] for r in rows],
                               title=caption, align_right=True, text_columns=2 if "tool" in header else 1))
 

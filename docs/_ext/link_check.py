@@ -10,6 +10,12 @@ names it by its module (``layerwise.optimizers.Optimizer``): such a link lands a
 right page.
 
     python docs/_ext/link_check.py docs/_build/html     # exit 1 and a list when a link is broken
+
+The Chinese edition is built inside the English one (``docs/_build/html/zh_CN``) and each page's
+language switch links to the same page of the other edition, so the two are checked as:
+
+    python docs/_ext/link_check.py docs/_build/html --skip zh_CN             # English (links into zh_CN/ must resolve)
+    python docs/_ext/link_check.py docs/_build/html/zh_CN --root docs/_build/html   # 简体中文
 """
 from __future__ import annotations
 
@@ -41,10 +47,15 @@ def _parse(path: Path) -> _Page:
     return page
 
 
-def check(site: Path) -> tuple[list[str], int, int]:
-    """(broken links as "page: link (why)", internal links checked, external links skipped)."""
+def check(site: Path, root: Path | None = None, skip: tuple[str, ...] = ()) -> tuple[list[str], int, int]:
+    """(broken links as "page: link (why)", internal links checked, external links skipped).
+
+    The pages of ``site`` are read, except those under its folders named in ``skip``; a link may
+    lead anywhere inside ``root`` (default: the site itself)."""
     site = site.resolve()
-    pages = {p: _parse(p) for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts}
+    root = (root or site).resolve()
+    pages = {p: _parse(p) for p in site.rglob("*.html")
+             if "_static" not in p.relative_to(site).parts and p.relative_to(site).parts[0] not in skip}
     broken, internal, external = [], 0, 0
     for page, parsed in pages.items():
         for link in parsed.links:
@@ -59,11 +70,11 @@ def check(site: Path) -> tuple[list[str], int, int]:
             if target.is_dir():
                 target = target / "index.html"
             where = f"{page.relative_to(site)}: {link}"
-            if site not in target.parents and target != site:
+            if root not in target.parents and target != root:
                 broken.append(f"{where} (outside the site)")
             elif not target.exists():
                 broken.append(f"{where} (no such file)")
-            elif parts.fragment and target.suffix == ".html" and page.relative_to(site).parts[0] != "_modules":
+            elif parts.fragment and target.suffix == ".html" and "_modules" not in page.relative_to(site).parts:
                 ids = pages[target].ids if target in pages else _parse(target).ids
                 if unquote(parts.fragment) not in ids:
                     broken.append(f"{where} (no anchor #{parts.fragment})")
@@ -71,11 +82,18 @@ def check(site: Path) -> tuple[list[str], int, int]:
 
 
 def main(argv: list[str]) -> int:
-    site = Path(argv[0] if argv else "docs/_build/html")
+    import argparse
+
+    parser = argparse.ArgumentParser(description="check every internal link of a built site")
+    parser.add_argument("site", nargs="?", type=Path, default=Path("docs/_build/html"))
+    parser.add_argument("--root", type=Path, help="links may lead anywhere inside this folder (default: the site)")
+    parser.add_argument("--skip", action="append", default=[], help="a folder of the site whose pages are not read")
+    args = parser.parse_args(argv)
+    site = args.site
     if not (site / "index.html").exists():
         print(f"link_check: no built site at {site}")
         return 2
-    broken, internal, external = check(site)
+    broken, internal, external = check(site, args.root, tuple(args.skip))
     print(f"link_check: {internal} internal links checked, {len(broken)} broken; {external} external links not followed")
     for line in broken[:200]:
         print("  " + line)

@@ -10,7 +10,8 @@ to 20 epochs.
 .. literalinclude:: /../examples/fashion_mlp.py
    :language: python
 
-During the build, one epoch, when Fashion-MNIST is installed:
+During the build it runs as the command above does, up to 20 epochs on the full training set
+(the last 10,000 images held out for validation), and prints its test accuracy at the end:
 """
 import runpy
 from pathlib import Path
@@ -18,7 +19,4 @@ from pathlib import Path
 import layerwise as lw
 
 script = Path(lw.__file__).resolve().parents[2] / "examples" / "fashion_mlp.py"
-if lw.datasets.locate("fashion-mnist") is None:
-    print("Fashion-MNIST is not installed on this build machine; the script was not run.")
-else:
-    runpy.run_path(str(script))["main"](epochs=1)
+result = runpy.run_path(str(script))["main"]()

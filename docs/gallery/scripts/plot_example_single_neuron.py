@@ -4,7 +4,7 @@
 
 The notes' first program: one sigmoid neuron trained by the delta rule by hand, and the same
 neuron in layerwise, online and batch; the script asserts that both give the same weights.
-The theory is in :ref:`the delta rule chapter <sphx_glr_auto_examples_plot_05_delta_rule.py>`.
+The theory is in :ref:`the delta rule chapter <sphx_glr_auto_examples_plot_02_neuron_delta_rule.py>`.
 
 .. literalinclude:: /../examples/single_neuron_delta_rule.py
    :language: python

@@ -148,3 +148,16 @@ fig.tight_layout()
 # Workers send heartbeats; a trial whose worker died is marked failed and retried once, and
 # running ``tune`` again resumes the study without repeating finished trials.
 os.chdir(here)
+
+# %%
+# Exercises
+# ---------
+# 1. Run ``find_lr`` for the same network with Adam instead of SGD. How do the threshold and the
+#    suggestion compare?
+# 2. A 3×3 grid and 9 TPE trials cost the same. Which found the better point here, and would the
+#    answer change with 4 hyperparameters?
+# 3. The notes choose η first, then the number of epochs by early stopping, then λ. Why this
+#    order? What could go wrong in another?
+# 4. Which hyperparameters of the :ref:`last chapter's network
+#    <sphx_glr_auto_examples_plot_19_fashion_mnist.py>` would you search first, and over what
+#    ranges?

@@ -89,3 +89,12 @@ for label, values in accuracy.items():
 # %%
 # ``evaluate`` and ``predict`` swap the averages in for the duration of the call and put the
 # trained weights back; ``save`` stores both, so a loaded model predicts exactly as the saved one.
+#
+# Exercises
+# ---------
+# 1. How many updates does it take before the notes' decay :math:`\min(0.99, (1+t)/(10+t))`
+#    reaches 0.99? What is it after 10 updates?
+# 2. Show that a moving average with constant decay :math:`d` weighs an update :math:`k` steps
+#    old by :math:`(1-d)\,d^k`, and that these weights sum to (almost) 1.
+# 3. Train with ``SGD(0.05)`` instead of 0.5. Does the average still help? Why would it help less?
+# 4. Use ``ema=0.999`` on the digits. Why can too slow an average hurt in a short run?

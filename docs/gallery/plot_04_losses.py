@@ -106,3 +106,18 @@ rows = [
 for label, loss in rows:
     print(f"{label:47s} L = {loss.value(probs, labels):.4f}")
 print("fused gradient at z, (a − y)/n:\n", np.round(lw.CategoricalCrossentropy().grad_z(probs, labels), 4))
+
+# %%
+# When none of these fits the problem, write your own: the
+# :ref:`next chapter <sphx_glr_auto_examples_plot_05_custom_loss.py>` builds a loss from the cost
+# of a wrong answer.
+#
+# Exercises
+# ---------
+# 1. Derive :math:`\partial L/\partial z = a - y` for a sigmoid output with binary cross-entropy.
+#    Where does :math:`\sigma'(z)` cancel?
+# 2. In the one-neuron experiment, start at :math:`w = b = 0.6` instead of 2. Does the quadratic
+#    cost still learn slowly? Why not?
+# 3. Compute by hand the cross-entropy of the output ``[0.7, 0.2, 0.1]`` for the label 0, and check
+#    it against ``lw.CategoricalCrossentropy().value``.
+# 4. Huber with δ = 1 against the squared error: for which errors do their gradients agree?

@@ -84,3 +84,14 @@ ax2.set(xlabel="epoch", ylabel="validation accuracy", title="Validation accuracy
 for ax in (ax1, ax2):
     ax.grid(alpha=0.3, which="both")
 fig.tight_layout()
+
+# %%
+# Exercises
+# ---------
+# 1. Early stopping uses the validation set to choose the number of epochs. Why must the final
+#    accuracy then be measured on a third set, the test set?
+# 2. Stop on ``val_accuracy`` instead of ``val_loss``. Does it stop earlier or later, and why do
+#    the two disagree?
+# 3. With ``patience=1``, how often does the run stop too early? Try five seeds.
+# 4. The book's schedule halves η on each plateau until it reaches η₀/1024. How many halvings is
+#    that?

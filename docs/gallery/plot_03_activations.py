@@ -1,13 +1,19 @@
 r"""
-The neuron and its activation functions
-=======================================
+Activation functions, layers and parameters
+===========================================
 
-A neuron computes a weighted sum of its inputs plus a bias, and passes it through an
+The neuron of the last chapter computed a weighted sum and passed it through an
 activation function :math:`f`:
 
 .. math::
 
     z = \sum_i w_i x_i + b, \qquad a = f(z).
+
+Why not leave :math:`f` out? Because a stack of neurons *without* activations is no better than
+one: a weighted sum of weighted sums is again a weighted sum, so any number of linear layers
+collapses into a single one and can only ever draw straight boundaries. The activation bends
+the sum, and a network of bent pieces can approximate any continuous function. The choice of
+bend matters for how well the network *trains*, which is what this chapter looks at.
 
 A :class:`~layerwise.Dense` layer is many neurons side by side, applied to a batch of rows at
 once: :math:`Z = XW + b`, :math:`A = f(Z)`, with :math:`X` of shape (samples, inputs) and
@@ -90,7 +96,8 @@ for scale, label in ((1.0, "N(0, 1) weights"), (1 / np.sqrt(64), "N(0, 1/64) wei
     zz = x @ rng.normal(0, scale, size=(64, 100))
     a = lw.activations.get("sigmoid").value(zz)
     saturated = np.mean((a < 0.01) | (a > 0.99))
-    ax.hist(a.ravel(), bins=50, alpha=0.6, density=True, label=f"{label}: {saturated:.0%} saturated")
+    ax.hist(a.ravel(), bins=np.linspace(0, 1, 51), alpha=0.6, density=True,   # the same bins for both
+            label=f"{label}: {saturated:.0%} saturated")
 ax.set(xlabel="sigmoid output a", ylabel="density", title="Sigmoid outputs of 100 units on 500 digits")
 ax.legend(fontsize=8)
 fig.tight_layout()
@@ -106,3 +113,36 @@ softmax = lw.activations.get("softmax")
 z_row = np.array([[2.0, 1.0, 0.1]])
 a_row = softmax.value(z_row.copy())
 print("softmax([2, 1, 0.1]) =", np.round(a_row, 4), " sum =", a_row.sum())
+
+# %%
+# From neurons to a network: counting layers and parameters
+# ---------------------------------------------------------
+# The notes count a network's layers without the input (which computes nothing): a network
+# with two hidden layers and an output layer has **three** layers. Every Dense layer with
+# :math:`n_\text{in}` inputs and :math:`n_\text{out}` units learns
+# :math:`n_\text{in} n_\text{out}` weights and :math:`n_\text{out}` biases, so a network
+# of sizes :math:`n_0, n_1, \dots, n_L` has
+#
+# .. math::
+#
+#     \sum_{l=1}^{L} \big(n_{l-1}\, n_l + n_l\big) \text{ parameters.}
+#
+# ``summary()`` prints the count of each layer, and ``count_params()`` the total:
+model = lw.Sequential([lw.Dense(30, "sigmoid"), lw.Dense(20, "relu"), lw.Dense(10, "softmax")], seed=0)
+model.build((64,))
+model.summary()
+sizes = [64, 30, 20, 10]
+by_formula = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+print("by the formula:", by_formula, "  count_params():", model.count_params())
+
+# %%
+# Exercises
+# ---------
+# 1. Show that two linear layers, :math:`(XW_1 + b_1)W_2 + b_2`, are one linear layer: write its
+#    weight matrix and bias.
+# 2. From the figure of derivatives: what is the largest value :math:`\sigma'(z)` ever takes? What
+#    does that mean for a gradient passing back through ten sigmoid layers?
+# 3. Count the parameters of the book's network ``[784, 30, 10]`` and of ``[784, 256, 128, 10]``
+#    (the network of the :ref:`last chapter <sphx_glr_auto_examples_plot_19_fashion_mnist.py>`),
+#    then check with ``count_params()``.
+# 4. Redraw the saturation histogram with tanh instead of sigmoid. Which initial scale saturates it?

@@ -131,3 +131,16 @@ axes[0].set_ylabel("‖∂L/∂W‖ (sampled every 5 steps)")
 axes[1].legend(fontsize=7, ncol=2)
 fig.suptitle("Gradient norm of each layer during training, as Diagnostics records it")
 fig.tight_layout()
+
+# %%
+# Exercises
+# ---------
+# 1. For a ReLU layer with :math:`n_\text{in}` inputs of variance 1, show that
+#    :math:`\operatorname{Var}(w) = 2/n_\text{in}` keeps the variance of :math:`z` the same from
+#    layer to layer (He's argument). Where does the 2 come from?
+# 2. Draw the first figure for a 30-layer network. Which initialisers survive?
+# 3. Train the 8-layer sigmoid network with Xavier initialisation instead of 1/√n. Does the
+#    diagnostics' warning go away?
+# 4. Gradients that explode rather than vanish are the subject of the
+#    :ref:`gradient clipping chapter <sphx_glr_auto_examples_plot_12_gradient_clipping.py>`.
+#    Which of the runs above would need clipping?
