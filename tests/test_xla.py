@@ -331,3 +331,37 @@ def test_layerwise_engine_setting_is_checked(monkeypatch):
     monkeypatch.setenv("LAYERWISE_ENGINE", "gpu")
     with pytest.raises(lw.errors.ConfigError, match="LAYERWISE_ENGINE: expected one of auto, numpy, xla, got 'gpu'"):
         model.fit(x, y, epochs=1, verbose=0)
+
+
+def _fit_in_child(queue):
+    x, y = _data()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        model = _fit_quietly("xla", x, y)
+    queue.put(([w.copy() for w in model.get_weights()], [str(w.message) for w in seen]))
+
+
+def _fit_quietly(engine, x, y):
+    model = lw.Sequential([lw.Dense(16, "relu"), lw.Dense(4, "softmax")], seed=0)
+    model.compile(lw.SGD(0.1), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=len(x), verbose=0, engine=engine)
+    return model
+
+
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called")  # JAX's own warning: the point of this test
+def test_a_child_forked_after_jax_started_runs_on_numpy_and_says_so():
+    """JAX's threads do not survive a fork: a fit in a forked child (multiprocessing's default on
+    Linux) after the parent used the engine runs on NumPy, with the one-line reason, instead of
+    hanging."""
+    import multiprocessing
+    x, y = _data()
+    _fit_quietly("xla", x, y)  # JAX is running in this process now
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_fit_in_child, args=(queue,))
+    child.start()
+    weights, messages = queue.get(timeout=120)
+    child.join(timeout=60)
+    assert any("forked after JAX started" in m for m in messages), messages
+    for p, q in zip(_fit_quietly("numpy", x, y).get_weights(), weights):
+        np.testing.assert_array_equal(p, q)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import sys
 import types
 from contextlib import contextmanager
 from typing import Any
@@ -43,6 +45,17 @@ MIN_BATCH = 64        # smaller batches: XLA's per-operation cost inside the loo
 ENGINES = checks.Options("auto", "numpy", "xla")
 
 
+_FORKED_AFTER_JAX = False  # set in a child forked after its parent imported JAX (XLA's threads do not survive)
+
+
+def _after_fork_in_child() -> None:
+    global _FORKED_AFTER_JAX
+    _FORKED_AFTER_JAX = _FORKED_AFTER_JAX or "jax" in sys.modules
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def available() -> bool:
     """JAX is importable (the ``xla`` extra)."""
     return importlib.util.find_spec("jax") is not None
@@ -57,6 +70,8 @@ def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
     from .batches import ArrayBatches
     if not available():
         return 'JAX is not installed (pip install "layerwise[xla]")'
+    if _FORKED_AFTER_JAX:
+        return "this process was forked after JAX started in its parent (XLA's threads do not survive a fork)"
     if model.backend_name != "numpy":
         return f"the model's arrays live on the {model.backend_name!r} backend"
     for layer in model.layers:
