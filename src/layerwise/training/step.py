@@ -108,12 +108,13 @@ def backward_and_update(model, plan: StepPlan, out, y, row_scale=None) -> None:
             model.ema.update(model.flat_params)
 
 
-def weighting(model, out, y, weights):
-    """Under sample weights w: the batch loss Σwᵢℓᵢ/Σwᵢ and the δ row scales n·wᵢ/Σwᵢ (a batch
-    whose weights are all 0 gives loss 0 and no gradient)."""
-    xp = model.xp
-    total = xp.maximum(weights.sum(), 1e-300)
-    loss = (model.loss.per_sample(out, y).astype(np.float64) * weights).sum() / total
+def weighting(model, out, y, weights, sum_dtype=np.float64, floor=1e-300):
+    """Under sample weights w: the batch loss Σwᵢℓᵢ/Σwᵢ (summed in ``sum_dtype``) and the δ row
+    scales n·wᵢ/Σwᵢ (a batch whose weights are all 0 gives loss 0 and no gradient). Both engines
+    run this; the XLA engine sums in the model's dtype (float64 needs JAX's x64 mode)."""
+    xp = backend.array_module_of(out)
+    total = xp.maximum(weights.sum(), floor)
+    loss = (model.loss.per_sample(out, y).astype(sum_dtype) * weights).sum() / total
     return loss, (weights * (out.shape[0] / total)).astype(out.dtype)
 
 

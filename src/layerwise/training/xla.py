@@ -36,6 +36,7 @@ from ..core import regularizers as regularizers_mod
 from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
 from ..optim import chain
 from ..optim.ema import averaged
+from .step import weighting
 
 TRACED_LAYERS = (Dense, Activation, Dropout, BatchNorm, Flatten)  # the built-in layers written with xp
 MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small
@@ -59,10 +60,6 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def available() -> bool:
     """JAX is importable (the ``xla`` extra)."""
     return importlib.util.find_spec("jax") is not None
-
-
-def _overrides(obj, base: type, names: tuple[str, ...]) -> bool:
-    return any(getattr(type(obj), n) is not getattr(base, n) for n in names if hasattr(base, n))
 
 
 def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
@@ -185,15 +182,14 @@ class Engine:
 
     # -- the traced step ------------------------------------------------------------------------
     def _loss_and_delta(self, out, yb, wb):
-        model, plan, jnp = self.model, self.plan, self.jnp
+        model, plan = self.model, self.plan
         loss_fn = model.loss
         delta = loss_fn.grad_z(out, yb) if plan.fused else loss_fn.grad(out, yb)
         if wb is None:
             loss = loss_fn.value_array(out, yb)
-        else:  # Σwᵢℓᵢ/Σwᵢ, and δ's rows scaled by n·wᵢ/Σwᵢ (training/step.py's weighting)
-            total = jnp.maximum(wb.sum(), 1e-30)
-            loss = (loss_fn.per_sample(out, yb) * wb).sum() / total
-            delta = delta * (wb * (out.shape[0] / total)).astype(out.dtype).reshape((-1,) + (1,) * (delta.ndim - 1))
+        else:  # Σwᵢℓᵢ/Σwᵢ, and δ's rows scaled by n·wᵢ/Σwᵢ
+            loss, scale = weighting(model, out, yb, wb, sum_dtype=out.dtype, floor=np.finfo(out.dtype).tiny)
+            delta = delta * scale.reshape((-1,) + (1,) * (delta.ndim - 1))
         if plan.regularized:
             for layer in model.layers:
                 for term in layer.regularization_terms():
