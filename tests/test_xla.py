@@ -150,7 +150,8 @@ def test_one_step_equal_for_every_optimizer(name):
 
 @pytest.mark.parametrize("case", ["l1_l2", "max_norm", "no_bias", "sample_weights", "ema", "partial_batch",
                                   "float64", "mse_linear", "bce_sigmoid", "weight_decay_clip", "batchnorm",
-                                  "dropout", "batchnorm_dropout_adam"])
+                                  "dropout", "batchnorm_dropout_adam", "clipnorm", "global_clipnorm",
+                                  "all_clips_adam"])
 def test_one_epoch_equal_for_each_feature(case):
     x, y = _data(n=100)
     loss, fit_kw, opt = "sparse_categorical_crossentropy", {}, (lambda: lw.SGD(0.05, momentum=0.9))
@@ -174,6 +175,12 @@ def test_one_epoch_equal_for_each_feature(case):
         layers = lambda: [lw.Dense(16, "relu"), lw.Dense(4, "sigmoid")]  # noqa: E731
     elif case == "weight_decay_clip":
         opt = lambda: lw.SGD(0.05, weight_decay=1e-3, clipvalue=0.01)  # noqa: E731
+    elif case == "clipnorm":  # small thresholds, so that every step clips
+        opt = lambda: lw.SGD(0.05, momentum=0.9, clipnorm=0.05)  # noqa: E731
+    elif case == "global_clipnorm":
+        opt = lambda: lw.SGD(0.05, global_clipnorm=0.05)  # noqa: E731
+    elif case == "all_clips_adam":  # value first, then each tensor's norm, then the global norm
+        opt = lambda: lw.Adam(1e-2, clipvalue=0.02, clipnorm=0.1, global_clipnorm=0.08)  # noqa: E731
     elif case == "batchnorm":
         layers = lambda: [lw.Dense(16, "relu"), lw.BatchNorm(), lw.Dense(4, "softmax")]  # noqa: E731
     elif case == "dropout":  # one counter-based mask per pass, the same bits on both engines

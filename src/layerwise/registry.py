@@ -73,6 +73,31 @@ def register(kind=None, obj=None, *, name: str | None = None, aliases: tuple[str
     Usable as a decorator, bare (``@register``: the kind from the base class) or with the kind
     (``@register("layer")``), or as a call (``register("loss", MyLoss)``). A name that a built-in
     holds is refused unless ``override=True``; re-registering a user's own name replaces it.
+
+    Parameters
+    ----------
+    kind : str, class or None, default None
+        What it is: one of "activation", "initializer", "loss", "metric", "optimizer",
+        "regularizer", "constraint", "schedule", "layer", "callback", "model". None (or the class
+        itself, as a bare decorator): inferred from the base class (a ``Loss`` subclass is a
+        "loss").
+    obj : class, callable or None, default None
+        What to register: a class, or a factory returning the object. None: return a decorator.
+    name : str or None, default None
+        The name configs and ``get`` use. None: the class's ``name`` attribute (losses,
+        activations, ...) or the class name (layers, callbacks, models). Case-insensitive except
+        for layers, callbacks and models.
+    aliases : tuple of str, default ()
+        Other names for the same entry.
+    override : bool, default False
+        Allow replacing a built-in's name (which breaks loading files that use the built-in).
+
+    Returns
+    -------
+    class or callable
+        ``obj`` itself (so the decorated class keeps its name), or, when ``obj`` is None, a
+        decorator that registers and returns its argument. A bad kind, an unknown base class or
+        a taken built-in name raises ConfigError.
     """
     if kind is not None and not isinstance(kind, str):  # bare @register on a class
         return register(_infer_kind(kind), kind, name=name, aliases=aliases, override=override)

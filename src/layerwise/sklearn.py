@@ -333,7 +333,68 @@ class _BaseMLP(BaseEstimator):
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """A multi-layer perceptron classifier (softmax output, cross-entropy loss) on layerwise."""
+    """A multi-layer perceptron classifier (softmax output, cross-entropy loss) on layerwise.
+
+    After ``fit``: ``classes_``, ``model_`` (the layerwise Sequential), ``coefs_`` and
+    ``intercepts_`` (each Dense layer's kernel (n_in, units) and bias), ``loss_curve_``,
+    ``n_iter_``, ``best_loss_``, and with ``early_stopping`` ``validation_scores_`` (accuracy).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        The width of each hidden layer: ``(64, 32)`` is two hidden Dense layers.
+    activation : str or ActivationFunction, default "relu"
+        The hidden layers' activation: scikit-learn's names ("identity", "logistic", "tanh",
+        "relu") or any of layerwise's ("gelu", "leaky_relu", a registered name).
+    solver : str, default "adam"
+        The optimizer: "sgd", "adam", "rmsprop", "adagrad", "adamw", "adamax", "nadam",
+        "momentum", "nesterov" or a registered name ("lbfgs" is refused).
+    alpha : float, default 0.0001
+        L2 strength α ≥ 0: the penalty (α/2)·Σ‖W‖² over the batch's weight sum, on kernels only.
+    batch_size : int or "auto", default "auto"
+        Samples per mini-batch; "auto" is min(200, n).
+    learning_rate_init : float, default 0.001
+        The optimizer's learning rate η > 0.
+    max_iter : int, default 200
+        The most epochs one ``fit`` trains.
+    shuffle : bool, default True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState or None, default None
+        Seeds the initial weights, the shuffling and the early-stopping split (one draw per fit).
+    tol : float, default 1e-4
+        The improvement that counts for ``n_iter_no_change``.
+    verbose : bool, default False
+        Print each epoch's loss.
+    warm_start : bool, default False
+        A new ``fit`` continues from the fitted weights instead of starting afresh.
+    momentum : float, default 0.9
+        Momentum in [0, 1] for "sgd", "momentum" and "nesterov".
+    nesterovs_momentum : bool, default True
+        Nesterov's momentum for "sgd" (when ``momentum`` > 0).
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified for the classifier) and
+        stop when its score has not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping
+        the best weights. False: the training loss is watched instead.
+    validation_fraction : float, default 0.1
+        The held-out fraction in [0, 1) for ``early_stopping``.
+    beta_1 : float, default 0.9
+        β₁ in [0, 1) of the Adam family ("adam", "adamw", "adamax", "nadam").
+    beta_2 : float, default 0.999
+        β₂ in [0, 1) of the Adam family.
+    epsilon : float, default 1e-8
+        ε > 0 of the Adam family.
+    n_iter_no_change : int or numpy.inf, default 10
+        Epochs without an improvement of ``tol`` before training stops; inf: never stop early.
+    dropout : float, default 0.0
+        Dropout rate in [0, 1) after each hidden layer (layerwise's own).
+    batch_norm : bool, default False
+        A BatchNorm after each hidden Dense layer (layerwise's own).
+    initializer : str, dict or Initializer, default "auto"
+        The hidden layers' kernel initializer; "auto" picks the activation's own (He for the ReLU
+        family, LeCun for SELU, Glorot otherwise).
+    dtype : {"float32", "float64"}, default "float64"
+        The model's floating-point type.
+    """
 
     _output_activation = "softmax"
     _out_activation_name = "softmax"
@@ -357,7 +418,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Train on (X, y); ``sample_weight`` (n,) weighs each sample's loss (Σwℓ/Σw per batch)."""
+        """Train on (X, y); ``sample_weight`` (n,) weighs each sample's loss (Σwℓ/Σw per batch).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+        y : array-like of shape (n_samples,)
+            The class labels (any values; ``classes_`` holds them sorted).
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            A weight per sample; None weighs every sample 1.
+
+        Returns
+        -------
+        MLPClassifier
+            The fitted estimator itself.
+        """
         X, y = _validate_data(self, X, y, accept_sparse=_SPARSE, dtype=_FLOATS, y_numeric=False,
                               multi_output=False, reset=self._reset_features(False))
         sample_weight = _check_sample_weight(sample_weight, X) if sample_weight is not None else None
@@ -374,7 +450,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One pass over (X, y). The first call needs ``classes`` (all labels that will occur)."""
+        """One pass over (X, y). The first call needs ``classes`` (all labels that will occur).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+        y : array-like of shape (n_samples,)
+            The class labels, all among ``classes``.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            A weight per sample.
+        classes : array-like or None, default None
+            Every label that will occur: required on the first call, else optional (and it must
+            then be the same).
+
+        Returns
+        -------
+        MLPClassifier
+            The estimator itself, one epoch further.
+        """
         first = not hasattr(self, "model_")
         X, y = _validate_data(self, X, y, accept_sparse=_SPARSE, dtype=_FLOATS, reset=first)
         sample_weight = _check_sample_weight(sample_weight, X) if sample_weight is not None else None
@@ -390,18 +484,115 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._train(X, self._encode(y), incremental=True, sample_weight=sample_weight)
 
     def predict_proba(self, X):
+        """The softmax output: the probability of each class.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows summing to 1, columns in the order of ``classes_``.
+        """
         return self._predict_raw(X)
 
     def predict(self, X):
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         proba = self.predict_proba(X)  # checks fitted first
         return self.classes_[proba.argmax(axis=1)]
 
     def predict_log_proba(self, X):
+        """ln of :meth:`predict_proba` (probabilities clipped at 1e-300, so never −inf).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities.
+        """
         return np.log(np.clip(self.predict_proba(X), 1e-300, None))
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """A multi-layer perceptron regressor (linear output, quadratic loss) on layerwise."""
+    """A multi-layer perceptron regressor (linear output, quadratic loss) on layerwise.
+
+    After ``fit``: ``n_outputs_``, ``model_`` (the layerwise Sequential), ``coefs_`` and
+    ``intercepts_`` (each Dense layer's kernel (n_in, units) and bias), ``loss_curve_``,
+    ``n_iter_``, ``best_loss_``, and with ``early_stopping`` ``validation_scores_`` (−loss).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        The width of each hidden layer: ``(64, 32)`` is two hidden Dense layers.
+    activation : str or ActivationFunction, default "relu"
+        The hidden layers' activation: scikit-learn's names ("identity", "logistic", "tanh",
+        "relu") or any of layerwise's ("gelu", "leaky_relu", a registered name).
+    solver : str, default "adam"
+        The optimizer: "sgd", "adam", "rmsprop", "adagrad", "adamw", "adamax", "nadam",
+        "momentum", "nesterov" or a registered name ("lbfgs" is refused).
+    alpha : float, default 0.0001
+        L2 strength α ≥ 0: the penalty (α/2)·Σ‖W‖² over the batch's weight sum, on kernels only.
+    batch_size : int or "auto", default "auto"
+        Samples per mini-batch; "auto" is min(200, n).
+    learning_rate_init : float, default 0.001
+        The optimizer's learning rate η > 0.
+    max_iter : int, default 200
+        The most epochs one ``fit`` trains.
+    shuffle : bool, default True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState or None, default None
+        Seeds the initial weights, the shuffling and the early-stopping split (one draw per fit).
+    tol : float, default 1e-4
+        The improvement that counts for ``n_iter_no_change``.
+    verbose : bool, default False
+        Print each epoch's loss.
+    warm_start : bool, default False
+        A new ``fit`` continues from the fitted weights instead of starting afresh.
+    momentum : float, default 0.9
+        Momentum in [0, 1] for "sgd", "momentum" and "nesterov".
+    nesterovs_momentum : bool, default True
+        Nesterov's momentum for "sgd" (when ``momentum`` > 0).
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified for the classifier) and
+        stop when its score has not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping
+        the best weights. False: the training loss is watched instead.
+    validation_fraction : float, default 0.1
+        The held-out fraction in [0, 1) for ``early_stopping``.
+    beta_1 : float, default 0.9
+        β₁ in [0, 1) of the Adam family ("adam", "adamw", "adamax", "nadam").
+    beta_2 : float, default 0.999
+        β₂ in [0, 1) of the Adam family.
+    epsilon : float, default 1e-8
+        ε > 0 of the Adam family.
+    n_iter_no_change : int or numpy.inf, default 10
+        Epochs without an improvement of ``tol`` before training stops; inf: never stop early.
+    dropout : float, default 0.0
+        Dropout rate in [0, 1) after each hidden layer (layerwise's own).
+    batch_norm : bool, default False
+        A BatchNorm after each hidden Dense layer (layerwise's own).
+    initializer : str, dict or Initializer, default "auto"
+        The hidden layers' kernel initializer; "auto" picks the activation's own (He for the ReLU
+        family, LeCun for SELU, Glorot otherwise).
+    dtype : {"float32", "float64"}, default "float64"
+        The model's floating-point type.
+    """
 
     _output_activation = "linear"
     _out_activation_name = "identity"
@@ -419,7 +610,22 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Train on (X, y); ``sample_weight`` (n,) weighs each sample's loss (Σwℓ/Σw per batch)."""
+        """Train on (X, y); ``sample_weight`` (n,) weighs each sample's loss (Σwℓ/Σw per batch).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The real-valued targets.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            A weight per sample; None weighs every sample 1.
+
+        Returns
+        -------
+        MLPRegressor
+            The fitted estimator itself.
+        """
         X, y = _validate_data(self, X, y, accept_sparse=_SPARSE, dtype=_FLOATS, multi_output=True,
                               y_numeric=True, reset=self._reset_features(False))
         sample_weight = _check_sample_weight(sample_weight, X) if sample_weight is not None else None
@@ -432,7 +638,22 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """One pass over (X, y)."""
+        """One pass over (X, y).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The real-valued targets (the same number of outputs on every call).
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            A weight per sample.
+
+        Returns
+        -------
+        MLPRegressor
+            The estimator itself, one epoch further.
+        """
         first = not hasattr(self, "model_")
         X, y = _validate_data(self, X, y, accept_sparse=_SPARSE, dtype=_FLOATS, multi_output=True,
                               y_numeric=True, reset=first)
@@ -440,5 +661,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._train(X, self._targets(y), incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
+        """The network's output for each sample.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (CSR and CSC are used as they are; DataFrames record their column names).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions; 1-D when the model has a single output.
+        """
         out = self._predict_raw(X)
         return out.ravel() if out.shape[1] == 1 else out

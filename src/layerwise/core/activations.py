@@ -25,7 +25,13 @@ from .backend import array_module_of, special, store
 
 
 class ActivationFunction:
-    """f applied element-wise (or row-wise, softmax) to pre-activations z (n, units)."""
+    """f applied element-wise (or row-wise, softmax) to pre-activations z (n, units).
+
+    The base class of every activation. A subclass writes ``f`` and ``df`` with the array namespace
+    ``xp = array_module_of(z)`` (so it runs on NumPy, CuPy and the XLA engine), sets ``name``, and
+    sets ``needs_input = True`` when f' cannot be written from a = f(z) alone. Calling the object
+    is ``value``. It takes no constructor arguments; subclasses with a parameter (α) take it.
+    """
 
     name = "activation"
     elementwise = True
@@ -33,22 +39,90 @@ class ActivationFunction:
     preferred_initializer = "glorot_uniform"  # what initializer="auto" picks for the layer (app/build.py)
 
     def __call__(self, z):
+        """a = f(z): the same as :meth:`value` without a buffer.
+
+        Parameters
+        ----------
+        z : array of shape (n, units)
+            Pre-activations, rows = samples (NumPy or CuPy).
+
+        Returns
+        -------
+        array of shape (n, units)
+            a = f(z), a new array on z's device.
+        """
         return self.value(z)
 
     def f(self, z):
-        """a = f(z), written with ``xp = array_module_of(z)``."""
+        """a = f(z), written with ``xp = array_module_of(z)``.
+
+        Parameters
+        ----------
+        z : array of shape (n, units)
+            Pre-activations.
+
+        Returns
+        -------
+        array of shape (n, units)
+            a = f(z), a new array in z's namespace.
+        """
         raise NotImplementedError
 
     def df(self, dy, a, z=None):
-        """dL/dz = dL/da ⊙ f'(z), from a = f(z) (and z when ``needs_input``): BP1/BP2's ⊙ σ'(z)."""
+        """dL/dz = dL/da ⊙ f'(z), from a = f(z) (and z when ``needs_input``): BP1/BP2's ⊙ σ'(z).
+
+        Parameters
+        ----------
+        dy : array of shape (n, units)
+            dL/da, the gradient arriving from above.
+        a : array of shape (n, units)
+            The outputs a = f(z) of the forward pass.
+        z : array of shape (n, units) or None, default None
+            The pre-activations; given when ``needs_input`` is True, else None.
+
+        Returns
+        -------
+        array of shape (n, units)
+            dL/dz, a new array.
+        """
         raise NotImplementedError
 
     def value(self, z, out=None):
-        """a = f(z); ``out`` (a buffer, possibly z itself) receives it on the NumPy path."""
+        """a = f(z); ``out`` (a buffer, possibly z itself) receives it on the NumPy path.
+
+        Parameters
+        ----------
+        z : array of shape (n, units)
+            Pre-activations.
+        out : array of shape (n, units) or None, default None
+            A buffer to write a into (NumPy only; may be z itself). None: a new array.
+
+        Returns
+        -------
+        array of shape (n, units)
+            a = f(z): ``out`` when given.
+        """
         return store(self.f(z), out)
 
     def backward(self, dy, a, out=None, z=None):
-        """dL/dz = dy ⊙ f'(z); ``out`` (a buffer, possibly dy itself) receives it on the NumPy path."""
+        """dL/dz = dy ⊙ f'(z); ``out`` (a buffer, possibly dy itself) receives it on the NumPy path.
+
+        Parameters
+        ----------
+        dy : array of shape (n, units)
+            dL/da.
+        a : array of shape (n, units)
+            The outputs a = f(z) of the forward pass.
+        out : array of shape (n, units) or None, default None
+            A buffer to write dL/dz into (NumPy only; may be dy itself). None: a new array.
+        z : array of shape (n, units) or None, default None
+            The pre-activations, needed when ``needs_input`` is True.
+
+        Returns
+        -------
+        array of shape (n, units)
+            dL/dz: ``out`` when given.
+        """
         return store(self.df(dy, a, z), out)
 
     def get_config(self) -> dict[str, Any]:
@@ -125,6 +199,11 @@ class LeakyReLU(ActivationFunction):
     """leaky_relu(z) = z if z > 0 else α·z; derivative 1 or α (notes: α = 0.01).
 
     a > 0 exactly when z > 0 (α ≥ 0), so the derivative comes from a.
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        α, the slope for z ≤ 0; must be ≥ 0 (0 gives ReLU).
     """
 
     name = "leaky_relu"
@@ -147,7 +226,13 @@ class LeakyReLU(ActivationFunction):
 
 
 class ELU(ActivationFunction):
-    """elu(z) = z if z > 0 else α(e^z − 1); derivative 1, or α·e^z = a + α where z ≤ 0 (notes: α = 1)."""
+    """elu(z) = z if z > 0 else α(e^z − 1); derivative 1, or α·e^z = a + α where z ≤ 0 (notes: α = 1).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        α: elu(z) tends to −α as z → −∞; must be > 0.
+    """
 
     name = "elu"
     preferred_initializer = "he_normal"
@@ -252,7 +337,13 @@ class GELU(ActivationFunction):
     """gelu(z) = z·Φ(z) = ½z(1 + erf(z/√2)), derivative Φ(z) + z·φ(z) (needs z). With
     ``approximate=True`` the tanh form ½z(1 + tanh(u)), u = √(2/π)(z + 0.044715z³) (PyTorch's
     ``approximate="tanh"``, Keras's ``approximate=True``), computed as z·σ(2u), which equals it and
-    keeps full relative accuracy in the negative tail where 1 + tanh(u) cancels. Default: exact."""
+    keeps full relative accuracy in the negative tail where 1 + tanh(u) cancels. Default: exact.
+
+    Parameters
+    ----------
+    approximate : bool, default False
+        False: the exact form with erf. True: the tanh approximation (the name "gelu_tanh").
+    """
 
     name = "gelu"
     preferred_initializer = "he_normal"
@@ -300,7 +391,22 @@ registry.register("activation", lambda: GELU(approximate=True), name="gelu_tanh"
 
 
 def get(identifier: str | ActivationFunction | dict | None, **kwargs) -> ActivationFunction:
-    """An activation by name ("relu", "leaky_relu", ...), config dict, or passed through if already one."""
+    """An activation by name ("relu", "leaky_relu", ...), config dict, or passed through if already one.
+
+    Parameters
+    ----------
+    identifier : str, dict, ActivationFunction or None
+        A registered name (case-insensitive, aliases included: "silu", "identity"), a config dict
+        ({"name": "leaky_relu", "alpha": 0.1}), an ActivationFunction (returned as it is), or
+        None for "linear".
+    **kwargs
+        Constructor arguments for a name (``get("elu", alpha=0.5)``).
+
+    Returns
+    -------
+    ActivationFunction
+        The activation. An unknown name or a bad argument raises ConfigError listing the choices.
+    """
     if identifier is None:
         identifier = "linear"
     return registry.resolve("activation", identifier, ActivationFunction, **kwargs)

@@ -34,12 +34,51 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 class Initializer:
+    """The base class of every initializer: ``init(shape, rng, dtype)`` draws a parameter's
+    starting values on the host (NumPy), from the model's seeded generator.
+
+    A subclass sets ``name`` and writes ``sample(shape, rng)``; register it with
+    :func:`layerwise.register` to name it in a layer (``Dense(64, kernel_initializer="mine")``).
+    For a kernel (n_in, n_out), fan_in = n_in and fan_out = n_out. The base class takes no
+    constructor arguments.
+    """
+
     name = "initializer"
 
     def __call__(self, shape, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+        """The starting values: ``sample(shape, rng)`` in ``dtype``.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The parameter's shape: (n_in, units) for a Dense kernel, (units,) for a bias.
+        rng : numpy.random.Generator
+            The generator to draw from (the model's, seeded by ``Sequential(seed=...)``).
+        dtype : numpy dtype, default numpy.float32
+            The returned array's dtype.
+
+        Returns
+        -------
+        ndarray of shape ``shape``
+            The values, on the host.
+        """
         return np.asarray(self.sample(tuple(shape), rng), dtype=dtype)
 
     def sample(self, shape, rng):
+        """Draw the values (float64); what a subclass writes.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The parameter's shape.
+        rng : numpy.random.Generator
+            The generator to draw from.
+
+        Returns
+        -------
+        ndarray of shape ``shape``
+            The values.
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -47,6 +86,8 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    """Every value 0 (the default for biases). The name "zeros"; takes no constructor arguments."""
+
     name = "zeros"
 
     def sample(self, shape, rng):
@@ -54,6 +95,8 @@ class Zeros(Initializer):
 
 
 class Ones(Initializer):
+    """Every value 1. The name "ones"; takes no constructor arguments."""
+
     name = "ones"
 
     def sample(self, shape, rng):
@@ -61,6 +104,14 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
+    """Every value ``value``.
+
+    Parameters
+    ----------
+    value : float, default 0.0
+        The value.
+    """
+
     name = "constant"
 
     def __init__(self, value: float = 0.0):
@@ -74,7 +125,17 @@ class Constant(Initializer):
 
 
 class Normal(Initializer):
-    """N(mean, stddev²); stddev = 1 is the notes' "large weight initializer"."""
+    """N(mean, stddev²); stddev = 1 is the notes' "large weight initializer".
+
+    The name "normal" (also "large", "random_normal").
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The distribution's mean.
+    stddev : float, default 1.0
+        Its standard deviation σ ≥ 0.
+    """
 
     name = "normal"
 
@@ -101,7 +162,15 @@ def _truncated_normal(rng, stddev: float, shape, mean: float = 0.0):
 
 
 class TruncatedNormal(Normal):
-    """N(mean, stddev²) truncated at ±2 stddev (redrawn), as Keras's TruncatedNormal (stddev 0.05)."""
+    """N(mean, stddev²) truncated at ±2 stddev (redrawn), as Keras's TruncatedNormal (stddev 0.05).
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        σ of the normal before truncation (the draws' own spread is about 0.88σ).
+    """
 
     name = "truncated_normal"
 
@@ -115,7 +184,13 @@ class TruncatedNormal(Normal):
 class Orthogonal(Initializer):
     """A (semi-)orthogonal matrix times ``gain``: the Q of a QR decomposition of a standard normal
     matrix, signs fixed by R's diagonal so that Q is uniformly distributed (Saxe et al.; Keras's
-    Orthogonal). For a (n_in, units) kernel the columns (units ≤ n_in) or the rows are orthonormal."""
+    Orthogonal). For a (n_in, units) kernel the columns (units ≤ n_in) or the rows are orthonormal.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        The factor on the orthogonal matrix.
+    """
 
     name = "orthogonal"
 
@@ -155,38 +230,60 @@ class _VarianceScaling(Initializer):
 
 
 class ScaledNormal(_VarianceScaling):
-    """N(0, 1/n_in): weights with std 1/√n_in (Nielsen's default_weight_initializer)."""
+    """N(0, 1/n_in): weights with std 1/√n_in (Nielsen's default_weight_initializer).
+
+    The name "scaled_normal" (also "default"). Takes no constructor arguments.
+    """
 
     name = "scaled_normal"
 
 
 class LecunNormal(_VarianceScaling):
+    """N(0, 1/fan_in) (LeCun; the initialisation SELU networks need). The same distribution as
+    ``scaled_normal``. The name "lecun_normal"; takes no constructor arguments."""
+
     name = "lecun_normal"
 
 
 class GlorotUniform(_VarianceScaling):
+    """U(−l, l), l = √(6/(fan_in + fan_out)): variance 2/(fan_in + fan_out) (Glorot and Bengio,
+    "Xavier"; Keras's default for Dense kernels). The name "glorot_uniform" (also
+    "xavier_uniform"); takes no constructor arguments."""
+
     name = "glorot_uniform"
     mode, distribution = "fan_avg", "uniform"
 
 
 class GlorotNormal(_VarianceScaling):
+    """N(0, 2/(fan_in + fan_out)) (Glorot, "Xavier" normal). The name "glorot_normal" (also
+    "xavier_normal"); takes no constructor arguments."""
+
     name = "glorot_normal"
     mode = "fan_avg"
 
 
 class LecunUniform(_VarianceScaling):
-    """U(−√(3/n_in), √(3/n_in)): variance 1/n_in (SELU networks' initialisation)."""
+    """U(−√(3/n_in), √(3/n_in)): variance 1/n_in (SELU networks' initialisation).
+
+    The name "lecun_uniform". Takes no constructor arguments.
+    """
 
     name = "lecun_uniform"
     distribution = "uniform"
 
 
 class HeNormal(_VarianceScaling):
+    """N(0, 2/fan_in) (He et al., "Kaiming"; what ReLU layers get with ``initializer="auto"``).
+    The name "he_normal" (also "kaiming_normal"); takes no constructor arguments."""
+
     name = "he_normal"
     scale = 2.0
 
 
 class HeUniform(_VarianceScaling):
+    """U(−l, l), l = √(6/fan_in): variance 2/fan_in (He, "Kaiming" uniform). The name
+    "he_uniform" (also "kaiming_uniform"); takes no constructor arguments."""
+
     name = "he_uniform"
     scale, distribution = 2.0, "uniform"
 
@@ -204,7 +301,19 @@ for _extra in (LecunUniform, TruncatedNormal, Orthogonal):
 
 
 def get(identifier: str | dict | Initializer) -> Initializer:
-    """An initializer by name ("he_normal", "xavier_uniform", ...), config dict, or object."""
+    """An initializer by name ("he_normal", "xavier_uniform", ...), config dict, or object.
+
+    Parameters
+    ----------
+    identifier : str, dict or Initializer
+        A registered name (case-insensitive, aliases included), a config dict
+        ({"name": "normal", "stddev": 0.1}), or an Initializer (returned as it is).
+
+    Returns
+    -------
+    Initializer
+        The initializer. An unknown name or a bad argument raises ConfigError listing the choices.
+    """
     return registry.resolve("initializer", identifier, Initializer)
 
 registry.declare_base("initializer", Initializer)

@@ -62,6 +62,16 @@ def _rows(a):
 
 
 class Loss:
+    """The base class of every loss: L(a, y), averaged over the n samples of a batch.
+
+    A subclass sets ``name`` and writes ``value_array`` and ``grad`` (with the array namespace
+    ``xp = array_module_of(y_pred)``), and ``per_sample`` when it can compute ℓᵢ in one pass (sample
+    weights use it); a loss that fuses with an output activation also writes ``grad_z`` and sets
+    ``fused_activation``. Register it with :func:`layerwise.register` to use it by name; for a
+    loss from two functions see :class:`~layerwise.CustomLoss`. Calling the object is ``value``.
+    The base class takes no constructor arguments.
+    """
+
     name = "loss"
     accepts_sparse = False          # may y_true be integer labels?
     fused_activation: str | None = None  # output activation whose δ this loss computes directly
@@ -71,27 +81,113 @@ class Loss:
     targets: str | None = None
 
     def value(self, y_pred, y_true) -> float:
+        """L, the batch's mean loss, as a Python float.
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The network's outputs a (or the logits z with ``from_logits=True``), rows = samples.
+        y_true : array of shape (n, k), or (n,) of int
+            The targets: dense rows (one-hot for classes), or integer labels where the loss
+            accepts them (the categorical losses).
+
+        Returns
+        -------
+        float
+            L = mean ℓᵢ (the class's formula).
+        """
         return float(self.value_array(y_pred, y_true))
 
     def value_array(self, y_pred, y_true):
-        """The loss as a 0-d array on the data's device (no host round trip)."""
+        """The loss as a 0-d array on the data's device (no host round trip).
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The network's outputs a (or the logits z with ``from_logits=True``), rows = samples.
+        y_true : array of shape (n, k), or (n,) of int
+            The targets: dense rows (one-hot for classes), or integer labels where the loss
+            accepts them (the categorical losses).
+
+        Returns
+        -------
+        0-d array
+            L, on y_pred's device (NumPy, CuPy or a traced JAX value).
+        """
         raise NotImplementedError
 
     def grad(self, y_pred, y_true):
+        """∂L/∂y_pred, the gradient the output layer's backward starts from.
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The network's outputs a (or the logits z with ``from_logits=True``), rows = samples.
+        y_true : array of shape (n, k), or (n,) of int
+            The targets: dense rows (one-hot for classes), or integer labels where the loss
+            accepts them (the categorical losses).
+
+        Returns
+        -------
+        array of shape (n, k)
+            ∂L/∂a, including the 1/n (or 1/(n·k)) of the mean.
+        """
         raise NotImplementedError
 
     def grad_z(self, a, y_true):
-        """δ = ∂L/∂z for the fused output activation; a = activation output."""
+        """δ = ∂L/∂z for the fused output activation; a = activation output.
+
+        Parameters
+        ----------
+        a : array of shape (n, k)
+            The output layer's activations (softmax or sigmoid outputs).
+        y_true : array of shape (n, k), or (n,) of int
+            The targets, as for ``value``.
+
+        Returns
+        -------
+        array of shape (n, k)
+            δ = ∂L/∂z, without dividing by a or 1 − a.
+        """
         raise NotImplementedError
 
     def per_sample(self, y_pred, y_true):
         """ℓᵢ, the loss of each sample (n,), so that value = mean ℓᵢ: what sample weights weigh.
-        This fallback evaluates the loss row by row (built-in losses compute it in one pass)."""
+        This fallback evaluates the loss row by row (built-in losses compute it in one pass).
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The network's outputs a (or the logits z with ``from_logits=True``), rows = samples.
+        y_true : array of shape (n, k), or (n,) of int
+            The targets: dense rows (one-hot for classes), or integer labels where the loss
+            accepts them (the categorical losses).
+
+        Returns
+        -------
+        array of shape (n,)
+            ℓᵢ for each sample.
+        """
         xp = array_module_of(y_pred)
         return xp.stack([xp.asarray(self.value_array(y_pred[i:i + 1], y_true[i:i + 1]), dtype=np.float64)
                          for i in range(y_pred.shape[0])])
 
     def __call__(self, y_pred, y_true) -> float:
+        """``loss(y_pred, y_true)`` is :meth:`value`.
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The network's outputs a (or the logits z with ``from_logits=True``), rows = samples.
+        y_true : array of shape (n, k), or (n,) of int
+            The targets: dense rows (one-hot for classes), or integer labels where the loss
+            accepts them (the categorical losses).
+
+        Returns
+        -------
+        float
+            L.
+        """
         return self.value(y_pred, y_true)
 
     def get_config(self) -> dict[str, Any]:
@@ -142,6 +238,15 @@ class BinaryCrossentropy(Loss):
     ``from_logits=True``: y_pred is z and L = max(z, 0) − z·y + ln(1 + e^{−|z|}) (stable),
     ∂L/∂z = (σ(z) − y)/N. With a sigmoid output and ``from_logits=False`` the model
     uses the fused δ = (a − y)/N, which never divides by a or 1 − a.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        True: y_pred is the pre-activation z of a linear output layer (the sigmoid is part of the
+        loss). False: y_pred holds probabilities a in [0, 1].
+    sum_over_outputs : bool, default False
+        False: N = n·k, the mean over every element (Keras). True: N = n, summed over the k
+        outputs and averaged over samples (Nielsen's CrossEntropyCost).
     """
 
     name = "binary_crossentropy"
@@ -193,6 +298,14 @@ class CategoricalCrossentropy(Loss):
     ``from_logits=True``: y_pred is z; ln softmax(z) is computed stably and
     ∂L/∂z = (softmax(z) − y)/n. With a softmax output layer the model uses the fused
     δ = (a − y)/n.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        True: y_pred is the pre-activation z of a linear output layer (softmax is part of the
+        loss). False: y_pred holds probabilities (rows summing to 1), clipped to [1e-12, 1].
+    label_smoothing : float, default 0.0
+        ε in [0, 1): the targets become y(1 − ε) + ε/k (Keras's label smoothing).
     """
 
     name = "categorical_crossentropy"
@@ -258,7 +371,20 @@ class CategoricalCrossentropy(Loss):
         return -y_true / a / n
 
     def grad_z(self, a, y_true):
-        """δ = (a − y)/n, with y one-hot for integer labels (subtracting 0 elsewhere is exact)."""
+        """δ = (a − y)/n, with y one-hot for integer labels (subtracting 0 elsewhere is exact).
+
+        Parameters
+        ----------
+        a : array of shape (n, k)
+            The softmax outputs.
+        y_true : array of shape (n, k), or (n,) of int
+            One-hot rows or integer labels (smoothed first when ``label_smoothing`` is set).
+
+        Returns
+        -------
+        array of shape (n, k)
+            δ = ∂L/∂z = (a − y)/n.
+        """
         if self.label_smoothing:
             y_true = self._smoothed(y_true, a.shape[-1], a)
         if is_sparse(y_true):
@@ -289,7 +415,13 @@ class LogLikelihood(CategoricalCrossentropy):
 
 class Huber(Loss):
     """L = mean over all elements of ½d² where |d| ≤ δ, else δ(|d| − ½δ), d = a − y (Keras's Huber);
-    ∂L/∂a = d, or δ·sign(d) beyond δ, over the element count N."""
+    ∂L/∂a = d, or δ·sign(d) beyond δ, over the element count N.
+
+    Parameters
+    ----------
+    delta : float, default 1.0
+        δ > 0, where the loss turns from quadratic to linear.
+    """
 
     name = "huber"
 
@@ -382,6 +514,16 @@ class CustomLoss(Loss):
     The notes' example of a custom loss is asymmetric costs of over- and under-
     prediction; any differentiable function works. Custom losses are not saved in
     model files by value (code is never stored); re-register them by name on load.
+
+    Parameters
+    ----------
+    value_fn : callable
+        ``value_fn(y_pred, y_true)``: the batch's loss L, a float or 0-d array (mean over samples).
+    grad_fn : callable
+        ``grad_fn(y_pred, y_true)``: ∂L/∂y_pred, an array of y_pred's shape (n, k), including
+        the 1/n of the mean.
+    name : str, default "custom"
+        The name the loss is logged and saved under.
     """
 
     name = "custom"
@@ -416,7 +558,20 @@ registry.register("loss", SquaredHinge)
 
 
 def get(identifier) -> Loss:
-    """A loss by name ("mse", "categorical_crossentropy", ...), config dict, or object."""
+    """A loss by name ("mse", "categorical_crossentropy", ...), config dict, or object.
+
+    Parameters
+    ----------
+    identifier : str, dict or Loss
+        A registered name (case-insensitive, aliases included: "bce",
+        "sparse_categorical_crossentropy"), a config dict ({"name": "huber", "delta": 2.0}),
+        or a Loss (returned as it is).
+
+    Returns
+    -------
+    Loss
+        The loss. An unknown name or a bad argument raises ConfigError listing the choices.
+    """
     return registry.resolve("loss", identifier, Loss)
 
 registry.declare_base("loss", Loss)

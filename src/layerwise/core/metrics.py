@@ -37,7 +37,22 @@ def top_k_accuracy(y_true_labels, y_pred, k: int = 5) -> float:
 
 
 def confusion_matrix(y_true_labels, y_pred_labels, n_classes: int | None = None) -> np.ndarray:
-    """C[i, j] = number of samples of true class i predicted as class j."""
+    """C[i, j] = number of samples of true class i predicted as class j.
+
+    Parameters
+    ----------
+    y_true_labels : array of int, shape (n,)
+        The true class of each sample.
+    y_pred_labels : array of int, shape (n,)
+        The predicted class of each sample (``model.predict(x).argmax(axis=1)``).
+    n_classes : int or None, default None
+        k, the number of classes. None: one more than the largest label seen.
+
+    Returns
+    -------
+    ndarray of int64, shape (k, k)
+        C, rows = true classes, columns = predicted classes; its diagonal holds the correct ones.
+    """
     t = np.asarray(y_true_labels, dtype=np.int64)
     p = np.asarray(y_pred_labels, dtype=np.int64)
     k = n_classes or int(max(t.max(), p.max()) + 1)
@@ -55,6 +70,10 @@ class Metric:
     else the target array y). Metrics that are not means of per-sample scores (precision, R², AUC)
     override ``initial``/``accumulate``/``result``: their state is a count matrix, a few sums, or
     the scores themselves. ``tasks``: the kinds of targets the metric means something for.
+
+    A subclass sets ``name`` (and ``greater_is_better = False`` for an error) and writes
+    ``scores``, or the streaming methods; register it with :func:`layerwise.register` to name it in
+    ``compile``. The base class takes no constructor arguments.
     """
 
     name = "metric"
@@ -63,37 +82,145 @@ class Metric:
     tasks: tuple[str, ...] = ("classification",)
 
     def scores(self, y_pred, target):
-        """The per-sample scores (n,) (what sample weights weigh)."""
+        """The per-sample scores (n,) (what sample weights weigh).
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The model's outputs for one batch.
+        target : array of shape (n,) of int, or (n, k)
+            Integer labels when ``targets == "labels"``, else the target array y.
+
+        Returns
+        -------
+        array of shape (n,)
+            Each sample's score; the metric is their (weighted) mean.
+        """
         from ..errors import ConfigError
         raise ConfigError(f"metric {self.name!r} defines only batch_sum; define scores(y_pred, target) "
                           "returning per-sample scores to use it with sample weights")
 
     def batch_sum(self, y_pred, target):
+        """The sum of one batch's scores (a faster path than ``scores`` where there is one).
+
+        Parameters
+        ----------
+        y_pred : array of shape (n, k)
+            The model's outputs for one batch.
+        target : array of shape (n,) of int, or (n, k)
+            As for :meth:`scores`.
+
+        Returns
+        -------
+        0-d array
+            Σ scores, on y_pred's device.
+        """
         return self.scores(y_pred, target).sum()
 
     # -- the streaming protocol (a running sum unless overridden) ----------------------------
     def initial(self, xp, on_host: bool = True):
+        """The state before the first batch of an evaluation (here a running sum of 0).
+
+        Parameters
+        ----------
+        xp : module
+            The array namespace of the data (numpy or cupy).
+        on_host : bool, default True
+            True: keep the state as a Python float; False: as a 0-d array on the device.
+
+        Returns
+        -------
+        object
+            The empty state ``accumulate`` starts from.
+        """
         return 0.0 if on_host else xp.zeros((), dtype=np.float64)
 
     def accumulate(self, state, y_pred, y, labels, weights=None):
-        """The state after one more batch; ``weights`` (n,) weigh its samples (None: all 1)."""
+        """The state after one more batch; ``weights`` (n,) weigh its samples (None: all 1).
+
+        Parameters
+        ----------
+        state : object
+            The state so far (from ``initial`` or the previous call).
+        y_pred : array of shape (n, k)
+            The model's outputs for one batch.
+        y : array
+            The batch's targets as given.
+        labels : array of shape (n,) of int, or None
+            The targets as integer labels (classification), else None.
+        weights : array of shape (n,) or None, default None
+            Sample weights; None weighs every sample 1.
+
+        Returns
+        -------
+        object
+            The new state.
+        """
         target = labels if self.targets == "labels" else y
         s = self.batch_sum(y_pred, target) if weights is None else (self.scores(y_pred, target) * weights).sum()
         return state + float(s) if isinstance(state, float) else state + s
 
     def result(self, state, n) -> float:
-        """The value from the state; ``n``: the number of samples, or their total weight."""
+        """The value from the state; ``n``: the number of samples, or their total weight.
+
+        Parameters
+        ----------
+        state : object
+            The state after the last batch.
+        n : int or float
+            The number of samples seen, or Σ weights with sample weights.
+
+        Returns
+        -------
+        float
+            The metric's value (here Σ scores / n).
+        """
         return float(state) / max(float(n), 1e-300)
 
     def saved(self, state):
-        """The state as JSON numbers (mid-epoch checkpoints)."""
+        """The state as JSON numbers (mid-epoch checkpoints).
+
+        Parameters
+        ----------
+        state : object
+            A state from ``accumulate``.
+
+        Returns
+        -------
+        float, list or None
+            Numbers that ``json.dumps`` writes and :meth:`restored` reads back.
+        """
         return float(state)
 
     def restored(self, saved, xp, on_host: bool = True):
+        """The state again from what :meth:`saved` returned (a resumed checkpoint).
+
+        Parameters
+        ----------
+        saved : float, list or None
+            The output of :meth:`saved`.
+        xp : module
+            The array namespace to put arrays in (numpy or cupy).
+        on_host : bool, default True
+            As for :meth:`initial`.
+
+        Returns
+        -------
+        object
+            The state.
+        """
         return float(saved) if on_host else xp.asarray(saved, dtype=np.float64)
 
     def check(self, task: str, n_outputs: int) -> None:
-        """ConfigError when this metric means nothing for these targets."""
+        """ConfigError when this metric means nothing for these targets.
+
+        Parameters
+        ----------
+        task : str
+            What the targets are: "classification", "multilabel" or "regression".
+        n_outputs : int
+            The model's number of outputs k.
+        """
         if task not in self.tasks:
             from ..errors import ConfigError
             raise ConfigError(f"metric {self.name!r} needs {' or '.join(self.tasks)} targets, but the targets "
@@ -116,7 +243,10 @@ def labels_of(y_pred):
 
 
 class Accuracy(Metric):
-    """1 when the predicted label (argmax; one sigmoid output: a > 0.5) equals the true label."""
+    """1 when the predicted label (argmax; one sigmoid output: a > 0.5) equals the true label.
+
+    The name "accuracy" (also "acc"). Takes no constructor arguments.
+    """
 
     name = "accuracy"
 
@@ -128,7 +258,14 @@ class Accuracy(Metric):
 
 
 class TopKAccuracy(Metric):
-    """1 when the true label is among the k highest outputs."""
+    """1 when the true label is among the k highest outputs.
+
+    Parameters
+    ----------
+    k : int, default 5
+        How many of the highest outputs count (k ≥ 1); ``k ≥`` the number of classes scores 1.
+        The name is "top_<k>_accuracy".
+    """
 
     def __init__(self, k: int = 5):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -186,7 +323,16 @@ class ConfusionScore(Metric):
     """Precision, recall or F1 (``score``), averaged as scikit-learn does: "macro" (the mean over
     classes), "micro" (from the pooled counts: equals accuracy for single-label data), "weighted"
     (by support), "binary" (class 1 of a two-class model). Default: binary for two classes, macro
-    otherwise. Streaming: the state is the k × k confusion matrix."""
+    otherwise. Streaming: the state is the k × k confusion matrix.
+
+    Parameters
+    ----------
+    score : {"precision", "recall", "f1"}, default "f1"
+        Which score: precision TP/(TP + FP), recall TP/(TP + FN), F1 = 2TP/(2TP + FP + FN).
+    average : {"binary", "macro", "micro", "weighted"} or None, default None
+        How classes are combined, as above. The name is ``score``, or ``score_average``
+        ("f1_macro").
+    """
 
     def __init__(self, score: str = "f1", average: str | None = None):
         from ..errors import ConfigError
@@ -229,7 +375,10 @@ class ConfusionScore(Metric):
 
 class AUC(Metric):
     """Area under the ROC curve of a binary classifier (one sigmoid output, or the second of two
-    softmax outputs), exactly as scikit-learn's roc_auc_score: the state holds the scores."""
+    softmax outputs), exactly as scikit-learn's roc_auc_score: the state holds the scores.
+
+    The name "auc". Takes no constructor arguments.
+    """
 
     name = "auc"
 
@@ -277,7 +426,10 @@ def _diff(y_pred, y):
 
 
 class MeanAbsoluteError(_TargetMetric):
-    """mean |ŷ − y| over samples and outputs (scikit-learn's uniform average)."""
+    """mean |ŷ − y| over samples and outputs (scikit-learn's uniform average).
+
+    The name "mae". Takes no constructor arguments.
+    """
     greater_is_better = False
 
     name = "mae"
@@ -287,7 +439,10 @@ class MeanAbsoluteError(_TargetMetric):
 
 
 class MeanSquaredError(_TargetMetric):
-    """mean (ŷ − y)² over samples and outputs."""
+    """mean (ŷ − y)² over samples and outputs.
+
+    The name "mse". Takes no constructor arguments.
+    """
     greater_is_better = False
 
     name = "mse"
@@ -299,7 +454,10 @@ class MeanSquaredError(_TargetMetric):
 
 class RootMeanSquaredError(_TargetMetric):
     """√(mean (ŷ − y)²) per output, then the mean over outputs (scikit-learn's uniform average).
-    State: the per-output sums of squared errors."""
+    State: the per-output sums of squared errors.
+
+    The name "rmse". Takes no constructor arguments.
+    """
 
     name = "rmse"
     greater_is_better = False
@@ -326,7 +484,10 @@ class RootMeanSquaredError(_TargetMetric):
 class R2Score(RootMeanSquaredError):
     """R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² per output, then the mean over outputs (scikit-learn's r2_score;
     a constant target scores 1 when predicted exactly, else 0). State: Σwy, Σwy², Σw(y − ŷ)² per
-    output (w = 1 without sample weights; ``n`` is then Σw)."""
+    output (w = 1 without sample weights; ``n`` is then Σw).
+
+    The name "r2". Takes no constructor arguments.
+    """
     greater_is_better = True
 
     name = "r2"
@@ -358,7 +519,13 @@ def _hits(y_pred, y):
 
 class BinaryAccuracy(_TargetMetric):
     """The fraction of outputs right, each thresholded at 0.5 (Keras's binary_accuracy): for
-    multi-label data, 1 − Hamming loss."""
+    multi-label data, 1 − Hamming loss.
+
+    Parameters
+    ----------
+    name : str, default "binary_accuracy"
+        The name it is logged under.
+    """
 
     name = "binary_accuracy"
     tasks = ("multilabel", "classification")
@@ -374,7 +541,10 @@ class BinaryAccuracy(_TargetMetric):
 
 
 class HammingLoss(_TargetMetric):
-    """The fraction of labels wrong (scikit-learn's hamming_loss)."""
+    """The fraction of labels wrong (scikit-learn's hamming_loss).
+
+    The name "hamming_loss". Takes no constructor arguments.
+    """
     greater_is_better = False
 
     name = "hamming_loss"
@@ -385,7 +555,10 @@ class HammingLoss(_TargetMetric):
 
 
 class SubsetAccuracy(_TargetMetric):
-    """1 when every label of a sample is right (scikit-learn's accuracy_score on indicator rows)."""
+    """1 when every label of a sample is right (scikit-learn's accuracy_score on indicator rows).
+
+    The name "subset_accuracy". Takes no constructor arguments.
+    """
 
     name = "subset_accuracy"
     tasks = ("multilabel", "classification")
@@ -461,7 +634,19 @@ registry.register("metric", SubsetAccuracy)
 
 def get(identifier) -> Metric:
     """A metric by name ("accuracy", "top_5_accuracy", any "top_<k>_accuracy"), config dict, or
-    Metric object."""
+    Metric object.
+
+    Parameters
+    ----------
+    identifier : str, dict or Metric
+        A registered name (case-insensitive: "accuracy", "f1_macro", "mae", "r2", Keras's
+        "sparse_categorical_accuracy", ...), a config dict, or a Metric (returned as it is).
+
+    Returns
+    -------
+    Metric
+        The metric. An unknown name raises ConfigError listing the choices.
+    """
     if isinstance(identifier, str):
         match = re.fullmatch(r"top_(\d+)_accuracy", identifier.lower())
         if match:

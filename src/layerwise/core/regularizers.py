@@ -22,19 +22,60 @@ def _nonneg(name: str, value: float) -> float:
 
 class Regularizer:
     """Penalty R(w): ``penalty(w) -> float`` and ``gradient(w) -> dR/dw``; the layers call
-    ``penalty_array(w)`` and ``add_gradient(w, grad)``."""
+    ``penalty_array(w)`` and ``add_gradient(w, grad)``.
+
+    A subclass sets ``name`` and writes ``penalty`` (or ``penalty_array``) and ``gradient`` with
+    ``xp = array_module_of(w)``, which runs on every engine; one that writes only an in-place
+    ``add_gradient`` in NumPy runs on NumPy. A layer adds R(w) to the loss and dR/dw to the
+    parameter's gradient (``Dense(kernel_regularizer=...)``). The base class takes no constructor
+    arguments.
+    """
 
     name = "regularizer"
 
     def penalty(self, w) -> float:
+        """R(w), the term added to the loss.
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+
+        Returns
+        -------
+        float
+            R(w).
+        """
         raise NotImplementedError
 
     def penalty_array(self, w):
-        """The penalty as a 0-d array on w's device (by default from ``penalty``)."""
+        """The penalty as a 0-d array on w's device (by default from ``penalty``).
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+
+        Returns
+        -------
+        0-d array
+            R(w), float64, on w's device.
+        """
         return array_module_of(w).asarray(self.penalty(w), dtype=np.float64)
 
     def gradient(self, w):
-        """dR/dw, written with ``xp = array_module_of(w)``."""
+        """dR/dw, written with ``xp = array_module_of(w)``.
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+
+        Returns
+        -------
+        array of w's shape
+            dR/dw.
+        """
         raise NotImplementedError
 
     def added(self, w, grad):
@@ -47,11 +88,32 @@ class Regularizer:
         return self.plus_gradient(w, grad)
 
     def plus_gradient(self, w, grad):
-        """grad + dR/dw, written with ``xp``."""
+        """grad + dR/dw, written with ``xp``.
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+        grad : array of w's shape
+            ∂L/∂w from the backward pass.
+
+        Returns
+        -------
+        array of w's shape
+            grad + dR/dw, a new array.
+        """
         return grad + self.gradient(w)
 
     def add_gradient(self, w, grad) -> None:
-        """grad += dR/dw, in place (the NumPy path's form of :meth:`added`)."""
+        """grad += dR/dw, in place (the NumPy path's form of ``added``).
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+        grad : array of w's shape
+            ∂L/∂w, which receives the sum.
+        """
         grad[...] = self.added(w, grad)
 
     def get_config(self) -> dict[str, Any]:
@@ -67,7 +129,15 @@ def traceable(obj) -> bool:
 
 
 class L1L2(Regularizer):
-    """R(w) = l1·Σ|w| + l2·Σw²;  dR/dw = l1·sign(w) + 2·l2·w."""
+    """R(w) = l1·Σ|w| + l2·Σw²;  dR/dw = l1·sign(w) + 2·l2·w.
+
+    Parameters
+    ----------
+    l1 : float, default 0.0
+        The L1 factor (≥ 0).
+    l2 : float, default 0.0
+        The L2 factor (≥ 0). Nielsen's λ on n training samples is l2 = λ/(2n).
+    """
 
     name = "l1_l2"
 
@@ -79,7 +149,18 @@ class L1L2(Regularizer):
         return float(self.penalty_array(w))
 
     def penalty_array(self, w):
-        """The penalty as a 0-d array on w's device."""
+        """The penalty as a 0-d array on w's device.
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+
+        Returns
+        -------
+        0-d array
+            R(w) = l1·Σ|w| + l2·Σw² (the Python float 0.0 when l1 = l2 = 0).
+        """
         total = 0.0
         if self.l1:
             total = total + self.l1 * abs(w).sum()
@@ -96,7 +177,20 @@ class L1L2(Regularizer):
         return g
 
     def plus_gradient(self, w, grad):
-        """grad + l1·sign(w) + 2·l2·w, each term added in turn (the order the reference has always used)."""
+        """grad + l1·sign(w) + 2·l2·w, each term added in turn (the order the reference has always used).
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+        grad : array of w's shape
+            ∂L/∂w from the backward pass.
+
+        Returns
+        -------
+        array of w's shape
+            grad + dR/dw, a new array (``grad`` itself when l1 = l2 = 0).
+        """
         if self.l1:
             grad = grad + array_module_of(w).sign(w) * self.l1
         if self.l2:
@@ -108,7 +202,13 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
-    """R(w) = l1·Σ|w| (the notes' loss_L1)."""
+    """R(w) = l1·Σ|w| (the notes' loss_L1).
+
+    Parameters
+    ----------
+    l1 : float, default 0.01
+        The factor (≥ 0); dR/dw = l1·sign(w).
+    """
 
     name = "l1"
 
@@ -120,7 +220,13 @@ class L1(L1L2):
 
 
 class L2(L1L2):
-    """R(w) = l2·Σw² (the notes' loss_L2)."""
+    """R(w) = l2·Σw² (the notes' loss_L2).
+
+    Parameters
+    ----------
+    l2 : float, default 0.01
+        The factor (≥ 0); dR/dw = 2·l2·w. Nielsen's λ on n training samples is l2 = λ/(2n).
+    """
 
     name = "l2"
 
@@ -133,14 +239,38 @@ class L2(L1L2):
 
 class Constraint:
     """A projection applied to a parameter after every update: ``project(w)`` returns the projected
-    array (written with ``xp``); ``apply(w)`` writes it in place (the NumPy path)."""
+    array (written with ``xp``); ``apply(w)`` writes it in place (the NumPy path).
+
+    A subclass sets ``name`` and writes ``project``. A layer applies it to the parameter after
+    each optimizer step (``Dense(kernel_constraint=...)``). The base class takes no constructor
+    arguments.
+    """
 
     name = "constraint"
 
     def project(self, w):
+        """The projected parameter, written with ``xp = array_module_of(w)``.
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+
+        Returns
+        -------
+        array of w's shape
+            The projection of w onto the constraint set, a new array.
+        """
         raise NotImplementedError
 
     def apply(self, w) -> None:
+        """Project w in place (``w[...] = project(w)``).
+
+        Parameters
+        ----------
+        w : array
+            The parameter (a Dense kernel (n_in, units), a bias (units,)), on its device.
+        """
         w[...] = self.project(w)
 
     def get_config(self) -> dict[str, Any]:
@@ -151,6 +281,13 @@ class MaxNorm(Constraint):
     """Each unit's incoming weight vector w_j = W[:, j] is rescaled so ‖w_j‖₂ <= max_value.
 
     For a Dense kernel (n_in, n_out) the norm is taken over ``axis=0`` (the inputs).
+
+    Parameters
+    ----------
+    max_value : float, default 2.0
+        The largest norm allowed (> 0).
+    axis : int, default 0
+        The axis the norm runs over: 0 gives each unit's incoming weights of a Dense kernel.
     """
 
     name = "max_norm"

@@ -42,7 +42,22 @@ def _ema_views(model) -> list[tuple[str, Any]]:
 
 def named_arrays(model, ema: bool = True) -> list[tuple[str, Any]]:
     """Every array of a built model by name, on its device, in a fixed order: per layer its
-    parameters then its state; then the EMA averages (``ema=True`` and the model keeps them)."""
+    parameters then its state; then the EMA averages (``ema=True`` and the model keeps them).
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model.
+    ema : bool, default True
+        Include the EMA averages ("ema/<layer>/<key>") when the model keeps them.
+
+    Returns
+    -------
+    list of (str, array)
+        (name, array) pairs: "<layer>/<key>" for a parameter (``dense/kernel`` (n_in, units),
+        ``dense/bias`` (units,)), "<layer>/state/<key>" for non-trainable state (BatchNorm's
+        moving statistics). The arrays are the model's own, not copies.
+    """
     arrays: list[tuple[str, Any]] = []
     for layer in model.layers:
         arrays.extend((f"{layer.name}/{k}", v) for k, v in layer.params.items())

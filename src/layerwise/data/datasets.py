@@ -74,7 +74,29 @@ NAMES = ("digits", "mnist", "fashion-mnist")
 
 @dataclass
 class Dataset:
-    """Train / validation / test splits; x float32 (n, features) in [0, 1], y int64 labels (n,)."""
+    """Train / validation / test splits; x float32 (n, features) in [0, 1], y int64 labels (n,).
+
+    What :func:`load` and :func:`load_file` return; images are flattened to rows (784 = 28·28
+    features for MNIST), ``image_shape`` gives them back their shape.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name ("digits", "mnist", "fashion-mnist", or a data file's stem).
+    x_train, y_train : ndarray
+        Training features (n_train, features), float32 in [0, 1], and labels (n_train,), int64
+        class indices 0..k-1.
+    x_test, y_test : ndarray
+        The test split, shaped as the training one.
+    x_val, y_val : ndarray or None, default None
+        The validation split (``load(..., validation_size=...)``), or None.
+    n_classes : int, default 0
+        k, the number of classes.
+    image_shape : tuple of int or None, default None
+        (height, width) of an image ((8, 8) digits, (28, 28) MNIST), or None for tabular data.
+    class_names : list of str, default []
+        The name of each class, by index ("T-shirt/top", ...).
+    """
 
     name: str
     x_train: np.ndarray
@@ -89,6 +111,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """The number of input features per sample (784 for MNIST), an int."""
         return int(np.prod(self.x_train.shape[1:]))
 
     def __repr__(self):
@@ -140,6 +163,20 @@ def cache_dir(name: str) -> Path:
 
 
 def search_dirs(name: str) -> list[Path]:
+    """The folders searched for a data set's IDX files, in order: ``$LAYERWISE_DATA/<name>``,
+    ``$LAYERWISE_DATA``, the user cache (``~/.cache/layerwise/<name>``) and
+    ``/usr/share/datasets/<name>``.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name ("mnist" or "fashion-mnist").
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders (not all of them need exist).
+    """
     dirs = []
     env = settings.get("LAYERWISE_DATA")
     if env:
@@ -156,7 +193,19 @@ def _find(directory: Path, stem: str) -> Path | None:
 
 
 def locate(name: str) -> dict[str, Path] | None:
-    """The four IDX files from the first search directory that has all of them."""
+    """The four IDX files from the first search directory that has all of them.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name ("mnist" or "fashion-mnist").
+
+    Returns
+    -------
+    dict of str to pathlib.Path, or None
+        The paths under the keys "train_images", "train_labels", "test_images", "test_labels"
+        (each file plain or gzipped), or None when no folder of :func:`search_dirs` has all four.
+    """
     for d in search_dirs(name):
         found = {k: _find(d, stem) for k, stem in FILES.items()}
         if all(found.values()):
@@ -417,6 +466,25 @@ def load_file(path, label_column=None, test_size: float = 0.2, seed: int = 0, sc
     the features by this number (255 for pixel values); values that look like unscaled pixels,
     and labels that do not start at 0, give a warning. Without an explicit test split,
     ``test_size`` of the rows (shuffled with ``seed``) are held out.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The .npz, .npy or .csv file.
+    label_column : str, int or None, default None
+        The label column of a table, as above. Not used for an .npz with arrays.
+    test_size : float or int, default 0.2
+        The held-out test split when the file has none: a fraction in (0, 1) or a count of rows.
+    seed : int, default 0
+        Seeds the shuffle before the test split.
+    scale : float or None, default None
+        Divide the features by this (> 0); None leaves them as they are.
+
+    Returns
+    -------
+    Dataset
+        Features flattened to rows (float32), labels int64 0..k-1. A malformed file, a
+        mismatched row count or a single class raises DataError.
     """
     from .inputs import as_features, as_labels
     path = Path(path)
@@ -454,7 +522,28 @@ def load_file(path, label_column=None, test_size: float = 0.2, seed: int = 0, sc
 
 def load(name: str, validation_size: int | float = 0, download: bool = True, **kwargs) -> Dataset:
     """Load a named data set (digits, mnist, fashion-mnist) or a data file, with the last
-    ``validation_size`` training samples (a count or a fraction) held out for validation."""
+    ``validation_size`` training samples (a count or a fraction) held out for validation.
+
+    Parameters
+    ----------
+    name : str
+        "digits" (scikit-learn's 8×8 digits: 1,437 training and 360 test images), "mnist",
+        "fashion-mnist" (also "fashion", "fmnist"; 60,000 training and 10,000 test images of
+        28×28), or the path of a .npz, .npy or .csv file (see :func:`load_file`).
+    validation_size : int or float, default 0
+        The last training samples held out as ``x_val``/``y_val``: a count, or a fraction in
+        (0, 1). 0: no validation split. ``10_000`` on MNIST is the book's 50,000/10,000 split.
+    download : bool, default True
+        Download MNIST-style files missing from every folder of :func:`search_dirs` into the cache
+        (checked against their SHA-256). False: raise DataError instead.
+    **kwargs
+        For "digits": ``test_size`` (default 0.2); for a file: :func:`load_file`'s arguments.
+
+    Returns
+    -------
+    Dataset
+        x float32 (n, features) in [0, 1], y int64 labels (n,).
+    """
     key = ALIASES.get(str(name).lower(), str(name).lower())
     if key == "digits":
         ds = _load_digits(**kwargs)

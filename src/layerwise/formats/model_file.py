@@ -132,6 +132,23 @@ def model_from_parts(tensors: dict[str, np.ndarray], meta: dict[str, Any], sourc
 
 
 def load_model(path):
-    """Load a model saved with ``model.save``; raises ModelFileError for anything malformed."""
+    """Load a model saved with ``model.save``; raises ModelFileError for anything malformed.
+
+    ``layerwise.load`` is this function. The file is checked (metadata, tensor names, shapes,
+    dtypes, finite values) before any layer is built; nothing in it is executed (no pickle).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A model file (``.lwm``: safetensors arrays and JSON metadata), as ``Sequential.save``
+        writes it.
+
+    Returns
+    -------
+    Sequential
+        The built model with its weights (and its EMA averages, if it kept them), compiled again
+        with its optimizer, loss and metrics when it was saved compiled (a custom loss must be
+        registered first, else the model comes back uncompiled).
+    """
     tensors, meta = unpack(read_bytes(path, "model file"), str(path))
     return model_from_parts(tensors, meta, str(path))

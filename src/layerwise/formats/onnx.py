@@ -150,5 +150,19 @@ def _graph(model, onnx, helper, numpy_helper):
 
 
 def to_onnx(model, path) -> None:
-    """Write the model as an ONNX file (atomically)."""
+    """Write the model as an ONNX file (atomically).
+
+    Needs the ``onnx`` extra (``pip install 'layerwise[onnx]'``). The graph computes the model's
+    inference: one input "input" of shape (batch, *input_shape), one output "output"; the weights
+    are those the model predicts with (its EMA averages, where it keeps them).
+
+    Parameters
+    ----------
+    model : Sequential
+        The model (built on first use if it is not). Every layer must be a built-in one or define
+        ``onnx_nodes(helper, x, const)``.
+    path : str or pathlib.Path
+        The file to write (``.onnx``); an existing file is replaced only once the new one is
+        complete.
+    """
     atomic_write_bytes(path, to_onnx_model(model).SerializeToString())

@@ -80,6 +80,19 @@ class Diagnostics(Callback):
 
     ``records``: one dict per sampled step; ``epochs``: per-epoch summaries; ``warnings``: what
     fired. With ``run_dir`` they are written to diagnostics.csv, warnings.json and plots/.
+
+    A callback: ``model.fit(x, y, callbacks=[Diagnostics()])``. It watches the Dense layers.
+
+    Parameters
+    ----------
+    every : int, default 20
+        Record the statistics every this many optimizer steps (≥ 1): about 1/every extra passes
+        over the weights per step.
+    run_dir : str, pathlib.Path or None, default None
+        A folder to write diagnostics.csv, warnings.json and the plots into when training ends
+        (plots need matplotlib). None: keep them in memory only.
+    verbose : bool, default True
+        Print each warning to stderr when it fires.
     """
 
     def __init__(self, every: int = 20, run_dir=None, verbose: bool = True):

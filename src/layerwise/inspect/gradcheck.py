@@ -40,7 +40,18 @@ TOLERANCE = 1e-6  # GradcheckResult.passed: every error below this
 
 @dataclass
 class GradcheckResult:
-    """Relative error per checked array; ``passed`` when every one is below ``tolerance``."""
+    """Relative error per checked array; ``passed`` when every one is below ``tolerance``.
+
+    What :func:`layerwise.gradcheck` returns; ``print(result)`` lists every error.
+
+    Parameters
+    ----------
+    errors : dict of str to float, default {}
+        The relative error ‖g_backprop − g_numeric‖ / max(‖g_backprop‖ + ‖g_numeric‖, 1e-3) of each
+        checked array, by name ("kernel", "bias", "x", "dense/kernel", "y_pred", ...).
+    tolerance : float, default 1e-6
+        An array passes when its error is below this.
+    """
 
     errors: dict[str, float] = field(default_factory=dict)
     tolerance: float = TOLERANCE
@@ -60,6 +71,7 @@ class GradcheckResult:
 
     @property
     def passed(self) -> bool:
+        """True when every error is below ``tolerance`` (a NaN error fails)."""
         return not self.failures
 
     def __repr__(self):
@@ -195,6 +207,33 @@ def gradcheck(obj, x, y=None, *, training: bool = True, eps: float = 1e-6, seed:
     - ActivationFunction: ``x`` is z.
     The result's ``passed`` says whether every error is below ``tolerance``; ``failures`` names
     the arrays that are not; ``max_error`` is the largest error.
+
+    Parameters
+    ----------
+    obj : Layer, Sequential, Loss or ActivationFunction
+        What to check. An unbuilt layer is built for x's shape in float64; a model must be
+        compiled with ``dtype="float64"``.
+    x : ndarray
+        The input batch (n, features) for a layer or model, y_pred (n, k) for a loss, z (n, units)
+        for an activation. Use float64.
+    y : ndarray or None, default None
+        The targets: needed for a model and a loss, else unused.
+    training : bool, default True
+        Run the forward pass in training mode (dropout masks, batch statistics); the masks are
+        replayed identically for every evaluation.
+    eps : float, default 1e-6
+        ε of the central difference (f(θ + ε) − f(θ − ε)) / 2ε.
+    seed : int, default 0
+        Seeds a layer's initial weights and the fixed random weighting R of its outputs.
+    tolerance : float, default 1e-6
+        The largest error that passes.
+
+    Returns
+    -------
+    GradcheckResult
+        The error of every checked array: each parameter and the input x for a layer, each
+        parameter for a model, y_pred and the fused z for a loss, z for an activation. Any other
+        ``obj``, or a loss without y, raises ConfigError.
     """
     from ..model import Sequential
     result = None

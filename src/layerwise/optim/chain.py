@@ -15,6 +15,7 @@ on scalars inside the compiled kernel, so every backend computes the same chain 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -35,39 +36,63 @@ def element(g, w, clip, scale, wd):
 
 def on_arrays(g, w, clip, scale, wd):
     """:func:`element` on whole arrays, skipping the steps that are off (clip = ∞, scale = 1,
-    wd = 0): the same values (x·1 = x, x + 0·w = x for finite w) with fewer passes."""
+    wd = 0): the same values (x·1 = x, x + 0·w = x for finite w) with fewer passes. ``scale`` may
+    be a traced 0-d array (the XLA engine's global norm scale)."""
     if clip != math.inf:
         g = clip_value(g, clip)
-    if scale != 1:
+    if not (isinstance(scale, (int, float)) and scale == 1):
         g = g * scale
     if wd:
         g = g + wd * w
     return g
 
 
-def global_norm(grads: list) -> float:
-    """‖(g₁, g₂, …)‖ over all tensors, in float64."""
-    return math.sqrt(sum(float((g * g).sum()) for g in grads))
+def tensor_norm(g):
+    """‖g‖ = √Σg² of one tensor, in its dtype (a 0-d array of g's namespace)."""
+    return array_module_of(g).sqrt((g * g).sum())
+
+
+def global_norm(grads: list):
+    """‖(g₁, g₂, …)‖ over all tensors: each Σg², summed in float64 on NumPy (a float), in the
+    tensors' dtype under XLA (a 0-d array)."""
+    xp = array_module_of(grads[0])
+    if xp is np:
+        return math.sqrt(sum(float((g * g).sum()) for g in grads))
+    return xp.sqrt(sum((g * g).sum() for g in grads))
+
+
+def norm_scale(norm, c):
+    """min(1, c/‖g‖): the factor that brings a gradient of norm ``norm`` to a norm of at most ``c``."""
+    return array_module_of(norm).where(norm > c, c / norm, 1.0)
+
+
+def reduced(opt, grads: list) -> tuple[list, float, Any, float]:
+    """Steps 1–3 for optimizer ``opt`` on one gradient per tensor, written once against xp:
+    (the gradients after the per-tensor norm clip, the clip left for :func:`element`, the global
+    scale, the coupled decay). When a norm is taken, clipping by value comes first (the norm must
+    see clipped values) and the returned clip is ∞."""
+    clip = opt.clipvalue
+    if clip is not None and (opt.clipnorm is not None or opt.global_clipnorm is not None):
+        grads = [clip_value(g, clip) for g in grads]
+        clip = None
+    if opt.clipnorm is not None:
+        grads = [g * norm_scale(tensor_norm(g), opt.clipnorm) for g in grads]
+    scale: Any = 1.0
+    if opt.global_clipnorm is not None:
+        scale = norm_scale(global_norm(grads), opt.global_clipnorm)
+    wd = opt.weight_decay if opt.couples_weight_decay else 0.0
+    return grads, (math.inf if clip is None else clip), scale, wd
 
 
 def prepare(opt, grads: list, tensors: list | None) -> tuple[float, float, float]:
-    """Run the chain's reductions for optimizer ``opt`` (in place on ``grads``) and return the
-    element-wise scalars (clip, scale, wd) for :func:`element`. ``tensors``: per-tensor views of
-    ``grads`` for the per-tensor norm when ``grads`` holds one flat buffer."""
-    clip = opt.clipvalue
-    if clip is not None and (opt.clipnorm is not None or opt.global_clipnorm is not None):
-        for g in grads:  # the norms below must see clipped values
-            np.clip(g, -clip, clip, out=g)
-        clip = None
-    if opt.clipnorm is not None:
-        for g in (tensors if tensors is not None else grads):
-            norm = float(np.sqrt((g * g).sum()))
-            if norm > opt.clipnorm:
-                g *= opt.clipnorm / norm
-    scale = 1.0
-    if opt.global_clipnorm is not None:
-        norm = global_norm(grads)
-        if norm > opt.global_clipnorm:
-            scale = opt.global_clipnorm / norm
-    wd = opt.weight_decay if opt.couples_weight_decay else 0.0
-    return (math.inf if clip is None else clip), scale, wd
+    """:func:`reduced` on the NumPy engine, in place on ``grads``, returning the element-wise
+    scalars (clip, scale, wd) for :func:`element`. ``tensors``: per-tensor views of ``grads`` for
+    the per-tensor norm when ``grads`` holds one flat buffer."""
+    if opt.clipnorm is None and opt.global_clipnorm is None:  # no reduction: nothing to do in place
+        clip = math.inf if opt.clipvalue is None else opt.clipvalue
+        return clip, 1.0, (opt.weight_decay if opt.couples_weight_decay else 0.0)
+    views = tensors if tensors is not None else grads
+    new, clip, scale, wd = reduced(opt, views)
+    for view, value in zip(views, new):
+        view[...] = value
+    return clip, float(scale), wd

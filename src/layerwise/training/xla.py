@@ -20,7 +20,6 @@ asked for at full float32 precision (``precision="highest"``), not TF32.
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import sys
 import types
@@ -86,9 +85,6 @@ def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
     loss = model.loss
     if type(loss).__module__ != losses_mod.__name__ or isinstance(loss, losses_mod.CustomLoss):
         return f"the loss {type(loss).__name__} is not one of layerwise's traced losses"
-    opt = model.optimizer
-    if opt.clipnorm is not None or opt.global_clipnorm is not None:
-        return "clipnorm/global_clipnorm are reductions the XLA step does not run yet"
     if plan.nonfinite is not None:
         return "a per-step NaN check (TerminateOnNaN, RollbackOnNaN) needs every step's loss on the host"
     if checkpoint_every:
@@ -167,8 +163,6 @@ class Engine:
         self.x64 = np.dtype(model.dtype) == np.float64
         opt = model.optimizer
         self.rule = _on_jax(opt.rule, jnp)
-        self.clip = math.inf if opt.clipvalue is None else float(opt.clipvalue)
-        self.wd = float(opt.weight_decay) if opt.couples_weight_decay else 0.0
         with self._precision():
             weights = None if batches.weights is None else np.asarray(batches.weights, dtype=model.dtype)
             # x goes to the device in its own dtype and each epoch's batches are cast as they are
@@ -217,10 +211,10 @@ class Engine:
             loss, delta = self._loss_and_delta(out, yb, wb)
             model.backward(delta, fused=self.plan.fused)
             states = tuple(layer.state[key] for layer, key in _state_refs(model))
-            stepped = []
-            for p, (layer, key), s in zip(params, model.trainable_refs, slots):
-                grad = chain.on_arrays(layer.grads[key], p, self.clip, 1.0, self.wd)
-                stepped.append(self.rule(p, grad, *s, *rule_scalars))
+            grads = [layer.grads[key] for layer, key in model.trainable_refs]
+            grads, clip, scale, wd = chain.reduced(model.optimizer, grads)
+            stepped = [self.rule(p, chain.on_arrays(g, p, clip, scale, wd), *s, *rule_scalars)
+                       for p, g, s in zip(params, grads, slots)]
             params = tuple(new[0] for new in stepped)
             slots = tuple(tuple(new[1:]) for new in stepped)
             if self.plan.constrained:
