@@ -96,3 +96,16 @@ print("feedforward(x) has shape", net.feedforward(x0).shape, "and sums to", floa
 nabla_b, nabla_w = net.backprop(x0, y0)
 print("backprop gives", [g.shape for g in nabla_w])
 net.model.summary()
+
+# %%
+# Exercises
+# ---------
+# 1. Train the program with ``cost=network2.QuadraticCost`` and nothing else changed. Compare the
+#    first five evaluation accuracies with those above: which cost learns slowly at first, and
+#    which factor of its gradient is to blame? (The :ref:`losses chapter
+#    <sphx_glr_auto_examples_plot_04_losses.py>`; here the quadratic cost is still below 50% after
+#    five epochs, the cross-entropy above 90%.)
+# 2. Pass ``early_stopping_n=5`` and 100 epochs to ``SGD``. After how many epochs does it return?
+#    (Each list it returns has one entry per epoch.)
+# 3. Save the network with ``net.save("net.json")``, read it back with ``network2.load`` and check
+#    that ``feedforward`` gives the same column. Which four keys does the book's JSON file hold?

@@ -86,3 +86,16 @@ ax.set(xlabel="x", ylabel="y", title=f"Stopped after {reg.n_iter_} epochs (early
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
+
+# %%
+# Exercises
+# ---------
+# 1. Take ``StandardScaler()`` out of the pipeline. How much does the cross-validated accuracy
+#    change? Fit both pipelines and compare the first values of ``pipeline[-1].loss_curve_``. (The
+#    digits' pixels run from 0 to 16.)
+# 2. Add ``"mlpclassifier__alpha": [1e-4, 1e-1]`` to the grid. How many networks does
+#    ``search.fit`` train now? Check your count against ``len(search.cv_results_["params"])``, the
+#    three folds and the final refit (the answer is 25).
+# 3. Fit the regression with ``early_stopping=False``. How many epochs does it run now
+#    (``reg.n_iter_``), what stops it, and does it follow the true function more closely? (Hint:
+#    ``n_iter_no_change`` and ``tol`` now watch the training loss.)

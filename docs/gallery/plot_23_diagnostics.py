@@ -100,3 +100,17 @@ for constant in ("VANISHING_RATIO", "EXPLODING_GROWTH", "DEAD_FRACTION", "SATURA
     print(f"{constant:20s} {getattr(diagnostics_module, constant)}")
 for kind, remedy in diagnostics_module.REMEDIES.items():
     print(f"{kind:12s} → {remedy}")
+
+# %%
+# Exercises
+# ---------
+# 1. The dying-ReLU warning suggests LeakyReLU or a lower rate. Try ``"leaky_relu"`` at
+#    ``SGD(1.5)``, then ``"relu"`` at ``SGD(0.1)``. Which remedy works here? (Read the leaky run's
+#    first warnings: the rate itself is the problem.)
+# 2. Keep ReLU and ``SGD(1.5)`` but add ``global_clipnorm=1.0`` (the :ref:`gradient clipping
+#    chapter <sphx_glr_auto_examples_plot_12_gradient_clipping.py>`). Do units still die?
+# 3. Initialise the saturated network with ``"glorot_normal"`` instead of ``"large"``. What
+#    fraction of its tanh outputs is saturated now (``diag.epochs[-1]["dense_1/saturated"]``)?
+# 4. Give the overfitting run 1,000 images instead of 100. Does the warning go away? Compare the
+#    validation accuracies: what is the warning telling you, and what would the :ref:`early
+#    stopping chapter <sphx_glr_auto_examples_plot_14_early_stopping.py>` do?

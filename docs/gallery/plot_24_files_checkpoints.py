@@ -115,3 +115,16 @@ for name, array in state.named_arrays(bn):
 # says how to continue. ``layerwise train --resume runs/<dir>`` continues, ``--epochs N`` trains a
 # finished run further, and every file is written to a temporary name and renamed, so a crash
 # never leaves a half-written model or checkpoint.
+#
+# Exercises
+# ---------
+# 1. Flip a bit near the start of a fresh copy of the file instead, for example ``data[100]``.
+#    Which part of the file does the error name now? (The file begins with eight bytes that give
+#    the length of a JSON header; the arrays follow it.)
+# 2. Resume the interrupted run with ``batch_size=64``. What does the error say, and why can such
+#    a run not end with the same bits?
+# 3. ``bn.count_params()`` says 83, but the arrays of ``bn.get_weights()`` hold 99 numbers. Which
+#    16 are not parameters, and why do they get no gradient?
+# 4. Compile a model with ``ema=0.99`` (the :ref:`EMA chapter
+#    <sphx_glr_auto_examples_plot_13_ema.py>`), train it for an epoch and list
+#    ``state.named_arrays`` again. Which arrays does the average add?

@@ -48,3 +48,14 @@ print("same predicted class for every test image:", np.array_equal(onnx_out.argm
 # A registered layer exports too when it says how: a method ``onnx_nodes(helper, x, const)``
 # that returns its nodes and the name of its output. Without it, the export stops with an error
 # that names the layer, rather than writing a graph that computes something else.
+#
+# Exercises
+# ---------
+# 1. ONNX has no GELU operator in this opset: which nodes between the first ``Gemm`` and
+#    ``BatchNormalization`` compute it, and which formula do they spell out? Replace ``"gelu"`` by
+#    ``"relu"`` and by ``"silu"`` and print the nodes again.
+# 2. Run the session on one image, ``ds.x_test[:1]``. Why does the graph accept any number of
+#    rows? (Print ``graph.graph.input[0]``.)
+# 3. Build the model with ``dtype="float64"`` and ``"relu"`` in place of ``"gelu"`` and ``"elu"``
+#    (ONNX Runtime's CPU provider has no float64 ``Erf`` or ``Elu``). How large is the
+#    difference from layerwise's predictions now, and why was it about :math:`10^{-7}` before?

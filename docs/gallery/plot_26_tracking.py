@@ -83,3 +83,13 @@ print("final metrics:", {k: round(v, 4) for k, v in sorted(run.data.metrics.item
 print("artifacts:", [a.path for a in client.list_artifacts(run.info.run_id)])
 accuracy = client.get_metric_history(run.info.run_id, "val_accuracy")
 print("val_accuracy by epoch:", [round(m.value, 3) for m in sorted(accuracy, key=lambda m: m.step)])
+
+# %%
+# Exercises
+# ---------
+# 1. Log with ``histogram_freq=1``. How many histograms does each tag hold now
+#    (``len(events.Histograms("dense_1/kernel"))``)? And with ``histogram_freq=0``?
+# 2. Compile with ``metrics=["accuracy", "f1_macro"]``. Which new scalar tags does TensorBoard
+#    show, and which new metrics does MLflow record?
+# 3. Run the training cell twice with the same ``run_name``. How many runs does the "digits"
+#    experiment hold then, and which of them does ``client.search_runs(...)[0]`` return?
