@@ -207,7 +207,7 @@ def main(argv=None) -> None:
         child(args.child[0], args.child[1] == "1", args.network2, args.epochs)
         return
     configs = list(args.configs)
-    if args.network2:
+    if args.network2 and "network2-float64" not in configs:
         configs.append("network2-float64")
     runs: dict[tuple[str, bool], list[dict]] = {}
     for r in range(args.repeats):

@@ -40,6 +40,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
     "layerwise_docs",
+    "lw_api",   # the API pages: the engine's methods left off, backreferences by documented name
     "lw_i18n",  # the Chinese edition: the language switch, Chinese search, :chapter: links
 ]
 
@@ -89,6 +90,7 @@ autodoc_typehints = "none"           # signatures show names and defaults; docst
 autodoc_member_order = "bysource"
 autoclass_content = "both"
 add_module_names = False
+toc_object_entries_show_parents = "all"  # the page's contents name layerwise.activations.get(), not get()
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(np|numpy|cupy|scipy|pandas|sklearn|optuna|onnx|argparse|pathlib|typing)\..*"),
@@ -98,6 +100,14 @@ nitpick_ignore_regex = [
     (r"py:class", r"(object|Exception|ValueError|TypeError|RuntimeError|OSError|UserWarning|list|dict)"),
 ]
 suppress_warnings = ["autosummary.import_cycle"]
+
+# -- docstrings -------------------------------------------------------------------------------------
+# A docstring is plain text (formulas as written), which ``_ext/layerwise_docs.py`` turns into
+# reST, ending in numpydoc sections ("Parameters", "Returns", each underlined with dashes), which
+# it hands to napoleon's NumPy-style parser (sphinx.ext.napoleon.NumpyDocstring; types stay text,
+# as numpydoc prints them). The parser is called on the sections only, not loaded as an
+# extension: the extension also reads the first line of every property's docstring as
+# "type: description" ("The rate the next update will use: ..." would become a type).
 
 # -- sphinx-gallery ---------------------------------------------------------------------------------
 # sphinx-gallery links the names an example uses to the API reference; to find a name's shortest
@@ -111,6 +121,13 @@ _short_module_name = _backreferences._get_short_module_name
 
 
 def _get_short_module_name(module_name, obj_name):
+    # the module the API reference documents the object under, so that its page's "Examples
+    # using" mini-gallery finds it (``lw.activations.get("relu")`` is a layerwise.core.activations.
+    # ReLU, documented as layerwise.activations.ReLU); else sphinx-gallery's shortest path
+    import lw_api
+    home = lw_api.documented_module(module_name, obj_name)
+    if home is not None:
+        return home
     try:
         return _short_module_name(module_name, obj_name)
     except Exception:  # noqa: BLE001
@@ -141,4 +158,8 @@ sphinx_gallery_conf = {
     "image_srcset": ["2x"],
     "matplotlib_animations": False,
     "write_computation_times": True,
+    # "Examples using X" on every API page (the ``minigallery`` in _templates/autosummary): the
+    # examples that use a layerwise name are recorded here, under the name the page documents
+    "doc_module": ("layerwise",),
+    "backreferences_dir": "api/generated/backreferences",
 }

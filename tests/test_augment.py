@@ -49,19 +49,43 @@ def test_flip_mirrors_columns_and_rotation_by_90_degrees_turns_the_image():
     np.testing.assert_allclose(turned.reshape(8, 8), np.rot90(x.reshape(8, 8), k=1), atol=1e-5)
 
 
-def test_numba_kernel_equals_scipy_map_coordinates():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_numba_kernel_gives_the_bits_of_the_xp_warp_and_scipy_its_values(dtype):
+    """The warp is written once with xp (the XLA engine traces it); the NumPy engine's Numba kernel
+    (which steps the coordinates along each row) equals it to rounding, and both equal SciPy's
+    bilinear map_coordinates."""
+    from scipy import ndimage
     if not A._warp_kernel():
         pytest.skip("Numba not available")
-    layer = _layer(shift=0.2, rotation=30, zoom=0.2)
-    x = _batch(16).astype(np.float64)
+    layer = _layer(shift=0.2, rotation=30, zoom=0.2, flip=True)
+    x = _batch(16).astype(dtype)
     p = layer.draw(16)
     ours = layer.apply(x, p)
     A._KERNEL, saved = False, A._KERNEL
     try:
-        ref = layer.apply(x, p)
+        xp_warp = layer.apply(x, p)
     finally:
         A._KERNEL = saved
-    np.testing.assert_allclose(ours, ref, atol=1e-12)
+    np.testing.assert_allclose(ours, xp_warp, rtol=0, atol=1e-6 if dtype == np.float32 else 1e-13)
+    no_flip = {**p, "flip": np.zeros(16, bool)}
+    cos, sin, s = np.cos(p["theta"]), np.sin(p["theta"]), p["zoom"]
+    inv = np.stack([np.stack([cos / s, sin / s], -1), np.stack([-sin / s, cos / s], -1)], -2)
+    rr, cc = np.meshgrid(np.arange(8.0), np.arange(8.0), indexing="ij")
+    d = np.stack([rr - 3.5, cc - 3.5])[None] - p["shift"][:, :, None, None]
+    src = np.einsum("mij,mjhw->mihw", inv, d) + 3.5
+    ref = np.stack([ndimage.map_coordinates(img, c, order=1, mode="grid-constant", cval=0.0)
+                    for img, c in zip(x.reshape(16, 8, 8), src)])
+    np.testing.assert_allclose(layer.apply(x, no_flip).reshape(16, 8, 8), ref, atol=1e-5)
+
+
+def test_the_xp_warp_traced_by_jax_equals_numpy_to_rounding():
+    jnp = pytest.importorskip("jax.numpy")
+    layer = _layer(shift=0.2, rotation=30, zoom=0.2, brightness=0.1, contrast=0.3, flip=True)
+    x = _batch(16)
+    u = np.random.default_rng(3).random((16, 7))
+    want = layer.apply(x, layer.params_of(u))
+    got = np.asarray(layer.apply(jnp.asarray(x), layer.params_of(jnp.asarray(u, dtype=jnp.float32))))
+    np.testing.assert_allclose(got, want, atol=2e-5)
 
 
 def test_lighting_changes_contrast_and_brightness_per_image():

@@ -138,15 +138,14 @@ def test_float32_by_default_and_float64_on_request():
     assert m64.layers[0].params["kernel"].dtype == np.float64
 
 
-def test_backend_errors_are_clear():
-    with pytest.raises(ConfigError, match="unknown backend 'tpu'"):
-        lw.set_backend("tpu")
-    try:
-        import cupy  # noqa: F401
-    except ImportError:
-        with pytest.raises(lw.BackendError, match="CuPy"):
-            lw.set_backend("cupy")
-    assert lw.get_backend() == "numpy"
+def test_device_errors_are_clear():
+    x, y = np.random.default_rng(0).random((40, 4)), np.arange(40) % 2
+    model = Sequential([Dense(2, "softmax")], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ConfigError, match="device: expected one of 'auto', 'cpu', 'gpu', 'cuda', got 'tpu'"):
+        model.fit(x, y, verbose=0, device="tpu")
+    with pytest.raises(ConfigError, match="device='cuda' runs on the XLA engine; engine='numpy' runs on the CPU"):
+        model.fit(x, y, verbose=0, device="cuda", engine="numpy")
 
 
 def test_softmax_as_separate_activation_layer_is_fused_correctly(rng):

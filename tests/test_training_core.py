@@ -1,5 +1,4 @@
-"""The one training core: the device path (its NumPy stand-in) equals the host path, one model
-state behind every consumer, per-fit settings, and the registry."""
+"""The one training core: one model state behind every consumer, per-fit settings, and the registry."""
 import json
 
 import numpy as np
@@ -9,59 +8,6 @@ import layerwise as lw
 from layerwise.errors import ConfigError, ModelFileError
 
 from conftest import make_blobs
-
-
-# -- the device path, run on NumPy, equals the host path -------------------------------------------
-def _sigmoid_model(backend_name):
-    m = lw.Sequential([lw.Dense(8, "tanh"), lw.Dense(1, "sigmoid")], seed=3, dtype="float64",
-                      backend_name=backend_name)
-    m.compile(lw.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
-    return m
-
-
-def _regularized_model(backend_name):
-    m = lw.Sequential([lw.Dense(16, "relu", kernel_regularizer=lw.L2(1e-3), bias_regularizer=lw.L1(1e-4)),
-                       lw.BatchNorm(beta_regularizer=lw.L2(1e-2), gamma_regularizer=lw.L1L2(1e-3, 1e-3)),
-                       lw.Dense(3, "softmax", kernel_regularizer=lw.L1(1e-4), kernel_constraint=lw.MaxNorm(2.0))],
-                      seed=4, dtype="float64", backend_name=backend_name)
-    m.compile(lw.SGD(0.1, momentum=0.9), "categorical_crossentropy", metrics=["accuracy", "top_5_accuracy"])
-    return m
-
-
-def _dropout_ema_model(backend_name):
-    m = lw.Sequential([lw.Dense(16, "relu"), lw.Dropout(0.3), lw.BatchNorm(), lw.Dense(3, "softmax")],
-                      seed=5, dtype="float64", backend_name=backend_name)
-    m.compile(lw.RMSProp(0.01), "categorical_crossentropy", metrics=["accuracy"], ema=0.9)
-    return m
-
-
-@pytest.mark.parametrize("make, binary", [(_sigmoid_model, True), (_regularized_model, False),
-                                          (_dropout_ema_model, False)])
-def test_device_path_stand_in_equals_host_path(make, binary):
-    x, y = make_blobs(n=200, n_classes=2 if binary else 3)
-    runs = {}
-    for name in ("numpy", "numpy-device"):
-        model = make(name)
-        hist = model.fit(x, y, epochs=3, batch_size=32, verbose=0, validation_split=0.2)
-        runs[name] = (model, hist.history)
-    (host, h_host), (device, h_device) = runs["numpy"], runs["numpy-device"]
-    assert set(h_host) == set(h_device)
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        np.testing.assert_allclose(h_device[key], h_host[key], rtol=1e-12, atol=0)
-    for a, b in zip(device.get_weights(), host.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(device.predict(x), host.predict(x))
-    if binary:  # one sigmoid output: accuracy from a > 0.5, not argmax of a one-column target
-        assert h_device["accuracy"][-1] > 0.9
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_device_path_reports_a_nan_loss_once_per_epoch():
-    x, y = make_blobs(n=64)
-    model = lw.Sequential([lw.Dense(3, "softmax")], seed=0, backend_name="numpy-device")
-    model.compile(lw.SGD(1e30), "categorical_crossentropy")
-    model.fit(x * 1e30, y, epochs=2, verbose=0)
-    assert model.nonfinite_report is not None and "once per epoch" in model.nonfinite_report
 
 
 # -- one model state --------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def test_one_step_equal_for_every_optimizer(name):
 @pytest.mark.parametrize("case", ["l1_l2", "max_norm", "no_bias", "sample_weights", "ema", "partial_batch",
                                   "float64", "mse_linear", "bce_sigmoid", "weight_decay_clip", "batchnorm",
                                   "dropout", "batchnorm_dropout_adam", "clipnorm", "global_clipnorm",
-                                  "all_clips_adam"])
+                                  "all_clips_adam", "augment", "augment_dropout_partial"])
 def test_one_epoch_equal_for_each_feature(case):
     x, y = _data(n=100)
     loss, fit_kw, opt = "sparse_categorical_crossentropy", {}, (lambda: lw.SGD(0.05, momentum=0.9))
@@ -183,6 +183,13 @@ def test_one_epoch_equal_for_each_feature(case):
         opt = lambda: lw.Adam(1e-2, clipvalue=0.02, clipnorm=0.1, global_clipnorm=0.08)  # noqa: E731
     elif case == "batchnorm":
         layers = lambda: [lw.Dense(16, "relu"), lw.BatchNorm(), lw.Dense(4, "softmax")]  # noqa: E731
+    elif case == "augment":  # the host draws the same numbers for both engines; only the warp's rounding differs
+        layers = lambda: [lw.Augment(shift=0.2, rotation=25, zoom=0.1, brightness=0.1, contrast=0.2, flip=True,  # noqa: E731
+                                     image_shape=(3, 4)), lw.Dense(16, "tanh"), lw.Dense(4, "softmax")]
+    elif case == "augment_dropout_partial":  # both draw from one generator, in forward order; a partial batch
+        batch = 32
+        layers = lambda: [lw.Augment(image_shape=(3, 4)), lw.Dense(16, "relu"), lw.Dropout(0.3),  # noqa: E731
+                          lw.Dense(4, "softmax")]
     elif case == "dropout":  # one counter-based mask per pass, the same bits on both engines
         layers = lambda: [lw.Dense(16, "relu"), lw.Dropout(0.4), lw.Dense(4, "softmax")]  # noqa: E731
     elif case == "batchnorm_dropout_adam":
@@ -249,12 +256,11 @@ def test_xla_gives_the_same_bits_run_to_run_and_in_a_worker_thread():
 # -- what runs where -----------------------------------------------------------------------------
 def test_a_fit_the_engine_cannot_run_says_why_and_runs_on_numpy():
     x, y = _data()
-    model = lw.Sequential([lw.Augment(shift=0.1, image_shape=(3, 4)), lw.Dense(16, "relu"), lw.Dense(4, "softmax")],
-                          seed=0)
+    model = lw.Sequential([lw.Dense(16, "relu"), lw.Dense(4, "softmax")], seed=0)
     model.compile("sgd", "sparse_categorical_crossentropy")
-    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because layer 'augment.*' "
-                                         r"\(Augment\) has no traced form yet"):
-        model.fit(x, y, epochs=1, verbose=0, engine="xla")
+    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because a per-step NaN check "
+                                         r"\(TerminateOnNaN, RollbackOnNaN\) needs every step's loss on the host"):
+        model.fit(x, y, epochs=1, verbose=0, engine="xla", callbacks=[lw.callbacks.TerminateOnNaN()])
     with pytest.raises(lw.errors.ConfigError, match="engine: expected one of 'auto', 'numpy', 'xla', got 'gpu'"):
         model.fit(x, y, epochs=1, verbose=0, engine="gpu")
 
@@ -372,3 +378,148 @@ def test_a_child_forked_after_jax_started_runs_on_numpy_and_says_so():
     assert any("forked after JAX started" in m for m in messages), messages
     for p, q in zip(_fit_quietly("numpy", x, y).get_weights(), weights):
         np.testing.assert_array_equal(p, q)
+
+
+class Doubled(lw.Dense):
+    """A user's Dense subclass with its own forward and backward, written with array operators."""
+
+    def forward(self, x, training=False):
+        return 2 * super().forward(x, training)
+
+    def backward(self, dy, need_input_grad=True):
+        return super().backward(2 * dy, need_input_grad)
+
+
+class NumpyScale(lw.layers.Layer):
+    """A user's layer written with NumPy calls (np.multiply with out=): it cannot be traced."""
+
+    def param_shapes(self, input_shape):
+        return {}
+
+    def state_shapes(self, input_shape):
+        return {}
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def forward(self, x, training=False):
+        return np.multiply(x, 0.5, out=np.empty(x.shape, dtype=x.dtype))
+
+    def backward(self, dy, need_input_grad=True):
+        return np.multiply(dy, 0.5, out=np.empty(dy.shape, dtype=dy.dtype))
+
+
+class NoisyInput(NumpyScale):
+    """Adds noise drawn from the model's generator: traced, the draw would be one constant."""
+
+    def build(self, input_shape, rng, dtype=np.float32, xp=np):
+        super().build(input_shape, rng, dtype, xp)
+        self.rng = rng
+
+    def forward(self, x, training=False):
+        return x + self.rng.normal(0, 0.1, x.shape).astype(x.dtype) if training else x
+
+    def backward(self, dy, need_input_grad=True):
+        return dy
+
+
+def test_a_users_dense_subclass_traces_and_equals_numpy():
+    x, y = _data()
+    layers = lambda: [Doubled(16, "tanh"), lw.Dense(4, "softmax")]  # noqa: E731
+    a = _fit("numpy", layers, lambda: lw.SGD(0.1, momentum=0.9), x, y, batch_size=20, epochs=2)
+    b = _fit("xla", layers, lambda: lw.SGD(0.1, momentum=0.9), x, y, batch_size=20, epochs=2)
+    _same(a, b, rtol=1e-5, atol=1e-6)
+    plain = _fit("numpy", lambda: [lw.Dense(16, "tanh"), lw.Dense(4, "softmax")], lambda: lw.SGD(0.1, momentum=0.9),
+                 x, y, batch_size=20, epochs=2)
+    assert not np.allclose(plain.get_weights()[0], b.get_weights()[0])  # its own forward ran
+
+
+@pytest.mark.parametrize("layer, why", [(NumpyScale, r"its step does not trace \(\w+ at test_xla.py:\d+ in forward"),
+                                        (NoisyInput, r"it draws from the model's generator inside the step, where a "
+                                                     r"draw would be one constant for every step "
+                                                     r"\(test_xla.py:\d+ in forward\)")])
+def test_a_users_layer_that_cannot_trace_runs_on_numpy_and_says_why(layer, why):
+    x, y = _data()
+    model = lw.Sequential([layer(), lw.Dense(16, "relu"), lw.Dense(4, "softmax")], seed=0)
+    model.compile(lw.SGD(0.1), "sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="engine='xla': this fit runs on NumPy because " + why):
+        model.fit(x, y, epochs=2, batch_size=20, verbose=0, engine="xla")
+    ref = lw.Sequential([layer(), lw.Dense(16, "relu"), lw.Dense(4, "softmax")], seed=0)
+    ref.compile(lw.SGD(0.1), "sparse_categorical_crossentropy")
+    ref.fit(x, y, epochs=2, batch_size=20, verbose=0, engine="numpy")
+    for p, q in zip(ref.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(q, p)  # the same engine, the same bits: nothing was left on the model
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_the_engine_reports_a_nan_loss_once_per_epoch():
+    x, y = _data()
+    model = lw.Sequential([lw.Dense(4, "softmax")], seed=0)
+    model.compile(lw.SGD(1e30), "sparse_categorical_crossentropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no fallback: the epoch ran on the engine
+        model.fit(x * 1e30, y, epochs=2, batch_size=16, verbose=0, engine="xla")
+    assert model.nonfinite_report is not None and "the XLA engine checks once per epoch" in model.nonfinite_report
+    assert "epoch 1" in model.nonfinite_report
+
+
+def test_device_cpu_runs_the_engine_on_the_cpu_and_cuda_without_a_gpu_says_so():
+    import jax
+    x, y = _data()
+    layers = lambda: [lw.Dense(16, "relu"), lw.Dense(4, "softmax")]  # noqa: E731
+    a = _fit("xla", layers, lambda: lw.Adam(1e-2), x, y, batch_size=20, epochs=2)
+    b = _fit("xla", layers, lambda: lw.Adam(1e-2), x, y, batch_size=20, epochs=2, device="cpu")
+    for p, q in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(q, p)  # one engine, one machine: the same bits
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("this machine has a GPU")
+    model = lw.Sequential(layers(), seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(lw.BackendError, match=r"device='cuda': JAX sees no CUDA GPU here \(its devices: cpu\); "
+                                              r"install JAX's CUDA build"):
+        model.fit(x, y, verbose=0, device="cuda")
+    with pytest.raises(lw.errors.ConfigError, match="device='gpu' runs on the XLA engine, and this fit cannot: "
+                                                    "a per-step NaN check"):
+        model.fit(x, y, verbose=0, device="gpu", callbacks=[lw.callbacks.TerminateOnNaN()])
+
+
+def _has_gpu() -> bool:
+    import jax
+    return any(d.platform == "gpu" for d in jax.devices())
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _has_gpu(), reason="needs JAX with a CUDA GPU")
+@pytest.mark.parametrize("case", ["adam_float32", "sgd_float64", "batchnorm_dropout"])
+def test_a_fit_on_the_gpu_equals_the_cpu_engine_to_rounding(case):
+    """float32 products at full precision on the GPU (precision="highest", not TF32)."""
+    x, y = _data(n=256)
+    layers = lambda: [lw.Dense(64, "relu"), lw.Dense(4, "softmax")]  # noqa: E731
+    opt, dtype, rtol = (lambda: lw.Adam(1e-3)), None, 1e-4
+    if case == "sgd_float64":
+        opt, dtype, rtol = (lambda: lw.SGD(0.1)), "float64", 1e-10
+    elif case == "batchnorm_dropout":
+        layers = lambda: [lw.Dense(64, "relu"), lw.BatchNorm(), lw.Dropout(0.3), lw.Dense(4, "softmax")]  # noqa: E731
+    a = _fit("xla", layers, opt, x, y, batch_size=64, dtype=dtype, device="cpu")
+    b = _fit("xla", layers, opt, x, y, batch_size=64, dtype=dtype, device="gpu")
+    _same(a, b, rtol=rtol, atol=rtol)
+
+
+def test_the_engines_chunked_forward_equals_predict():
+    """The book's monitors run the engine's forward pass over whole data sets, a chunk at a time
+    (full chunks in one lax.map, then the rest); it equals NumPy's predict to rounding."""
+    import jax
+
+    from layerwise.training import step, xla
+    from layerwise.training.batches import ArrayBatches
+    x, y = _data(n=300)
+    model = _fit("numpy", lambda: [lw.Dense(16, "relu"), lw.BatchNorm(), lw.Dense(4, "softmax")],
+                 lambda: lw.Adam(1e-2), x, y, batch_size=32, epochs=2)
+    engine = xla.Engine(model, step.plan_for(model), ArrayBatches(x, y, y, 32))
+    want = model.predict(x)
+    np.testing.assert_allclose(engine.outputs(engine.put(x)), want, rtol=1e-5, atol=1e-6)
+    with engine._precision():
+        params, _, _, states = engine._carry(slots=False)
+        for chunk in (64, 100, 300, 512):  # 4 chunks and a rest of 44, 3 and no rest, one, none full
+            got = jax.jit(engine._forward, static_argnums=3)(params, states, engine.data[0], chunk)
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)

@@ -27,6 +27,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+from sphinx.ext.napoleon import Config as NapoleonConfig
+from sphinx.ext.napoleon.docstring import NumpyDocstring
+
 DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
 GENERATED = DOCS / "generated"
@@ -375,7 +378,7 @@ EXTRA_USES = {
     "tensorboard": "the TensorBoard callback",
     "mlflow": "the MLflow callback",
     "keras": "``save_weights`` in Keras's ``.weights.h5`` format",
-    "gpu": "the CuPy backend on an NVIDIA GPU",
+    "gpu": "the XLA engine on an NVIDIA GPU (JAX's CUDA build; fit(device=\"cuda\"))",
 }
 
 
@@ -575,7 +578,19 @@ def _is_bullet_continuation(out, k, ind) -> bool:
     return _in_bullet(out, k, ind)
 
 
+# a ``literal`` or a :role:`...` makes a line prose about code, not code ("a = f(z), with ``xp``")
+_MARKUP = re.compile(r"``|:[\w:]+:`")
 _CODE_LINE = re.compile(r"^\s*(from \w|import \w|>>> |@\w|[\w.\[\]\"']+ = \S|[\w.]+\(.*\)\s*(#.*)?$)")
+
+
+def _parses(para: list[str]) -> bool:
+    """Whether the lines are Python (a formula such as "z = x·W + b, a = f(z); keeps x" is not)."""
+    import ast
+    try:
+        ast.parse(textwrap.dedent("\n".join(para)))
+    except SyntaxError:
+        return False
+    return True
 
 
 def _code_paragraphs(lines: list[str]) -> list[str]:
@@ -590,6 +605,7 @@ def _code_paragraphs(lines: list[str]) -> list[str]:
             para = lines[i:j]
             indent = min(_indent(x) for x in para)
             if all(_indent(x) == indent for x in para[:1]) and all(_CODE_LINE.match(x) for x in para) \
+                    and not any(_MARKUP.search(x) for x in para) and _parses(para) \
                     and not (out and out[-1 - (not out[-1].strip())].rstrip().endswith("::")):
                 out += [" " * indent + "::", ""] + ["    " + x for x in para]
                 i = j
@@ -599,8 +615,35 @@ def _code_paragraphs(lines: list[str]) -> list[str]:
     return out
 
 
+_SECTION = re.compile(r"^\s*(Parameters|Other Parameters|Returns|Yields|Raises|Warns|See Also|Notes|"
+                      r"References|Examples|Attributes|Methods)\s*$")
+_UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
+
+
+# napoleon's NumPy-style parser for the sections: parameters as a list (name, type in italics,
+# description), returns as a field; types stay text (no cross-references: without intersphinx a
+# linked ``int`` would be a broken link under nitpicky)
+NAPOLEON = NapoleonConfig(napoleon_google_docstring=False, napoleon_numpy_docstring=True,
+                          napoleon_use_param=False, napoleon_use_rtype=False, napoleon_use_ivar=True,
+                          napoleon_preprocess_types=False)
+
+
+def _sections(lines: list[str], what: str) -> list[str]:
+    """The numpydoc sections at a docstring's end, rendered by napoleon. A description line
+    (indented under its ``name : type`` line) is escaped as prose is; names, types and headings
+    are not."""
+    base = min((_indent(x) for x in lines if x.strip()), default=0)
+    lines = [line if not line.strip() or _indent(line) == base else _escape_markup(line) for line in lines]
+    return str(NumpyDocstring(lines, NAPOLEON, what=what)).splitlines()
+
+
 def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
-    lines[:] = plain_to_rst(_code_paragraphs(lines))
+    """Plain-text prose to reST, then the numpydoc sections that may end the docstring (a heading
+    such as ``Parameters`` underlined with dashes) through napoleon."""
+    cut = next((i for i in range(len(lines) - 1) if _SECTION.match(lines[i]) and _UNDERLINE.match(lines[i + 1])),
+               len(lines))
+    sections = _sections(lines[cut:], what) if cut < len(lines) else []
+    lines[:] = plain_to_rst(_code_paragraphs(lines[:cut])) + ([""] + sections if sections else [])
 
 
 def skip_member(app, what, name, obj, skip, options):

@@ -13,7 +13,7 @@ _aliases.install()  # old module paths (layerwise.optimizers, layerwise.callback
 
 from .core import activations, backend, initializers, losses, metrics, regularizers  # noqa: E402
 from .core.augment import Augment  # noqa: E402
-from .core.backend import get_backend, set_backend, set_floatx  # noqa: E402
+from .core.backend import set_floatx  # noqa: E402
 from .core.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer  # noqa: E402
 from .core.losses import (  # noqa: E402
     BinaryCrossentropy,
@@ -86,7 +86,7 @@ __all__ = [
     "Constant", "ExponentialDecay", "StepDecay", "PiecewiseConstant", "CosineDecay", "LinearWarmup",
     "ExponentialMovingAverage", "History", "ProgressBar", "EarlyStopping", "ReduceLROnPlateau",
     "LearningRateScheduler", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "RollbackOnNaN",
-    "Diagnostics", "gradcheck", "load", "set_backend", "get_backend", "set_floatx",
+    "Diagnostics", "gradcheck", "load", "set_floatx",
     "LayerwiseError", "DataError", "ConfigError", "BackendError", "ModelFileError", "TrainingError",
     "FileWriteError", "register",
 ]

@@ -40,7 +40,7 @@ class ConfigError(LayerwiseError, ValueError):
 
 
 class BackendError(LayerwiseError, RuntimeError):
-    """The requested array backend (e.g. CuPy on a GPU) is not available.
+    """The requested engine or device (JAX, a GPU for ``device="cuda"``) is not available.
 
     Parameters
     ----------

@@ -35,7 +35,7 @@ from .training import inputs as fit_inputs
 from .training.batches import batch_source, check_batch_size, dense_rows
 from .training.loop import run_fit
 from .training.step import plan_for, train_step
-from .training.xla import ENGINES
+from .training.xla import DEVICES, ENGINES
 
 
 class Sequential:
@@ -53,14 +53,13 @@ class Sequential:
     first_trainable: int
 
     def __init__(self, layers: Iterable[Layer] | None = None, input_shape=None, name: str = "sequential",
-                 seed: int | None = None, dtype=None, backend_name: str | None = None):
+                 seed: int | None = None, dtype=None):
         self.name = name
         self.layers: list[Layer] = []
         self.seed = backend.check_seed(seed)
         self.rng = backend.make_rng(self.seed)
         self.dtype = backend.check_dtype(dtype if dtype is not None else backend.floatx())
-        self.backend_name = backend_name or backend.get_backend()
-        self.xp = backend.get_array_module(self.backend_name)
+        self.xp = np  # the model's arrays live on the host; the XLA engine moves them for a fit
         self.input_shape = check_input_shape(input_shape) if input_shape is not None else None
         self.built = False
         self.optimizer: optimizers_mod.Optimizer | None = None
@@ -83,7 +82,7 @@ class Sequential:
         return state
 
     def __setstate__(self, state):
-        state["xp"] = backend.get_array_module("cupy" if state["xp"] == "cupy" else "numpy")
+        state["xp"] = np
         self.__dict__.update(state)
         if self.built:
             self.collect_params()
@@ -203,7 +202,7 @@ class Sequential:
         self.collect_params()
         if self.ema is not None:
             self.ema.start(self.flat_params)
-        return train_step(self, plan_for(self, sync=True), self.xp.asarray(dense_rows(xa, slice(None))),
+        return train_step(self, plan_for(self), self.xp.asarray(dense_rows(xa, slice(None))),
                           self.xp.asarray(ya)).logs["loss"]
 
     # -- fit ----------------------------------------------------------------------------------
@@ -222,7 +221,8 @@ class Sequential:
             callbacks: list | None = None, validation_split: float = 0.0, validation_data=None,
             shuffle: bool = True, initial_epoch: int = 0, checkpoint=None,
             checkpoint_every: int | None = None, resume: bool = False, sample_weight=None,
-            class_weight: dict | None = None, validation_freq=1, engine: str | None = None) -> callbacks_mod.History:
+            class_weight: dict | None = None, validation_freq=1, engine: str | None = None,
+            device: str | None = None) -> callbacks_mod.History:
         """Train with mini-batches: ``batch_size=len(x)`` is batch gradient descent, 1 is online.
 
         Returns the History (per-epoch loss, metrics, val_* and lr). verbose: 0 silent,
@@ -249,9 +249,10 @@ class Sequential:
         ``engine``: "numpy" runs every step eagerly (the reference); "xla" traces the same step into
         one compiled program per epoch (JAX; equal to NumPy to rounding; a fit it cannot run goes on
         NumPy with a one-line warning saying why); "auto" picks XLA for models of at least
-        ``training.xla.MIN_PARAMS`` parameters and batches of ``MIN_BATCH`` rows when JAX is installed
-        and the fit allows it; None (the
-        default): the ``LAYERWISE_ENGINE`` setting, itself "auto" unless set.
+        ``training.xla.MIN_PARAMS`` (20,000) parameters when JAX is installed
+        and the fit allows it; None (the default): the ``LAYERWISE_ENGINE`` setting, "auto" unless set.
+        ``device`` (the XLA engine's): "auto"/None (JAX's default device, its GPU when it has one), "cpu",
+        or "gpu"/"cuda" (JAX's CUDA GPU: the fit runs on the XLA engine, or stops saying why).
         """
         self.require_compiled()
         self.optimizer.claim(self.state_owner)  # type: ignore[union-attr]
@@ -272,7 +273,8 @@ class Sequential:
         run_fit(self, batch_source(x, y, labels, batch_size, self.xp, weights=weights), cbs, epochs,
                 initial_epoch, checkpoint, checkpoint_every, resume, validate, shuffle, warn_nonfinite=not verbose,
                 validation_freq=validation_freq,
-                engine=None if engine is None else checks.check("engine", engine, ENGINES))
+                engine=None if engine is None else checks.check("engine", engine, ENGINES),
+                device=None if device is None else checks.check("device", device, DEVICES))
         return self.history
 
     def evaluate(self, x, y, batch_size: int = 1024, sample_weight=None) -> dict[str, float]:

@@ -198,6 +198,34 @@ SGD_LR = 0.1  # the CLI's rate for plain SGD: the notes' digits and book runs (t
 
 @dataclass(frozen=True)
 class Option:
+    """One option of a run, declared once: where it sits in a config file, its command-line flag,
+    how it is checked, its default and its help. :data:`OPTIONS` lists them all.
+
+    Parameters
+    ----------
+    path : str
+        Where it lives in a TOML config: "fit.epochs".
+    check : callable
+        ``check(path, value)``: the normalised value, or a ConfigError naming the path.
+    default : object, default None
+        The value when none is given; None: absent unless given.
+    help : str, default ""
+        The flag's help text (``{activation}``, ``{optimizer}``, ... are filled in by
+        :func:`help_text`).
+    flag : str or None, default None
+        The command-line flag ("--epochs"); None: configs only.
+    parse : callable, default str
+        Turns a flag's text into the value to check (``int``, ``float``, a list parser ...).
+    switch : bool, default False
+        A flag without a value (store_true).
+    commands : tuple of str, default ("train",)
+        The commands that take the flag ("train", "lr-find").
+    resumable : bool, default False
+        May be given with ``--resume`` (it extends a run).
+    flag_check : callable or None, default None
+        A stricter checker for the flag than for the config, if any.
+    """
+
     path: str                          # where it lives in a config: "fit.epochs"
     check: Callable                    # (path, value) -> value, or ConfigError
     default: Any = None                # None: absent unless given
@@ -211,6 +239,7 @@ class Option:
 
     @property
     def dest(self) -> str:
+        """The argparse destination: the flag (or path) as an identifier, "--batch-size" → "batch_size"."""
         return (self.flag or self.path).lstrip("-").replace("-", "_").replace(".", "_")
 
 
@@ -312,11 +341,15 @@ OPTIONS: tuple[Option, ...] = (
            commands=TRAIN_AND_FIND),
     Option("fit.shuffle", boolean, True, "shuffle the training set every epoch"),
     Option("fit.engine", constrained(checks.Options("auto", "numpy", "xla")), None,
-           "auto (the XLA engine for models of 20,000+ parameters and batches of 64+ when JAX is installed), "
+           "auto (the XLA engine for models of 20,000+ parameters when JAX is installed), "
            "numpy (every step eagerly, the reference) or xla (the same layers compiled by JAX into one program "
            "per epoch); "
            "default: $LAYERWISE_ENGINE, else auto",
            "--engine", commands=TRAIN_AND_FIND),
+    Option("fit.device", constrained(checks.Options("auto", "cpu", "gpu", "cuda")), None,
+           "where the XLA engine runs: auto (JAX's default device: its GPU when it has one), cpu, or gpu/cuda "
+           "(JAX's CUDA GPU; the fit runs on the XLA engine or stops with the reason); default: auto",
+           "--device", commands=TRAIN_AND_FIND),
     Option("fit.checkpoint_every", NONNEG_INT, 0, "also checkpoint every N steps", "--checkpoint-every", _as_int,
            flag_check=POS_INT),
     Option("fit.early_stopping", table(ES_SPEC), None, "stop when a monitored value stops improving"),
@@ -372,7 +405,19 @@ def _init_help() -> str:
 
 
 def help_text(option: Option) -> str:
-    """The option's help with registry choices and derived defaults filled in."""
+    """The option's help with registry choices and derived defaults filled in.
+
+    Parameters
+    ----------
+    option : Option
+        A row of :data:`OPTIONS`.
+
+    Returns
+    -------
+    str
+        Its ``help`` with ``{activation}``, ``{initializer}``, ``{optimizer}`` and
+        ``{learning_rate}`` replaced by the registered names and default rates.
+    """
     return option.help.format(activation=_names_help("activation", "relu"), initializer=_init_help(),
                               optimizer=_names_help("optimizer", "sgd"), learning_rate=_lr_help())
 

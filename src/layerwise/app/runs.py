@@ -286,7 +286,7 @@ def train(cfg: dict[str, Any], resume_dir=None, verbose: int = 1, extra_callback
         validation = (ds.x_val, ds.y_val) if ds.x_val is not None else None
         model.fit(ds.x_train, ds.y_train, batch_size=cfg["fit"]["batch_size"], epochs=cfg["fit"]["epochs"],
                   shuffle=cfg["fit"]["shuffle"], validation_data=validation, verbose=verbose, callbacks=callbacks,
-                  engine=cfg["fit"].get("engine"),
+                  engine=cfg["fit"].get("engine"), device=cfg["fit"].get("device"),
                   checkpoint=run_dir / "checkpoint.lwc", checkpoint_every=cfg["fit"]["checkpoint_every"] or None,
                   resume=resume_dir is not None and not restart)
     except KeyboardInterrupt as exc:

@@ -29,7 +29,13 @@ TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 def default_data_set() -> str:
     """The data set ``load_data_wrapper()`` loads when given no name: "mnist" when MNIST's four IDX
     files are found (in the folders ``layerwise.datasets.search_dirs`` lists), else "fashion-mnist"
-    when its files are, else "mnist" (which ``layerwise.datasets.load`` then downloads)."""
+    when its files are, else "mnist" (which ``layerwise.datasets.load`` then downloads).
+
+    Returns
+    -------
+    str
+        "mnist" or "fashion-mnist".
+    """
     for name in ("mnist", "fashion-mnist"):
         if datasets.locate(name) is not None:
             return name
@@ -38,7 +44,23 @@ def default_data_set() -> str:
 
 def load_data_wrapper(name: str | None = None, validation_size: int = 10_000):
     """(training_data, validation_data, test_data) in the book's format (see the module docstring).
-    ``name=None``: the installed data set ``default_data_set`` picks, with a notice on stderr."""
+    ``name=None``: the installed data set ``default_data_set`` picks, with a notice on stderr.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        A layerwise data set with images ("mnist", "fashion-mnist", ...); None: what
+        :func:`default_data_set` picks.
+    validation_size : int, default 10000
+        The last training images held out as validation data (the book's 50,000/10,000 split).
+
+    Returns
+    -------
+    tuple of three lists
+        (training_data, validation_data, test_data): training pairs of an (784, 1) float32 input
+        column and a one-hot (10, 1) target column; validation and test pairs of an input column
+        and an int label.
+    """
     chosen = name if name is not None else default_data_set()
     if name is None:
         found = datasets.locate(chosen)

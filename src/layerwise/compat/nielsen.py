@@ -52,25 +52,65 @@ from ..training.step import plan_for, train_step
 
 
 def sigmoid(z):
-    """σ(z) = 1/(1 + e^{−z}), element-wise (accurate in both tails, no overflow warnings)."""
+    """σ(z) = 1/(1 + e^{−z}), element-wise (accurate in both tails, no overflow warnings).
+
+    Parameters
+    ----------
+    z : float or array_like
+        Weighted inputs z = w·a + b (any shape).
+
+    Returns
+    -------
+    float or ndarray (float64)
+        σ(z), z's shape, in (0, 1).
+    """
     return Sigmoid().value(np.asarray(z, dtype=np.float64))
 
 
 def sigmoid_prime(z):
-    """σ'(z) = σ(z)(1 − σ(z))."""
+    """σ'(z) = σ(z)(1 − σ(z)).
+
+    Parameters
+    ----------
+    z : float or array_like
+        Weighted inputs z = w·a + b (any shape).
+
+    Returns
+    -------
+    float or ndarray (float64)
+        σ'(z), z's shape, in (0, ¼].
+    """
     s = sigmoid(z)
     return s * (1 - s)
 
 
 def vectorized_result(j, n: int = 10) -> np.ndarray:
-    """An (n, 1) column with 1.0 in position j (the book's one-hot target; n = 10 digits)."""
+    """An (n, 1) column with 1.0 in position j (the book's one-hot target; n = 10 digits).
+
+    Parameters
+    ----------
+    j : int
+        The class, 0 ≤ j < n.
+    n : int, default 10
+        The number of classes.
+
+    Returns
+    -------
+    ndarray of shape (n, 1)
+        Zeros except e[j] = 1.0 (float64).
+    """
     e = np.zeros((n, 1))
     e[int(j)] = 1.0
     return e
 
 
 class QuadraticCost:
-    """C = ½‖a − y‖² per input; δ = (a − y) ⊙ σ'(z)."""
+    """C = ½‖a − y‖² per input; δ = (a − y) ⊙ σ'(z).
+
+    The book's cost class: used as a class (``Network(sizes, cost=QuadraticCost)``), never
+    instantiated; its methods are static. Trained by the engine as
+    :class:`layerwise.QuadraticCost`.
+    """
 
     @staticmethod
     def engine_loss():
@@ -78,22 +118,70 @@ class QuadraticCost:
 
     @staticmethod
     def fn(a, y):
+        """The cost of one input, C = ½‖a − y‖².
+
+        Parameters
+        ----------
+        a : ndarray of shape (n_out, 1)
+            The network's output column for one input.
+        y : ndarray of shape (n_out, 1)
+            The target column (one-hot for classes).
+
+        Returns
+        -------
+        float
+            C.
+        """
         return 0.5 * np.linalg.norm(a - y) ** 2
 
     @staticmethod
     def delta(z, a, y):
+        """The output error δᴸ = (a − y) ⊙ σ'(z) (BP1).
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_out, 1)
+            The output layer's weighted input.
+        a : ndarray of shape (n_out, 1)
+            The network's output column for one input.
+        y : ndarray of shape (n_out, 1)
+            The target column (one-hot for classes).
+
+        Returns
+        -------
+        ndarray of shape (n_out, 1)
+            δᴸ.
+        """
         return (a - y) * sigmoid_prime(z)
 
     @staticmethod
     def per_input(a, y):
-        """fn for every input at once: a, y (n, n_out) → (n,)."""
+        """fn for every input at once: a, y (n, n_out) → (n,).
+
+        Parameters
+        ----------
+        a : ndarray of shape (n, n_out)
+            Outputs, one row per input.
+        y : ndarray of shape (n, n_out)
+            Targets, one row per input.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ½‖aᵢ − yᵢ‖² for each input.
+        """
         d = a - y
         return 0.5 * (d * d).sum(axis=1)
 
 
 class CrossEntropyCost:
     """C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)] per input, with the book's ``nan_to_num``
-    (0·ln 0 counts 0; a saturated wrong output counts 1.8e308); δ = a − y."""
+    (0·ln 0 counts 0; a saturated wrong output counts 1.8e308); δ = a − y.
+
+    The book's cost class, used as a class (``Network(sizes, cost=CrossEntropyCost)``, the
+    default); its methods are static. Trained by the engine as
+    ``layerwise.BinaryCrossentropy(sum_over_outputs=True)``.
+    """
 
     @staticmethod
     def engine_loss():
@@ -101,15 +189,59 @@ class CrossEntropyCost:
 
     @staticmethod
     def fn(a, y):
+        """The cost of one input, C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)].
+
+        Parameters
+        ----------
+        a : ndarray of shape (n_out, 1)
+            The network's output column for one input.
+        y : ndarray of shape (n_out, 1)
+            The target column (one-hot for classes).
+
+        Returns
+        -------
+        float
+            C (``nan_to_num`` applied, as the book does).
+        """
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)))
 
     @staticmethod
     def delta(z, a, y):
+        """The output error δᴸ = a − y (σ'(z) cancels; z is unused and kept for the interface).
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_out, 1)
+            The output layer's weighted input (unused).
+        a : ndarray of shape (n_out, 1)
+            The network's output column for one input.
+        y : ndarray of shape (n_out, 1)
+            The target column (one-hot for classes).
+
+        Returns
+        -------
+        ndarray of shape (n_out, 1)
+            δᴸ.
+        """
         return a - y
 
     @staticmethod
     def per_input(a, y):
+        """fn for every input at once: a, y (n, n_out) → (n,).
+
+        Parameters
+        ----------
+        a : ndarray of shape (n, n_out)
+            Outputs, one row per input.
+        y : ndarray of shape (n, n_out)
+            Targets, one row per input.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The cost of each input.
+        """
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)).sum(axis=1)
 
@@ -244,8 +376,37 @@ class _BookList(list):
         target[...] = value
 
 
+
+def _compiled_outputs(engine, train_x, evaluation):
+    """rows → float64 outputs by the XLA engine's compiled forward pass: the training rows are
+    already on its device, the evaluation rows go there once (the monitors cost one program each,
+    not a NumPy pass over 60,000 rows)."""
+    on_device = {id(train_x): engine.data[0]}
+    if evaluation is not None:
+        on_device[id(evaluation[0])] = engine.put(evaluation[0])
+    return lambda rows: engine.outputs(on_device[id(rows)]).astype(np.float64, copy=False)
+
 class Network:
-    """A fully connected sigmoid network with the book's interface, trained by the engine."""
+    """A fully connected sigmoid network with the book's interface, trained by the engine.
+
+    ``network2.Network`` of Nielsen's book: inputs and targets are columns, ``weights[l]`` has
+    shape (n_out, n_in) and ``biases[l]`` (n_out, 1); each layer is a layerwise Dense with a
+    sigmoid underneath (``model``). Weights start as ``default_weight_initializer`` draws them.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input first: ``[784, 30, 10]``.
+    cost : class, default CrossEntropyCost
+        :class:`CrossEntropyCost` or :class:`QuadraticCost` (the class, as in the book, or an
+        instance).
+    seed : int or None, default None
+        None: draw from NumPy's global generator, as the book does (seed it with
+        ``np.random.seed``). An int: from the model's own seeded generator (initial weights and
+        shuffling).
+    dtype : {"float64", "float32"}, default "float64"
+        The engine's floating-point type (the book computes in float64).
+    """
 
     def __init__(self, sizes, cost=CrossEntropyCost, seed: int | None = None, dtype="float64"):
         if (not isinstance(sizes, (list, tuple)) or len(sizes) < 2
@@ -264,6 +425,9 @@ class Network:
     # -- the book's parameter layout, as views of the engine's arrays ------------------------------
     @property
     def weights(self) -> list:
+        """The weight matrices, one per layer after the input: ``weights[l]`` has shape
+        (sizes[l+1], sizes[l]). Views of the engine's kernels (transposed): writing into one, or
+        assigning a list of arrays of the same shapes, changes the network."""
         return _BookList([layer.params["kernel"].T for layer in self._model.layers], "weights")
 
     @weights.setter
@@ -272,6 +436,8 @@ class Network:
 
     @property
     def biases(self) -> list:
+        """The bias columns, one per layer after the input: ``biases[l]`` has shape (sizes[l+1], 1).
+        Views of the engine's biases, like ``weights``."""
         return _BookList([layer.params["bias"][:, None] for layer in self._model.layers], "biases")
 
     @biases.setter
@@ -313,7 +479,18 @@ class Network:
     # -- computing ---------------------------------------------------------------------------------
     def feedforward(self, a):
         """The output for input ``a``: an (n_in, 1) column gives (n_out, 1) and an (n_in, k) matrix
-        of columns gives (n_out, k), as in the book; (k, n_in) rows (k ≠ n_in) give (k, n_out)."""
+        of columns gives (n_out, k), as in the book; (k, n_in) rows (k ≠ n_in) give (k, n_out).
+
+        Parameters
+        ----------
+        a : array_like of shape (n_in, 1), (n_in, k) or (k, n_in)
+            Input columns (or rows).
+
+        Returns
+        -------
+        ndarray
+            The output activations, laid out as the input: (n_out, 1), (n_out, k) or (k, n_out).
+        """
         a = np.asarray(a, dtype=self._model.dtype)
         n_in = self.sizes[0]
         if a.ndim == 1 and a.shape[0] == n_in:
@@ -339,7 +516,20 @@ class Network:
     def accuracy(self, data, convert: bool = False) -> int:
         """How many inputs the network classifies right (argmax of its output). ``convert=True``:
         the targets are one-hot columns (training data); else integer labels (columns are
-        recognised either way)."""
+        recognised either way).
+
+        Parameters
+        ----------
+        data : list of (x, y) pairs
+            x an (n_in, 1) column; y an integer label or a one-hot (n_out, 1) column.
+        convert : bool, default False
+            The book's flag: True for training data (one-hot y).
+
+        Returns
+        -------
+        int
+            The number of inputs whose argmax output equals their class.
+        """
         pairs = _as_pairs(data, "data")
         x = _inputs(pairs, self.sizes[0], "data")
         ys = _targets(pairs, self.sizes[-1], np.float64, "data")
@@ -347,7 +537,22 @@ class Network:
 
     def total_cost(self, data, lmbda: float, convert: bool = False) -> float:
         """Mean cost per input plus ½(λ/n)·Σ‖w‖². ``convert=True``: the targets are integer labels,
-        turned into one-hot columns (labels are recognised either way)."""
+        turned into one-hot columns (labels are recognised either way).
+
+        Parameters
+        ----------
+        data : list of (x, y) pairs
+            As for :meth:`accuracy`.
+        lmbda : float
+            λ, the L2 regularisation parameter (0 for none).
+        convert : bool, default False
+            The book's flag: True for validation or test data (integer labels).
+
+        Returns
+        -------
+        float
+            (1/n) Σ_x C_x + ½(λ/n)·Σ‖w‖² over the n inputs.
+        """
         pairs = _as_pairs(data, "data")
         x = _inputs(pairs, self.sizes[0], "data")
         ys = _targets(pairs, self.sizes[-1], np.float64, "data")
@@ -378,7 +583,19 @@ class Network:
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n) -> None:
         """One gradient step on ``mini_batch`` (a list of (x, y) pairs):
-        w ← (1 − ηλ/n)·w − (η/m)·Σ∇C_x,  b ← b − (η/m)·Σ∇_b C_x."""
+        w ← (1 − ηλ/n)·w − (η/m)·Σ∇C_x,  b ← b − (η/m)·Σ∇_b C_x.
+
+        Parameters
+        ----------
+        mini_batch : list of (x, y) pairs
+            m training pairs: (n_in, 1) input and (n_out, 1) target columns.
+        eta : float
+            η, the learning rate.
+        lmbda : float
+            λ, the L2 regularisation parameter.
+        n : int
+            The size of the whole training set (λ is scaled by it).
+        """
         pairs = _as_pairs(mini_batch, "mini_batch")
         dtype = self._model.dtype
         x = _inputs(pairs, self.sizes[0], "mini_batch").astype(dtype, copy=False)
@@ -390,7 +607,21 @@ class Network:
 
     def backprop(self, x, y) -> tuple[list, list]:
         """(nabla_b, nabla_w): the gradient of the cost C_x of one input, layer by layer, shaped
-        like ``biases`` and ``weights`` (the four BP equations, run by the engine's layers)."""
+        like ``biases`` and ``weights`` (the four BP equations, run by the engine's layers).
+
+        Parameters
+        ----------
+        x : array_like of shape (n_in, 1)
+            One input column.
+        y : array_like of shape (n_out, 1)
+            Its target column.
+
+        Returns
+        -------
+        tuple of (list of ndarray, list of ndarray)
+            (nabla_b, nabla_w): ∂C_x/∂b of shape (n_out, 1) and ∂C_x/∂w of shape (n_out, n_in)
+            for each layer (float64, without the regularisation term).
+        """
         model, dtype = self._model, self._model.dtype
         xb = np.asarray(x, dtype=dtype).reshape(1, -1)
         yb = np.asarray(y, dtype=dtype).reshape(1, -1)
@@ -415,7 +646,35 @@ class Network:
         """Mini-batch stochastic gradient descent, printing and returning what the book's does:
         (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy), one entry per
         epoch for each monitor switched on. ``early_stopping_n``: return once the accuracy
-        (evaluation, else training) has not improved for that many epochs."""
+        (evaluation, else training) has not improved for that many epochs.
+
+        Parameters
+        ----------
+        training_data : list of (x, y) pairs
+            (n_in, 1) input columns and one-hot (n_out, 1) targets.
+        epochs : int
+            Passes over the training data (≥ 0).
+        mini_batch_size : int
+            m, the inputs per gradient step (≥ 1).
+        eta : float
+            η > 0, the learning rate.
+        lmbda : float, default 0.0
+            λ ≥ 0, L2 regularisation: the cost gains ½(λ/n)·Σ‖w‖².
+        evaluation_data : list of (x, y) pairs or None, default None
+            Validation or test pairs with integer labels, for the evaluation monitors.
+        monitor_evaluation_cost, monitor_evaluation_accuracy : bool, default False
+            Print and record the cost / accuracy on ``evaluation_data`` after each epoch.
+        monitor_training_cost, monitor_training_accuracy : bool, default False
+            The same on ``training_data``.
+        early_stopping_n : int, default 0
+            Stop after this many epochs without a better accuracy; 0: never.
+
+        Returns
+        -------
+        tuple of four lists
+            (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy), one value
+            per epoch in each list whose monitor is on (accuracies as counts of correct inputs).
+        """
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ConfigError(f"epochs must be an integer >= 0, got {epochs!r}")
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, (int, np.integer)) \
@@ -443,6 +702,7 @@ class Network:
         try:
             plan = self._plan(float(eta), float(lmbda), n)
             engine, _ = xla.engine_for(self._model, plan, (), batches, None, None)  # an epoch as one program
+            forward = self._outputs if engine is None else _compiled_outputs(engine, x, evaluation)
             for j in range(int(epochs)):
                 if self.seed is None:
                     random.shuffle(order)
@@ -451,7 +711,7 @@ class Network:
                     batches.begin_epoch(self._model.rng.permutation(n))
                 self._train_epoch(plan, engine, batches)
                 print(f"Epoch {j} training complete")
-                accuracy = self._monitor(lists, x, y, train_labels, evaluation, float(lmbda),
+                accuracy = self._monitor(lists, forward, x, y, train_labels, evaluation, float(lmbda),
                                          (monitor_training_cost, monitor_training_accuracy,
                                           monitor_evaluation_cost, monitor_evaluation_accuracy), early_stopping_n)
                 print()
@@ -476,21 +736,22 @@ class Network:
             xb, yb, lb, _ = batches.get(step)
             train_step(self._model, plan, xb, yb, lb)
 
-    def _monitor(self, lists, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
+    def _monitor(self, lists, forward, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
         """One epoch's monitors, printed in the book's words; returns the accuracy early stopping
-        watches (evaluation if there is evaluation data, else training)."""
+        watches (evaluation if there is evaluation data, else training). ``forward``: rows → outputs
+        (float64), by NumPy or by the XLA engine's compiled forward pass."""
         train_cost, train_acc, eval_cost, eval_acc = flags
         accuracy = None
         if train_cost or train_acc or (early_stopping_n and evaluation is None):
-            accuracy = self._monitor_one(lists, "training", (x, y, labels), lmbda, train_cost, train_acc)
+            accuracy = self._monitor_one(lists, forward, "training", (x, y, labels), lmbda, train_cost, train_acc)
         if evaluation is not None and (eval_cost or eval_acc or early_stopping_n):
-            accuracy = self._monitor_one(lists, "evaluation", evaluation, lmbda, eval_cost, eval_acc)
+            accuracy = self._monitor_one(lists, forward, "evaluation", evaluation, lmbda, eval_cost, eval_acc)
         return accuracy
 
-    def _monitor_one(self, lists, which: str, data, lmbda: float, cost_on: bool, accuracy_on: bool) -> int:
+    def _monitor_one(self, lists, forward, which: str, data, lmbda: float, cost_on: bool, accuracy_on: bool) -> int:
         """Cost and accuracy on one data set from one forward pass, appended and printed if asked."""
         x, y, labels = data
-        out = self._outputs(x)
+        out = forward(x)
         if cost_on:
             cost = self._total_cost(out, y, lmbda)
             lists[f"{which}_cost"].append(cost)
@@ -503,7 +764,13 @@ class Network:
 
     # -- files ---------------------------------------------------------------------------------------
     def save(self, filename) -> None:
-        """The book's JSON file: sizes, weights, biases and the cost's name (written atomically)."""
+        """The book's JSON file: sizes, weights, biases and the cost's name (written atomically).
+
+        Parameters
+        ----------
+        filename : str or pathlib.Path
+            The file to write; :func:`load` (or the book's ``network2.load``) reads it.
+        """
         from ..formats.atomic import atomic_write_text
         data = {"sizes": self.sizes,
                 "weights": [w.astype(np.float64).tolist() for w in self.weights],
@@ -513,7 +780,21 @@ class Network:
 
 
 def load(filename, dtype="float64") -> Network:
-    """Load a network saved by ``Network.save`` (or the book's network2.py), validating every field."""
+    """Load a network saved by ``Network.save`` (or the book's network2.py), validating every field.
+
+    Parameters
+    ----------
+    filename : str or pathlib.Path
+        The JSON file.
+    dtype : {"float64", "float32"}, default "float64"
+        The network's floating-point type.
+
+    Returns
+    -------
+    Network
+        The network with the file's sizes, cost, weights and biases. A missing or malformed
+        file raises ModelFileError.
+    """
     path = Path(filename)
     try:
         data = json.loads(path.read_text())
@@ -558,6 +839,24 @@ def load(filename, dtype="float64") -> Network:
 
 
 def to_book_format(x: np.ndarray, y: np.ndarray, n_classes: int = 10, one_hot: bool = True) -> list:
-    """Arrays → the book's list of (x column, y) pairs (one-hot columns for training data)."""
+    """Arrays → the book's list of (x column, y) pairs (one-hot columns for training data).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, n_in)
+        Inputs, one row per sample (a ``Dataset``'s ``x_train``).
+    y : ndarray of shape (n,)
+        Integer labels.
+    n_classes : int, default 10
+        The length of a one-hot column.
+    one_hot : bool, default True
+        True: y becomes an (n_classes, 1) one-hot column (the book's training data); False: an
+        int (its validation and test data).
+
+    Returns
+    -------
+    list of (ndarray, ndarray or int)
+        n pairs of an (n_in, 1) input column and its target.
+    """
     eye = np.eye(n_classes)
     return [(xi.reshape(-1, 1), eye[int(yi)].reshape(-1, 1) if one_hot else int(yi)) for xi, yi in zip(x, y)]

@@ -28,7 +28,7 @@ class ActivationFunction:
     """f applied element-wise (or row-wise, softmax) to pre-activations z (n, units).
 
     The base class of every activation. A subclass writes ``f`` and ``df`` with the array namespace
-    ``xp = array_module_of(z)`` (so it runs on NumPy, CuPy and the XLA engine), sets ``name``, and
+    ``xp = array_module_of(z)`` (so it runs on NumPy and in the XLA engine), sets ``name``, and
     sets ``needs_input = True`` when f' cannot be written from a = f(z) alone. Calling the object
     is ``value``. It takes no constructor arguments; subclasses with a parameter (α) take it.
     """
@@ -44,12 +44,12 @@ class ActivationFunction:
         Parameters
         ----------
         z : array of shape (n, units)
-            Pre-activations, rows = samples (NumPy or CuPy).
+            Pre-activations, rows = samples.
 
         Returns
         -------
         array of shape (n, units)
-            a = f(z), a new array on z's device.
+            a = f(z), a new array of z's kind.
         """
         return self.value(z)
 

@@ -10,9 +10,12 @@ seeded generator (so runs repeat exactly and checkpoints resume bit-identically 
     x ← (x_warped − mean)·c + mean + b,  c ~ U(1 − contrast, 1 + contrast), b ~ U(−brightness, brightness)
 
 The warp samples each output pixel p at A⁻¹(p − centre − t) + centre by bilinear interpolation,
-zero outside the image. It runs as one Numba kernel over the whole batch (SciPy's
-``map_coordinates`` over the batch stack when Numba is missing): no Python loop per image.
-Horizontal flips are off by default: digits must not be mirrored.
+zero outside the image. :func:`warp` writes it once against xp (the XLA engine traces it); on the
+NumPy engine a Numba kernel computes it (to rounding) about 13 times faster (measured: 1.0 against
+13 ms for a batch of 128 images of 28 × 28), and :func:`warp` runs when Numba is missing.
+The seven uniform numbers per image are drawn on the host from the model's generator on both
+engines (the XLA engine draws them before each epoch, in the order the NumPy forward would), so the
+two engines augment alike. Horizontal flips are off by default: digits must not be mirrored.
 """
 from __future__ import annotations
 
@@ -22,21 +25,40 @@ import numpy as np
 
 from .. import registry, settings
 from ..errors import ConfigError
-from .backend import to_numpy
+from .backend import array_module_of, traced
 from .layers import Layer
 
 
-def _warp_numpy(x, inv, shift, out):
-    """The same warp with SciPy (x: (m, h, w)); ``inv`` (m, 2, 2), ``shift`` (m, 2)."""
-    from scipy import ndimage
-    m, h, w = x.shape
-    c = np.array([(h - 1) / 2.0, (w - 1) / 2.0])
-    rr, cc = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
-    d = np.stack([rr - c[0], cc - c[1]])[None] - shift[:, :, None, None]           # (m, 2, h, w)
-    src = np.einsum("mij,mjhw->mihw", inv, d) + c[None, :, None, None]
-    coords = np.concatenate([np.broadcast_to(np.arange(m, dtype=np.float64)[:, None, None, None], (m, 1, h, w)),
-                             src], axis=1).transpose(1, 0, 2, 3)
-    out[...] = ndimage.map_coordinates(x, coords, order=1, mode="grid-constant", cval=0.0)
+def warp(imgs, inv, shift):
+    """Each image of ``imgs`` (m, h, w) sampled bilinearly at inv·(p − centre − shift) + centre for
+    every pixel p, zero outside the image; ``inv`` (m, 2, 2), ``shift`` (m, 2). Written with xp: the
+    images are padded with zeros (at [1:h+1, 1:w+1]) and a sample that falls outside is clamped
+    onto the zero border, as the Numba kernel does (equal to rounding: the kernel steps the
+    coordinates along each row instead of computing each)."""
+    xp = array_module_of(imgs)
+    m, h, w = imgs.shape
+    cr, cc = (h - 1) / 2.0, (w - 1) / 2.0
+    r = xp.arange(h, dtype=inv.dtype)[None, :, None] - cr - shift[:, 0, None, None]
+    c = xp.arange(w, dtype=inv.dtype)[None, None, :] - cc - shift[:, 1, None, None]
+    sr = inv[:, 0, 0, None, None] * r + inv[:, 0, 1, None, None] * c + (cr + 1.0)  # padded coordinates
+    sc = inv[:, 1, 0, None, None] * r + inv[:, 1, 1, None, None] * c + (cc + 1.0)
+    flat = xp.pad(imgs, ((0, 0), (1, 2), (1, 2))).reshape(m, -1)
+
+    def cell(s, last):  # the cell's first row (column) and the fraction into it, clamped to the border
+        f0 = xp.floor(s)
+        return xp.clip(f0, 0, last).astype(np.int32), xp.where((f0 >= 0) & (f0 <= last), s - f0, 0.0)
+
+    i, fr = cell(sr, h + 1.0)
+    j, fc = cell(sc, w + 1.0)
+    k = (i * (w + 3) + j).reshape(m, -1)
+
+    def at(offset):
+        return xp.take_along_axis(flat, k + offset, axis=1).reshape(m, h, w)
+
+    p00, p01, p10, p11 = at(0), at(1), at(w + 3), at(w + 4)
+    top = p00 + fc * (p01 - p00)
+    bottom = p10 + fc * (p11 - p10)
+    return (top + fr * (bottom - top)).astype(imgs.dtype)
 
 
 _KERNEL = None
@@ -83,6 +105,7 @@ class Augment(Layer):
             image_shape = (int(image_shape[0]), int(image_shape[1]))
         self.image_shape = image_shape
         self.rng: np.random.Generator | None = None
+        self.u = None  # the next pass's uniform numbers (m, 7) when given (the XLA engine hands in its draws)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -105,43 +128,58 @@ class Augment(Layer):
                                   f"(got inputs of shape {shape}{given})")
         self.hw = hw
 
-    def draw(self, m: int) -> dict[str, np.ndarray]:
+    def draw(self, m: int) -> dict:
         """This batch's random parameters (from the model's generator, always the same count)."""
         assert self.rng is not None, "Augment draws once built (build sets the generator)"
-        u = self.rng.random((m, 7))
-        return {"theta": np.deg2rad((2 * u[:, 0] - 1) * self.rotation), "zoom": 1 + (2 * u[:, 1] - 1) * self.zoom,
-                "shift": (2 * u[:, 2:4] - 1) * self.shift * np.array(self.hw, dtype=np.float64),
+        return self.params_of(self.rng.random((m, 7)))
+
+    def params_of(self, u) -> dict:
+        """The parameters of each image from its seven uniform numbers, written with xp.
+
+        Parameters
+        ----------
+        u : array of shape (m, 7)
+            Uniform numbers in [0, 1), one row per image (NumPy, or traced by the XLA engine).
+
+        Returns
+        -------
+        dict
+            ``theta`` (m,) radians, ``zoom`` (m,), ``shift`` (m, 2) pixels, ``flip`` (m,) booleans,
+            ``contrast`` (m,) and ``brightness`` (m,): the arguments of :meth:`apply`.
+        """
+        xp = array_module_of(u)
+        return {"theta": xp.deg2rad((2 * u[:, 0] - 1) * self.rotation), "zoom": 1 + (2 * u[:, 1] - 1) * self.zoom,
+                "shift": (2 * u[:, 2:4] - 1) * self.shift * xp.asarray(self.hw, dtype=u.dtype),
                 "flip": (u[:, 4] < 0.5) & self.flip, "contrast": 1 + (2 * u[:, 5] - 1) * self.contrast,
                 "brightness": (2 * u[:, 6] - 1) * self.brightness}
 
-    def apply(self, x, params) -> np.ndarray:
+    def apply(self, x, params):
         """The augmented batch (a new array) for given parameters."""
+        xp = array_module_of(x)
         m = x.shape[0]
         h, w = self.hw
-        imgs = np.ascontiguousarray(x.reshape(m, h, w))
-        cos, sin, s = np.cos(params["theta"]), np.sin(params["theta"]), params["zoom"]
-        inv = np.empty((m, 2, 2))  # (rotation · zoom)⁻¹, with the column mirrored for a flip
-        inv[:, 0, 0], inv[:, 0, 1] = cos / s, sin / s
-        inv[:, 1, 0], inv[:, 1, 1] = -sin / s, cos / s
-        inv[params["flip"], :, 1] *= -1
-        out = np.empty_like(imgs)
-        kernel = _warp_kernel()
+        imgs = x.reshape(m, h, w)
+        cos, sin, s = xp.cos(params["theta"]), xp.sin(params["theta"]), params["zoom"]
+        mirror = xp.where(params["flip"], -1.0, 1.0)  # a flip mirrors the sampled column
+        inv = xp.stack([xp.stack([cos / s, mirror * sin / s], axis=-1),  # (rotation · zoom)⁻¹
+                        xp.stack([-sin / s, mirror * cos / s], axis=-1)], axis=-2)
+        kernel = None if traced(x) else _warp_kernel()
         if kernel:
-            kernel(imgs, inv, np.ascontiguousarray(params["shift"]), out)
+            out = np.empty_like(imgs)
+            kernel(np.ascontiguousarray(imgs), inv, np.ascontiguousarray(params["shift"]), out)
         else:
-            _warp_numpy(imgs, inv, params["shift"], out)
+            out = warp(imgs, inv, params["shift"])
         if self.contrast or self.brightness:
             mean = out.mean(axis=(1, 2), keepdims=True)
-            out -= mean
-            out *= params["contrast"][:, None, None].astype(out.dtype)
-            out += mean + params["brightness"][:, None, None].astype(out.dtype)
+            out = ((out - mean) * params["contrast"][:, None, None].astype(out.dtype)
+                   + (mean + params["brightness"][:, None, None].astype(out.dtype)))
         return out.reshape(x.shape)
 
     def forward(self, x, training=False):
         if not training:
             return x
-        out = self.apply(to_numpy(x), self.draw(x.shape[0]))
-        return self.xp.asarray(out)  # the same array on the CPU
+        u = self.u if self.u is not None else self.rng.random((x.shape[0], 7))  # the engine hands in its draws
+        return self.apply(x, self.params_of(u))
 
     def backward(self, dy, need_input_grad=True):
         """Not differentiated: augmentation sits at the input, where no gradient is needed."""

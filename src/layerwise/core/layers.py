@@ -163,8 +163,7 @@ class Layer:
         return state
 
     def __setstate__(self, state):
-        from .backend import get_array_module
-        state["xp"] = get_array_module("cupy" if state["xp"] == "cupy" else "numpy")
+        state["xp"] = np
         self.__dict__.update(state)
 
     # -- bookkeeping ----------------------------------------------------------------

@@ -112,7 +112,7 @@ class Loss:
         Returns
         -------
         0-d array
-            L, on y_pred's device (NumPy, CuPy or a traced JAX value).
+            L, an array of y_pred's kind (NumPy, or a traced JAX value in the XLA engine).
         """
         raise NotImplementedError
 

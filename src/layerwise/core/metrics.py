@@ -124,7 +124,7 @@ class Metric:
         Parameters
         ----------
         xp : module
-            The array namespace of the data (numpy or cupy).
+            The array namespace of the data (``array_module_of`` of the outputs).
         on_host : bool, default True
             True: keep the state as a Python float; False: as a 0-d array on the device.
 
@@ -200,7 +200,7 @@ class Metric:
         saved : float, list or None
             The output of :meth:`saved`.
         xp : module
-            The array namespace to put arrays in (numpy or cupy).
+            The array namespace to put arrays in.
         on_host : bool, default True
             As for :meth:`initial`.
 

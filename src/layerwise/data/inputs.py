@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.backend import on_gpu, to_numpy
+from ..core.backend import to_numpy, traced
 from ..errors import DataError
 
 
@@ -272,8 +272,8 @@ def as_features(x, name: str = "x", sample_shape: tuple[int, ...] | None = None,
     (never densified whole); otherwise it is refused with a clear message."""
     if x is None:
         raise DataError(f"{name} is None; expected an array of shape (samples, features)")
-    if on_gpu(x):
-        x = to_numpy(x)  # validate on the host; the model moves data to the device itself
+    if traced(x):
+        x = to_numpy(x)  # a JAX array: validated on the host (the engine moves data to its device itself)
     _refuse_iterables(x, name)
     if is_sparse_matrix(x):
         if not sparse_ok:
@@ -361,7 +361,7 @@ def as_targets(y, n_samples: int, n_outputs: int, sparse_ok: bool, dtype=np.floa
     """
     if y is None:
         raise DataError(f"{name} is None; fit and evaluate need targets")
-    if on_gpu(y):
+    if traced(y):
         y = to_numpy(y)
     _refuse_iterables(y, name)
     if is_sparse_matrix(y):

@@ -7,19 +7,18 @@
                           w ← (1 − ηλ)w − η∇ in the notes; AdamW decays in its rule instead)
     5. the update rule    (optimizers.py: one element-wise body per rule)
 
-:func:`prepare` runs the reductions (steps 2–3, with step 1 first when a reduction must see clipped
-values) on the host, in place, and leaves the scalars of the element-wise part; :func:`element` is
-that part on one value. The same :func:`element` runs on whole arrays (NumPy, CuPy) and, inlined,
-on scalars inside the compiled kernel, so every backend computes the same chain in the same order.
+:func:`reduced` runs the reductions (steps 2–3, with step 1 first when a reduction must see clipped
+values), written once against xp (the XLA step traces it; :func:`prepare` runs it in place on NumPy),
+and leaves the scalars of the element-wise part; :func:`element` is that part on one value, run on
+whole arrays (NumPy, jax.numpy) and, inlined, on scalars inside the fused kernel: every engine computes
+the same chain in the same order.
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import numpy as np
-
-from ..core.backend import array_module_of
+from ..core.backend import array_module_of, traced
 
 
 def clip_value(g, c):
@@ -47,23 +46,19 @@ def on_arrays(g, w, clip, scale, wd):
     return g
 
 
-def tensor_norm(g):
-    """‖g‖ = √Σg² of one tensor, in its dtype (a 0-d array of g's namespace)."""
-    return array_module_of(g).sqrt((g * g).sum())
-
-
 def global_norm(grads: list):
     """‖(g₁, g₂, …)‖ over all tensors: each Σg², summed in float64 on NumPy (a float), in the
     tensors' dtype under XLA (a 0-d array)."""
-    xp = array_module_of(grads[0])
-    if xp is np:
+    if not traced(grads[0]):
         return math.sqrt(sum(float((g * g).sum()) for g in grads))
-    return xp.sqrt(sum((g * g).sum() for g in grads))
+    return array_module_of(grads[0]).sqrt(sum((g * g).sum() for g in grads))
 
 
-def norm_scale(norm, c):
-    """min(1, c/‖g‖): the factor that brings a gradient of norm ``norm`` to a norm of at most ``c``."""
-    return array_module_of(norm).where(norm > c, c / norm, 1.0)
+def norm_scale(g, c):
+    """min(1, c/‖g‖), ‖g‖ = √Σg² in g's dtype: the factor that brings g to a norm of at most ``c``."""
+    xp = array_module_of(g)
+    norm = xp.sqrt((g * g).sum())
+    return xp.where(norm > c, c / norm, 1.0)
 
 
 def reduced(opt, grads: list) -> tuple[list, float, Any, float]:
@@ -76,10 +71,12 @@ def reduced(opt, grads: list) -> tuple[list, float, Any, float]:
         grads = [clip_value(g, clip) for g in grads]
         clip = None
     if opt.clipnorm is not None:
-        grads = [g * norm_scale(tensor_norm(g), opt.clipnorm) for g in grads]
+        grads = [g * norm_scale(g, opt.clipnorm) for g in grads]
     scale: Any = 1.0
     if opt.global_clipnorm is not None:
-        scale = norm_scale(global_norm(grads), opt.global_clipnorm)
+        norm = global_norm(grads)
+        scale = min(1.0, opt.global_clipnorm / norm) if isinstance(norm, float) else \
+            array_module_of(norm).where(norm > opt.global_clipnorm, opt.global_clipnorm / norm, 1.0)
     wd = opt.weight_decay if opt.couples_weight_decay else 0.0
     return grads, (math.inf if clip is None else clip), scale, wd
 
@@ -88,11 +85,9 @@ def prepare(opt, grads: list, tensors: list | None) -> tuple[float, float, float
     """:func:`reduced` on the NumPy engine, in place on ``grads``, returning the element-wise
     scalars (clip, scale, wd) for :func:`element`. ``tensors``: per-tensor views of ``grads`` for
     the per-tensor norm when ``grads`` holds one flat buffer."""
-    if opt.clipnorm is None and opt.global_clipnorm is None:  # no reduction: nothing to do in place
-        clip = math.inf if opt.clipvalue is None else opt.clipvalue
-        return clip, 1.0, (opt.weight_decay if opt.couples_weight_decay else 0.0)
     views = tensors if tensors is not None else grads
     new, clip, scale, wd = reduced(opt, views)
-    for view, value in zip(views, new):
-        view[...] = value
+    if new is not views:  # a norm was taken: the clipped values go back into the buffer
+        for view, value in zip(views, new):
+            view[...] = value
     return clip, float(scale), wd

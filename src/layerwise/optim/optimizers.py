@@ -7,7 +7,7 @@ Adam-family arithmetic follows PyTorch (ε added to √v̂).
 
 A rule is written once, as an element-wise body ``rule(w, g, *state, *scalars) -> (w, *state)``
 using arithmetic and NumPy ufuncs only, with its per-step scalars from ``scalars(lr)``. The same
-body runs on whole arrays (NumPy, and CuPy on a GPU: the small-model path and the reference) and is
+body runs on whole arrays (NumPy: the small-model path and the reference; jax.numpy in the XLA step) and is
 compiled into the fused CPU kernel (``fused.py``). A subclass that changes ``scalars`` (a different
 bias correction, say) or ``rule`` runs its own arithmetic on every path.
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import checks, registry
 from ..core import state as model_state
-from ..core.backend import array_module_of, on_gpu
+from ..core.backend import array_module_of
 from ..errors import ConfigError, MissingDependencyError
 from . import chain, schedules
 from . import fused as fused_kernels
@@ -163,14 +163,14 @@ class Optimizer:
             return
         for i, (p, g) in enumerate(zip(params, grads)):
             slots = [self.slots[k][i] for k in self.slot_names]
-            if not on_gpu(p) and p.ndim == 1 and p.size > 8 * BLOCK:
+            if p.ndim == 1 and p.size > 8 * BLOCK:
                 # a large flat array block by block: the rule's temporaries stay in cache
                 for a in range(0, p.size, BLOCK):
                     self._apply(p[a:a + BLOCK], g[a:a + BLOCK], [s[a:a + BLOCK] for s in slots],
                                 chain_scalars, scalars)
             else:
                 self._apply(p, g, slots, chain_scalars, scalars)
-        if self.iterations % FLUSH_EVERY == 0 and not on_gpu(params[0]):
+        if self.iterations % FLUSH_EVERY == 0:
             for arrays in self.slots.values():
                 for a in arrays:
                     flush_tiny(a)
@@ -178,7 +178,7 @@ class Optimizer:
             ema.update(params)
 
     def _apply(self, p, g, slots: list, chain_scalars: tuple, scalars: tuple) -> None:
-        """The chain's element-wise part and the rule on whole arrays (NumPy or CuPy), in place."""
+        """The chain's element-wise part and the rule on whole NumPy arrays, in place."""
         dt = p.dtype.type
         g = chain.on_arrays(g, p, *(dt(v) for v in chain_scalars))
         new = self.rule(p, g, *slots, *(dt(c) for c in scalars))

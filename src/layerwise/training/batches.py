@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from .. import checks
-from ..core.backend import on_gpu, to_numpy
 from ..data.inputs import FileRows, is_sparse_matrix, mapped_file
 
 
 class ArrayBatches:
-    """Batches gathered from arrays held by ``xp`` (NumPy in RAM, or CuPy on the device)."""
+    """Batches gathered from arrays in memory (the XLA engine takes ``x``, ``y`` and ``order``
+    whole and gathers an epoch's batches on its device)."""
 
     def __init__(self, x, y, labels, batch_size: int, xp=np, dtype=None, weights=None):
         self.xp, self.n = xp, int(x.shape[0])
@@ -39,7 +39,7 @@ class ArrayBatches:
         self.stage = None if dtype == x.dtype else xp.empty((bs,) + tuple(x.shape[1:]), dtype=x.dtype)
         self.xbuf = xp.empty((bs,) + tuple(x.shape[1:]), dtype=dtype)
         self.ybuf = xp.empty((bs,) + tuple(y.shape[1:]), dtype=y.dtype)
-        # xp arrays (NumPy or CuPy); lbuf/wbuf are None exactly when labels/weights are
+        # lbuf/wbuf are None exactly when labels/weights are
         self.lbuf: Any = None if labels is None else xp.empty(bs, dtype=np.int64)
         self.wbuf: Any = None if weights is None else xp.empty(bs, dtype=np.float64)
         self.order: Any = None  # the epoch's sample order, set by begin_epoch
@@ -107,24 +107,15 @@ class FileBatches(ArrayBatches):
 
 
 class SparseBatches(ArrayBatches):
-    """x is a SciPy sparse matrix (CSR, on the host): each step's rows are densified into the x
-    buffer (then copied to the device when ``xp`` is CuPy); the whole matrix never is. The values
-    are the same as the dense matrix's, so training matches a dense fit bit for bit."""
-
-    def __init__(self, x, y, labels, batch_size: int, xp=np, weights=None):
-        super().__init__(x, y, labels, batch_size, xp, weights=weights)
-        self.host = np.empty(self.xbuf.shape, dtype=self.xbuf.dtype) if on_gpu(xp) else None
+    """x is a SciPy sparse matrix (CSR): each step's rows are densified into the x buffer; the
+    whole matrix never is. The values are the same as the dense matrix's, so training matches a
+    dense fit bit for bit."""
 
     def _resident(self, x):
         return x
 
     def _gather_x(self, idx, out) -> None:
-        if self.host is None:
-            self.x[idx].toarray(out=out)
-        else:  # the step's indices come back to the host (a few hundred integers)
-            buf = self.host[:len(idx)]
-            self.x[to_numpy(idx)].toarray(out=buf)
-            out[...] = self.xp.asarray(buf)
+        self.x[idx].toarray(out=out)
 
 
 def dense_rows(x, rows):
@@ -150,12 +141,11 @@ def inference_batches(x, batch_size: int):
 
 
 def batch_source(x, y, labels, batch_size: int, xp=np, weights=None) -> ArrayBatches:
-    """The source for this data on this device: rows densified per batch for a SciPy sparse x, a
-    file reader for memory-mapped x on the CPU, else arrays (moved once to the device when ``xp``
-    is CuPy)."""
+    """The source for this data: rows densified per batch for a SciPy sparse x, a file reader for
+    memory-mapped x, else arrays."""
     if is_sparse_matrix(x):
         return SparseBatches(x, y, labels, batch_size, xp, weights=weights)
-    reader = FileRows.of(x) if not on_gpu(xp) and mapped_file(x) is not None else None
+    reader = FileRows.of(x) if mapped_file(x) is not None else None
     if reader is not None:
         return FileBatches(x, y, labels, batch_size, reader, weights)
     return ArrayBatches(x, y, labels, batch_size, xp, weights=weights)

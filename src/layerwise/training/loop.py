@@ -60,8 +60,7 @@ class Loop:
             state.order = self.model.rng.permutation(n) if self.shuffle else np.arange(n)
         self.batches.begin_epoch(state.order)
         return EpochSums(self.model.xp, self.plan.metrics, state.loss_sum, state.metric_sums, state.seen,
-                         weight_sum=state.weight_sum if state.seen else None,
-                         on_host=self.plan.sync)
+                         weight_sum=state.weight_sum if state.seen else None)
 
     def _epoch(self, state: FitState, interrupt: StopOnInterrupt) -> bool:
         """One epoch from ``state.step``; True when training must halt (a non-finite loss)."""
@@ -125,9 +124,9 @@ class Loop:
 
     def _epoch_logs(self, state: FitState, sums: EpochSums, t0: float) -> dict[str, float]:
         logs = sums.epoch_logs()
-        if not self.plan.sync and not sums.finite() and self.model.nonfinite_report is None:
-            self.model.nonfinite_report = (f"epoch {state.epoch + 1}: the loss became non-finite (on a device it "
-                                           "is checked once per epoch; use TerminateOnNaN to check every step)")
+        if self.engine is not None and not sums.finite() and self.model.nonfinite_report is None:
+            self.model.nonfinite_report = (f"epoch {state.epoch + 1}: the loss became non-finite (the XLA engine "
+                                           "checks once per epoch; TerminateOnNaN checks every step, on NumPy)")
             self._notice_nonfinite(state.epoch)
         if self.validate is not None and validates(state.epoch, self.validation_freq):
             logs.update({f"val_{k}": v for k, v in self.validate().items()})
@@ -139,7 +138,7 @@ class Loop:
 def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, checkpoint=None,
             checkpoint_every: int | None = None, resume: bool = False, validate=None, shuffle: bool = True,
             warn_nonfinite: bool = False, validation_freq: int | Collection[int] = 1,
-            engine: str | None = None) -> None:
+            engine: str | None = None, device: str | None = None) -> None:
     """``fit`` after its checks: the fit state (restored from ``checkpoint`` when resuming), the
     plan, the checkpoint saver and the loop, run from ``initial_epoch`` to ``epochs``. The callbacks'
     ``params`` carry ``validation_freq`` when the fit validates (a monitor of val_* skips the epochs
@@ -149,7 +148,7 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
         state = resume_from(checkpoint, model, callbacks.callbacks, batches.n, batches.batch_size) or state
         model.stop_training = state.stopped
     plan = step_mod.plan_for(model, callbacks.callbacks)
-    xla_engine, note = xla.engine_for(model, plan, callbacks.callbacks, batches, checkpoint_every, engine)
+    xla_engine, note = xla.engine_for(model, plan, callbacks.callbacks, batches, checkpoint_every, engine, device)
     if note is not None:
         warnings.warn(note, UserWarning, stacklevel=3)
     loop = Loop(model, plan, batches, callbacks,

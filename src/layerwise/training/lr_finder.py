@@ -66,7 +66,7 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     if model.ema is not None:
         model.ema.start(model.flat_params)
     saved, lr0 = snapshot.capture(model), opt.learning_rate
-    plan = plan_for(model, sync=True)
+    plan = plan_for(model)
     result = LRFinderResult()
     avg, best = 0.0, math.inf
     batches = batch_source(x, yt, None, batch_size, model.xp)  # the training batches, as fit cuts them

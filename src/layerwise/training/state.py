@@ -73,26 +73,23 @@ class EpochSums:
     """Σ loss·m over an epoch's batches (float64; Σ loss·Σw with sample weights), each metric's
     streaming state, the samples ``seen`` and their total ``weight``.
 
-    On a device (``on_host=False``) the sums are arrays of the model's array module, so the device
-    never waits for the host; on the host, where each step's loss is read anyway, the loss sum and
-    the per-sample metric sums are Python floats (no small array operation per step)."""
+    The loss sum and the per-sample metric sums are Python floats (no small array operation per
+    step); the XLA engine adds its epoch's steps here too, once the epoch's outputs are back."""
 
     def __init__(self, xp, metrics=(), loss_sum: float = 0.0, metric_sums: dict | None = None, seen: int = 0,
-                 on_host: bool = True, weight_sum: float | None = None):
-        start = (lambda v: float(v)) if on_host else (lambda v: xp.asarray(v, dtype=np.float64))
-        self.loss = start(loss_sum)
-        self.weight = start(seen if weight_sum is None else weight_sum)
+                 weight_sum: float | None = None):
+        self.loss = float(loss_sum)
+        self.weight = float(seen if weight_sum is None else weight_sum)
         saved = metric_sums or {}
         self.metrics = list(metrics)
-        self.states = {m.name: (m.restored(saved[m.name], xp, on_host) if m.name in saved else m.initial(xp, on_host))
+        self.states = {m.name: (m.restored(saved[m.name], xp) if m.name in saved else m.initial(xp))
                        for m in self.metrics}
         self.seen = seen
-        self.on_host = on_host
 
     def add(self, loss, m: int, y_pred=None, y=None, labels=None, weights=None) -> None:
-        """``loss``: the batch's (weighted) mean loss (a float on the host, a 0-d array on a device);
-        the metrics take the batch's outputs, targets, labels and sample weights."""
-        share = m if weights is None else (float(weights.sum()) if self.on_host else weights.sum())
+        """``loss``: the batch's (weighted) mean loss; the metrics take the batch's outputs,
+        targets, labels and sample weights."""
+        share = m if weights is None else float(weights.sum())
         self.loss += loss * share
         self.weight += share
         if y_pred is not None:

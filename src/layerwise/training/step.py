@@ -7,8 +7,8 @@
     → constraints (max-norm) → weight averages (EMA)
     → running sums of the loss and the metrics' streaming states
 
-The GPU differs only in where arrays live and when the sums are read back (``plan.sync``), never
-in arithmetic; the "numpy-device" backend runs the device bookkeeping on NumPy for CI.
+The XLA engine (xla.py) traces this same forward, loss, backward, chain and rule into one program;
+its epochs add each step's loss to the same sums, read back once per epoch.
 """
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ class StepPlan:
     @property
     def halt_on_nonfinite(self) -> bool:
         return self.nonfinite is not None
-    sync: bool = True                 # read the loss back every step (host) or only per epoch (device)
     metrics: tuple[Metric, ...] = field(default=())
     measure: bool = True              # compute the loss value at all (the book's SGD monitors otherwise)
 
@@ -45,10 +44,9 @@ def output_activation(model) -> str | None:
     return getattr(activation, "name", None)
 
 
-def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
+def plan_for(model, callbacks=()) -> StepPlan:
     """The step's settings for this model: fused loss/activation, penalties, constraints, metrics;
-    ``halt_on_nonfinite`` when a callback asks for per-step checks (TerminateOnNaN, RollbackOnNaN);
-    ``sync`` (default: on the host only) reads each step's loss back."""
+    ``halt_on_nonfinite`` when a callback asks for per-step checks (TerminateOnNaN, RollbackOnNaN)."""
     fused_with = model.loss.fused_activation if model.loss is not None else None
     layers = model.layers
     return StepPlan(
@@ -57,7 +55,6 @@ def plan_for(model, callbacks=(), sync: bool | None = None) -> StepPlan:
         constrained=any(getattr(layer, "kernel_constraint", None) is not None or
                         getattr(layer, "bias_constraint", None) is not None for layer in layers),
         nonfinite=policy_of(callbacks),
-        sync=not backend.is_device(model.backend_name) if sync is None else sync,
         metrics=tuple(model.active_metrics),
     )
 
@@ -119,7 +116,7 @@ def weighting(model, out, y, weights, sum_dtype=np.float64, floor=1e-300):
 
 
 def train_step(model, plan: StepPlan, x, y, labels=None, sums=None, weights=None) -> StepResult:
-    """One step on one batch (arrays already on the model's device). ``labels`` (integer classes,
+    """One step on one batch . ``labels`` (integer classes,
     or None) feed the metrics; ``sums`` (EpochSums, or None) accumulate the loss and metrics;
     ``weights`` (n,) are the batch's sample weights (None: all 1)."""
     m = int(x.shape[0])
@@ -134,18 +131,14 @@ def train_step(model, plan: StepPlan, x, y, labels=None, sums=None, weights=None
         loss = model.loss.value_array(out, y)
     if plan.regularized:
         loss = loss + penalty(model)  # float64
-    logs: dict = {"size": m}
-    value = report = None
-    if plan.sync or plan.halt_on_nonfinite:
-        value = float(loss)
-        if plan.sync:
-            logs["loss"] = value
-        if not math.isfinite(value):  # where it first shows (once the weights hold NaN, every step would)
-            report = model.nonfinite_report or locate_nonfinite(model, value)
-            if plan.halt_on_nonfinite:
-                logs["loss"] = value
-                return StepResult(logs, halted=True, nonfinite=report)  # the weights stay as they were
+    value = float(loss)
+    logs: dict = {"size": m, "loss": value}
+    report = None
+    if not math.isfinite(value):  # where it first shows (once the weights hold NaN, every step would)
+        report = model.nonfinite_report or locate_nonfinite(model, value)
+        if plan.halt_on_nonfinite:
+            return StepResult(logs, halted=True, nonfinite=report)  # the weights stay as they were
     backward_and_update(model, plan, out, y, row_scale)
     if sums is not None:
-        sums.add(value if plan.sync else model.xp.asarray(loss, dtype=np.float64), m, out, y, labels, weights)
+        sums.add(value, m, out, y, labels, weights)
     return StepResult(logs, nonfinite=report)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import traceback
 import types
 from contextlib import contextmanager
 from typing import Any
@@ -33,17 +34,18 @@ from ..core import activations as activations_mod
 from ..core import losses as losses_mod
 from ..core import regularizers as regularizers_mod
 from ..core import state as model_state
-from ..core.layers import Activation, BatchNorm, Dense, Dropout, Flatten
+from ..core.augment import Augment
+from ..core.layers import Dropout
+from ..errors import BackendError, ConfigError
 from ..optim import chain
 from ..optim.ema import averaged
 from .step import weighting
 
-TRACED_LAYERS = (Dense, Activation, Dropout, BatchNorm, Flatten)  # the built-in layers written with xp
-MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small
-MIN_BATCH = 64        # smaller batches: XLA's per-operation cost inside the loop outweighs the work (measured:
-                      # the book task, batch 10, 0.85 s an epoch on XLA against 0.61 on NumPy; task 1, batch
-                      # 128: 0.57 against 0.55 quiet, 0.86 against 1.57 beside a busy process)
+MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small. Batch size sets no
+                      # limit: an epoch of the book's network (23,860 parameters) on 20,000 images took 0.27 s on
+                      # XLA against 1.96 s on NumPy at batch 1, 0.21 against 0.41 at batch 4 (float64, 2 cores)
 ENGINES = checks.Options("auto", "numpy", "xla")
+DEVICES = checks.Options("auto", "cpu", "gpu", "cuda")  # gpu and cuda: JAX's CUDA GPU
 
 
 _FORKED_AFTER_JAX = False  # set in a child forked after its parent imported JAX (XLA's threads do not survive)
@@ -69,11 +71,7 @@ def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
         return 'JAX is not installed (pip install "layerwise[xla]")'
     if _FORKED_AFTER_JAX:
         return "this process was forked after JAX started in its parent (XLA's threads do not survive a fork)"
-    if model.backend_name != "numpy":
-        return f"the model's arrays live on the {model.backend_name!r} backend"
     for layer in model.layers:
-        if type(layer) not in TRACED_LAYERS:
-            return f"layer {layer.name!r} ({type(layer).__name__}) has no traced form yet"
         for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint",
                     "beta_regularizer", "gamma_regularizer"):
             obj = getattr(layer, key, None)
@@ -105,17 +103,25 @@ def _on_jax(fn: types.FunctionType, jnp) -> types.FunctionType:
 
 
 @contextmanager
-def _bound(model, params, states, seeds, jnp):
+def _bound(model, params, states, draws, jnp):
     """The model's layers hold the traced parameters ``params`` (one per ``model.trainable_refs``),
-    their traced state (BatchNorm's moving statistics) and their dropout seeds while the step is
+    their traced state (BatchNorm's moving statistics) and their random draws while the step is
     traced; everything the trace leaves on the layers (tracers in caches, grads and state) is put back."""
     saved = [(layer, dict(layer.__dict__), dict(layer.params), dict(layer.grads), dict(layer.state))
              for layer in model.layers]
+    model_rng = model.rng
     try:
+        model.rng = _NO_DRAWS
+        for layer in model.layers:
+            if "rng" in layer.__dict__:
+                layer.rng = _NO_DRAWS
         for (layer, key), value in zip(_state_refs(model), states):
             layer.state = {**layer.state, key: value}
-        for layer, seed in zip(_dropouts(model), seeds):
-            layer.seed = seed
+        for layer, draw in zip(_random_layers(model), draws):
+            if isinstance(layer, Dropout):
+                layer.seed = draw
+            else:
+                layer.u = draw
         for (layer, key), value in zip(model.trainable_refs, params):
             layer.params = {**layer.params, key: value}
         for layer in model.layers:
@@ -123,10 +129,39 @@ def _bound(model, params, states, seeds, jnp):
             layer.grads = dict(layer.grads)
         yield
     finally:
+        model.rng = model_rng
         for layer, attrs, params, grads, state in saved:
             layer.__dict__.clear()
             layer.__dict__.update(attrs)
             layer.params, layer.grads, layer.state = params, grads, state
+
+
+class DrawInStep(RuntimeError):
+    """A layer drew from the model's generator while its step was traced."""
+
+
+class _NoDraws:
+    """Stands for the model's generator while a step is traced: a layer's Python runs once, when
+    traced, so a draw there would be one constant for every step (a silently wrong fit). Drawing
+    raises instead, and the fit runs on NumPy with that reason. Per-step randomness comes in as
+    data, as Dropout's seeds do."""
+
+    def __getattr__(self, name):
+        raise DrawInStep("it draws from the model's generator inside the step, where a draw would be "
+                         "one constant for every step")
+
+
+_NO_DRAWS = _NoDraws()
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of an exception outside JAX: file:line in function."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__
+              and f"{os.sep}jax{os.sep}" not in f.filename and f"{os.sep}jaxlib{os.sep}" not in f.filename]
+    if not frames:
+        return "?"
+    f = frames[-1]
+    return f"{os.path.basename(f.filename)}:{f.lineno} in {f.name}"
 
 
 def _state_refs(model) -> list:
@@ -134,9 +169,11 @@ def _state_refs(model) -> list:
     return [(layer, key) for layer in model.layers for key in layer.state]
 
 
-def _dropouts(model) -> list:
-    """The dropout layers that draw a mask in training, in forward order (one seed each per step)."""
-    return [layer for layer in model.layers if isinstance(layer, Dropout) and layer.rate > 0]
+def _random_layers(model) -> list:
+    """The layers that draw in training, in forward order: Dropout (one 32-bit seed per pass) and
+    Augment (seven uniform numbers per image)."""
+    return [layer for layer in model.layers
+            if (isinstance(layer, Dropout) and layer.rate > 0) or isinstance(layer, Augment)]
 
 
 def _persistent_cache(jax) -> None:
@@ -153,10 +190,10 @@ def _persistent_cache(jax) -> None:
 class Engine:
     """One fit's compiled step and epoch. ``run(batches, state, sums)`` trains the rest of an epoch."""
 
-    def __init__(self, model, plan, batches):
+    def __init__(self, model, plan, batches, device=None):
         import jax
         import jax.numpy as jnp
-        self.jax, self.jnp = jax, jnp
+        self.jax, self.jnp, self.device = jax, jnp, device  # device: a jax.Device, or None (JAX's default)
         _persistent_cache(jax)
         self.model, self.plan = model, plan
         self.n_tensors = len(model.trainable_refs)
@@ -169,14 +206,16 @@ class Engine:
             # gathered (as on NumPy): float32 pixels for a float64 network are never copied whole on
             # the host (measured for the book's 60,000 images: 2.1 s to cast on the host, 0.1 s to
             # move them as they are)
-            self.data = (jax.device_put(np.asarray(batches.x)), jnp.asarray(batches.y),
+            self.data = (jax.device_put(np.asarray(batches.x), device), jnp.asarray(batches.y),
                          None if weights is None else jnp.asarray(weights))
             self.epoch_fn = jax.jit(self._epoch, donate_argnums=(0,), static_argnames=("keep",))
             self.step_fn = jax.jit(self._one, donate_argnums=(0,))
+            self.forward_fn = jax.jit(self._forward)
 
     @contextmanager
     def _precision(self):
-        with self.jax.enable_x64(self.x64), self.jax.default_matmul_precision("highest"):
+        with self.jax.enable_x64(self.x64), self.jax.default_matmul_precision("highest"), \
+                self.jax.default_device(self.device):
             yield
 
     # -- the traced step ------------------------------------------------------------------------
@@ -195,7 +234,7 @@ class Engine:
                     loss = loss + term
         return loss, delta
 
-    def _step(self, carry, batch, scalars, decay, seeds):
+    def _step(self, carry, batch, scalars, decay, draws):
         """One step on ``batch`` = (x, y, sample weights or None): forward, loss, the layers'
         backward, chain, rule, constraints and average. ``carry`` = (params, slots, shadows, layer
         states): one array per trainable tensor (slots: one tuple per tensor), not one flat vector,
@@ -206,7 +245,7 @@ class Engine:
         params, slots, shadows, states = carry
         xb, yb, wb = batch
         rule_scalars = [scalars[i] for i in range(scalars.shape[0])]
-        with _bound(model, params, states, [seeds[i] for i in range(seeds.shape[0])], jnp):
+        with _bound(model, params, states, draws, jnp):
             out = model.forward(xb, training=True)
             loss, delta = self._loss_and_delta(out, yb, wb)
             model.backward(delta, fused=self.plan.fused)
@@ -234,7 +273,7 @@ class Engine:
         x, y, w = data
         return x[rows].astype(self.model.dtype), y[rows], None if w is None else w[rows]
 
-    def _epoch(self, carry, data, rows, scalars, decays, seeds, keep):
+    def _epoch(self, carry, data, rows, scalars, decays, draws, keep):
         """The epoch's full batches (rows: (steps, m)) as one scan. The batches are gathered before it,
         in one copy: gathered inside the loop, task 1 took 12.9 s an epoch beside one busy process
         instead of 1.1–1.3 s (0.56 s either way on a quiet machine). ``keep``: return each step's
@@ -243,26 +282,65 @@ class Engine:
         def body(c, xs):
             c, ys = self._step(c, *xs)
             return c, ys if keep else None
-        return self.jax.lax.scan(body, carry, (self._gather(data, rows), scalars, decays, seeds))
+        return self.jax.lax.scan(body, carry, (self._gather(data, rows), scalars, decays, draws))
 
-    def _one(self, carry, data, rows, scalars, decay, seeds):
-        return self._step(carry, self._gather(data, rows), scalars, decay, seeds)
+    def _one(self, carry, data, rows, scalars, decay, draws):
+        return self._step(carry, self._gather(data, rows), scalars, decay, draws)
+
+    def _forward(self, params, states, x, chunk=2048):
+        """Outputs for all rows of ``x``, ``chunk`` rows at a time (each cast to the model's dtype on
+        its own, as NumPy's inference batches are: a float64 copy of 60,000 images would cost more
+        in fresh memory than the products)."""
+        jax, model = self.jax, self.model
+
+        def rows(xb):
+            with _bound(model, params, states, (), self.jnp):
+                return model.forward(xb.astype(model.dtype), training=False)
+
+        n = x.shape[0]
+        full = n // chunk
+        outs = []
+        if full:
+            mapped = jax.lax.map(lambda i: rows(jax.lax.dynamic_slice_in_dim(x, i * chunk, chunk)),
+                                 self.jnp.arange(full))
+            outs.append(mapped.reshape((full * chunk,) + mapped.shape[2:]))
+        if n > full * chunk:
+            outs.append(rows(x[full * chunk:]))
+        return self.jnp.concatenate(outs) if len(outs) > 1 else outs[0]
+
+    def put(self, x):
+        """Rows ``x`` moved to the engine's device once (in their own dtype), for :meth:`outputs`."""
+        return self.jax.device_put(np.asarray(x), self.device)
+
+    def outputs(self, x) -> np.ndarray:
+        """The model's outputs (inference) for rows ``x`` on the device (:meth:`put`, or
+        ``self.data[0]``, the training rows), by the compiled forward pass of the current parameters:
+        the book's monitors without a NumPy pass over the data."""
+        with self._precision():
+            params, _, _, states = self._carry(slots=False)
+            return np.asarray(self.forward_fn(params, states, x))
 
     # -- an epoch ---------------------------------------------------------------------------------
-    def _host_inputs(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each step's rule scalars, average decay and dropout seeds, advancing the optimizer's and
-        the average's counts and the model's generator exactly as the NumPy engine does."""
+    def _host_inputs(self, steps: int, m: int) -> tuple[np.ndarray, np.ndarray, tuple]:
+        """Each step's rule scalars, average decay and random draws (per random layer: Dropout's
+        seeds (steps,), Augment's uniform numbers (steps, m, 7)) for batches of m rows, advancing the
+        optimizer's and the average's counts and the model's generator exactly as the NumPy engine
+        does (its forward pass draws layer by layer, in this order)."""
         model, opt, dt = self.model, self.model.optimizer, np.dtype(self.model.dtype)
-        dropouts = _dropouts(model)
-        rule_scalars, decays, seeds = [], [], []
+        randoms = _random_layers(model)
+        rule_scalars: list = []
+        decays: list = []
+        draws: list[list] = [[] for _ in randoms]
         for _ in range(steps):
-            seeds.append([layer.draw_seed() for layer in dropouts])  # drawn in the forward pass on NumPy
+            for layer, out in zip(randoms, draws):
+                out.append(layer.draw_seed() if isinstance(layer, Dropout) else layer.rng.random((m, 7)))
             lr = opt.lr
             opt.iterations += 1
             rule_scalars.append([dt.type(c) for c in opt.scalars(lr)])
             decays.append(model.ema.advance() if model.ema is not None else 0.0)
         return (np.asarray(rule_scalars, dtype=dt).reshape(steps, -1), np.asarray(decays, dtype=dt),
-                np.asarray(seeds, dtype=np.uint32).reshape(steps, len(dropouts)))
+                tuple(np.asarray(d, dtype=np.uint32 if isinstance(layer, Dropout) else dt)
+                      for layer, d in zip(randoms, draws)))
 
     def run(self, batches, state, sums) -> None:
         """Train steps ``state.step`` .. the end of the epoch (the order set by ``begin_epoch``),
@@ -276,27 +354,60 @@ class Engine:
         bs, first = batches.batch_size, state.step
         full = batches.n // bs
         with self._precision():
-            carry = (self._tensors(model.flat_params[0]),
-                     tuple(zip(*(self._tensors(opt.slots[k][0]) for k in opt.slot_names))) or ((),) * self.n_tensors,
-                     None if model.ema is None else self._tensors(model.ema.shadows[0]),
-                     tuple(jnp.asarray(layer.state[key]) for layer, key in _state_refs(model)))
+            carry = self._carry()
             outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
             if first < full:
                 rows = order[first * bs:full * bs].reshape(full - first, bs)
-                scalars, decays, seeds = self._host_inputs(full - first)
+                scalars, decays, draws = self._host_inputs(full - first, bs)
                 carry, ys = self.epoch_fn(carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
-                                          jnp.asarray(decays), jnp.asarray(seeds), keep=sums is not None)
+                                          jnp.asarray(decays), draws, keep=sums is not None)
                 outputs.append((first, *ys) if sums is not None else None)
             if batches.steps > max(first, full):  # the partial last batch: one step of its own shape
-                scalars, decays, seeds = self._host_inputs(1)
+                scalars, decays, draws = self._host_inputs(1, batches.n - full * bs)
                 rows = jnp.asarray(order[full * bs:])
                 carry, (loss, out) = self.step_fn(carry, self.data, rows, jnp.asarray(scalars[0]),
-                                                  jnp.asarray(decays[0]), jnp.asarray(seeds[0]))
+                                                  jnp.asarray(decays[0]), tuple(d[0] for d in draws))
                 outputs.append((full, loss[None], out[None]))
             self._write_back(carry)
             if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
                 self._add_to_sums(batches, outputs, sums)
         state.step = batches.steps
+
+    def _carry(self, slots: bool = True) -> tuple:
+        """The scan's carry from the model's host arrays: (params, slots, shadows, layer states)."""
+        model, opt = self.model, self.model.optimizer
+        names = opt.slot_names if slots else ()
+        return (self._tensors(model.flat_params[0]),
+                tuple(zip(*(self._tensors(opt.slots[k][0]) for k in names))) or ((),) * self.n_tensors,
+                None if model.ema is None else self._tensors(model.ema.shadows[0]),
+                tuple(self.jnp.asarray(layer.state[key]) for layer, key in _state_refs(model)))
+
+    def untraceable(self, batch_size: int) -> str | None:
+        """None when the step traces; else why not, in one line (a user's layer written with NumPy
+        calls, a draw from the model's generator inside the step). Traced with shapes only."""
+        model, opt, dt = self.model, self.model.optimizer, np.dtype(self.model.dtype)
+        opt.ensure_slots(model.flat_params)
+        if model.ema is not None:
+            model.ema.start(model.flat_params)
+        opt.iterations += 1  # the rule's scalars as for the next step (a bias correction divides by 1 − βᵗ)
+        try:
+            n_scalars = len(opt.scalars(opt.lr))
+        finally:
+            opt.iterations -= 1
+        with self._precision():
+            try:
+                self.jax.eval_shape(self._one, self._carry(), self.data, np.zeros(batch_size, dtype=np.int64),
+                                    np.zeros(n_scalars, dtype=dt), dt.type(0),
+                                    tuple(np.zeros((), np.uint32) if isinstance(layer, Dropout) else
+                                          np.zeros((batch_size, 7), dt) for layer in _random_layers(model)))
+            except DrawInStep as exc:
+                return f"{exc} ({_where(exc)})"
+            except Exception as exc:  # noqa: BLE001 - any failure to trace means: run on NumPy
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                if len(message) > 160:
+                    message = message[:157] + "..."
+                return f"its step does not trace ({type(exc).__name__} at {_where(exc)}: {message})"
+        return None
 
     def _tensors(self, flat: np.ndarray) -> tuple:
         """A flat host buffer (laid out as ``model.trainable_refs``) as one device array per tensor."""
@@ -335,19 +446,43 @@ class Engine:
                 sums.add(float(loss), len(rows), out, y, labels, weights)
 
 
-def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str | None) -> tuple[Any, str | None]:
+def jax_device(device: str | None):
+    """The jax.Device for ``device`` ("cpu", "gpu"/"cuda"), or None for "auto"/None (JAX's default)."""
+    if device in (None, "auto"):
+        return None
+    import jax
+    try:
+        return jax.devices("cpu" if device == "cpu" else "gpu")[0]
+    except RuntimeError:
+        have = ", ".join(sorted({d.platform for d in jax.devices()}))
+        raise BackendError(f"device={device!r}: JAX sees no CUDA GPU here (its devices: {have}); install JAX's "
+                           'CUDA build (pip install -U "jax[cuda12]") on a machine with an NVIDIA GPU') from None
+
+
+def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str | None,
+               device: str | None = None) -> tuple[Any, str | None]:
     """(the XLA engine or None, a one-line note when ``engine`` asked for XLA but the fit runs on
-    NumPy). ``engine``: "numpy", "xla", "auto" (XLA when JAX is present, the model has at least
-    MIN_PARAMS parameters and batches hold at least MIN_BATCH rows), or None: the LAYERWISE_ENGINE
-    setting (default "auto")."""
+    NumPy). ``engine``: "numpy", "xla", "auto" (XLA when JAX is present and the model has at least
+    MIN_PARAMS parameters), or None: the LAYERWISE_ENGINE
+    setting (default "auto"). ``device`` "gpu"/"cuda" asks for JAX's GPU: the fit runs on the XLA
+    engine whatever its size, or stops with the reason (it never trains on the CPU instead)."""
     if engine is None:
         engine = settings.get("LAYERWISE_ENGINE")
+    on_gpu = device in ("gpu", "cuda")
+    if on_gpu and engine == "numpy":
+        raise ConfigError(f"device={device!r} runs on the XLA engine; engine='numpy' runs on the CPU")
     if engine == "numpy":
         return None, None
     reason = why_not(model, plan, callbacks, batches, checkpoint_every)
-    if engine == "auto" and (reason is not None or model.count_params() < MIN_PARAMS
-                             or batches.batch_size < MIN_BATCH):
+    if on_gpu and reason is not None and not available():
+        raise BackendError(f"device={device!r} needs {reason}")
+    if engine == "auto" and not on_gpu and (reason is not None or model.count_params() < MIN_PARAMS):
         return None, None
-    if reason is not None:
-        return None, f"engine='xla': this fit runs on NumPy because {reason}"
-    return Engine(model, plan, batches), None
+    if reason is None:
+        fast = Engine(model, plan, batches, jax_device(device))
+        reason = fast.untraceable(batches.batch_size)
+        if reason is None:
+            return fast, None
+    if on_gpu:
+        raise ConfigError(f"device={device!r} runs on the XLA engine, and this fit cannot: {reason}")
+    return None, (None if engine == "auto" else f"engine='xla': this fit runs on NumPy because {reason}")

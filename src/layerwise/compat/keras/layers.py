@@ -9,7 +9,21 @@ from ._common import FUNCTIONAL, USE_SEQUENTIAL, keras_name, next_seed, refuse, 
 
 
 class Input:
-    """keras.Input(shape=...): only its shape is used (the first layer's input)."""
+    """keras.Input(shape=...): only its shape is used (the first layer's input).
+
+    Give it first in ``keras.Sequential([keras.Input(shape=(4,)), ...])``; calling a layer on it
+    (the functional API) is refused.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        One sample's shape, without the batch axis: ``(features,)`` or ``(height, width)``.
+        Required.
+    batch_size, dtype, name : optional
+        Keras's arguments, accepted and ignored.
+    **kwargs
+        Other Keras arguments, accepted and ignored.
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
         if shape is None:

@@ -48,7 +48,14 @@ def _loss(loss):
 class Model:
     """keras.Model: neither the functional API (``keras.Model(inputs, outputs)``) nor subclassing
     (``class M(keras.Model)``) maps onto layerwise's Sequential; both are refused where the user
-    writes them (subclassing when the class statement runs)."""
+    writes them (subclassing when the class statement runs).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Whatever Keras's Model takes; any call raises ConfigError naming the construct and
+        pointing to ``keras.Sequential``.
+    """
 
     def __init_subclass__(cls, **kwargs):
         refuse(f"Model subclassing (class {cls.__name__}(keras.Model) with call())",
@@ -125,7 +132,23 @@ def _warn_probabilities_as_logits(model, stacklevel: int) -> bool:
 
 class Sequential(_Sequential):
     """keras.Sequential: layers as a list or through ``add``; a keras.Input first gives the input
-    shape; a Sequential given as a layer contributes its layers (shared, as Keras shares them)."""
+    shape; a Sequential given as a layer contributes its layers (shared, as Keras shares them).
+
+    A :class:`layerwise.Sequential` with Keras's method arguments and return values.
+
+    Parameters
+    ----------
+    layers : list or None, default None
+        keras.Input, layers of ``layerwise.compat.keras.layers`` (or layerwise's), and trained
+        Sequential models; None: add them later with ``add``.
+    name : str or None, default None
+        The model's name ("sequential").
+    trainable : bool, default True
+        Keras's argument, accepted and ignored (freeze a layer with its own ``trainable``).
+    dtype : str or None, default None
+        The floating-point type ("float32" or "float64"); None: the default, float32 unless
+        ``layerwise.set_floatx`` changed it.
+    """
 
     def __init__(self, layers=None, name=None, trainable=True, *, dtype=None):
         flat, input_shape = [], None
@@ -143,13 +166,34 @@ class Sequential(_Sequential):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """The model ``get_config()`` describes (unbuilt: no weights), of Keras's layer classes."""
+        """The model ``get_config()`` describes (unbuilt: no weights), of Keras's layer classes.
+
+        Parameters
+        ----------
+        config : dict
+            A model config, as ``get_config()`` returns it.
+        custom_objects : dict or None, default None
+            Keras's argument, ignored (register custom classes with ``layerwise.register``).
+
+        Returns
+        -------
+        Sequential
+            A new keras.Sequential, not built.
+        """
         core = _Sequential.from_config(config)  # checks the config; the core's layer classes
         layers = [KERAS_CLASS.get(type(layer), type(layer)).from_config(layer.get_config()) for layer in core.layers]
         inputs = [Input(core.input_shape)] if core.input_shape is not None else []
         return cls(inputs + layers, name=core.name, dtype=core.dtype)
 
     def add(self, layer):
+        """Append a layer, as Keras's ``add``.
+
+        Parameters
+        ----------
+        layer : layer, keras.Input or Sequential
+            A layer to append; a keras.Input (only before the first layer) sets the input shape;
+            a Sequential appends its layers.
+        """
         if isinstance(layer, Input):
             if self.layers:
                 raise ConfigError("keras.Input must come before the first layer")
@@ -164,6 +208,26 @@ class Sequential(_Sequential):
     # compile → fit → evaluate → predict, with Keras's arguments and return values
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", **kwargs):
+        """Keras's compile: the optimizer, loss and metrics by Keras's names and defaults.
+
+        With ``from_logits=True`` on an output that already has a softmax or sigmoid, it warns as
+        Keras does.
+
+        Parameters
+        ----------
+        optimizer : str or optimizer, default "rmsprop"
+            A name (made with Keras's defaults: ε = 1e-7, ...), a config, or an optimizer object
+            (``keras.optimizers.SGD(lr=0.1)``).
+        loss : str or loss
+            A name ("sparse_categorical_crossentropy", "mse", ...) or loss object. Required.
+        loss_weights : None
+            Multi-output models are refused (ConfigError).
+        metrics, weighted_metrics : str, list of str or None, default None
+            Metrics by Keras's names ("accuracy", "sparse_categorical_accuracy", ...); both lists
+            are computed (weighted by ``sample_weight`` when fit gives one).
+        run_eagerly, steps_per_execution, jit_compile, **kwargs
+            Keras's arguments, accepted and ignored.
+        """
         if loss_weights is not None:
             refuse("compile(loss_weights=...) (multi-output models)")
         loss_obj = _loss(loss)
@@ -175,6 +239,48 @@ class Sequential(_Sequential):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Keras's fit: train with mini-batches, with Keras's arguments and defaults.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, features)
+            The inputs (an array, a list of rows, a DataFrame or a SciPy sparse matrix;
+            generators and datasets are refused).
+        y : array_like
+            The targets, suited to the loss (integer labels for a sparse loss, one-hot rows, ...).
+        batch_size : int or None, default None
+            Samples per step; None: 32.
+        epochs : int, default 1
+            The epoch to stop after (counting from ``initial_epoch``).
+        verbose : "auto", 0, 1 or 2, default "auto"
+            0 silent, 1 ("auto") a progress bar and a line per epoch, 2 a line per epoch.
+        callbacks : list, callback or None, default None
+            Callbacks (``keras.callbacks`` or layerwise's).
+        validation_split : float, default 0.0
+            The last fraction of (x, y) held out for validation, as Keras does.
+        validation_data : tuple or None, default None
+            (x_val, y_val) or (x_val, y_val, sample_weight).
+        shuffle : bool, default True
+            Shuffle the training samples every epoch.
+        class_weight : dict or None, default None
+            {class: weight}, multiplying ``sample_weight``.
+        sample_weight : array_like of shape (n,) or None, default None
+            A weight per sample; a batch's loss is Σwℓ/Σw.
+        initial_epoch : int, default 0
+            The epoch to start at (0-based); epochs ``initial_epoch..epochs-1`` run.
+        steps_per_epoch, validation_steps : None
+            Generator arguments, refused (ConfigError) when given.
+        validation_batch_size : int or None, default None
+            Accepted and ignored.
+        validation_freq : int or list of int, default 1
+            Validate after every k-th epoch, or after the listed 1-based epochs.
+
+        Returns
+        -------
+        History
+            Keras's History: ``history`` (per-epoch lists under Keras's keys: loss, metrics,
+            val_*), ``epoch``, ``params`` and ``model``; also kept as ``model.history``.
+        """
         _check_data("fit", x=x, y=y, validation_data=validation_data)
         if steps_per_epoch is not None or validation_steps is not None:
             refuse("fit(steps_per_epoch/validation_steps) (generators and datasets)", PASS_ARRAYS)
@@ -193,6 +299,30 @@ class Sequential(_Sequential):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
+        """Keras's evaluate: the loss and the compiled metrics on (x, y).
+
+        Parameters
+        ----------
+        x : array_like of shape (n, features)
+            The inputs (an array, a list of rows, a DataFrame or a SciPy sparse matrix;
+            generators and datasets are refused).
+        y : array_like
+            The targets.
+        batch_size : int or None, default None
+            Samples per batch; None: 32.
+        sample_weight : array_like of shape (n,) or None, default None
+            A weight per sample.
+        return_dict : bool, default False
+            Return a dict {name: value} instead of Keras's scalar or list.
+        verbose, steps, callbacks : optional
+            Keras's arguments, accepted and ignored.
+
+        Returns
+        -------
+        float, list of float or dict
+            The loss alone when no metrics are compiled; else [loss, metric, ...] in the compiled
+            order; a dict with ``return_dict=True``.
+        """
         _check_data("evaluate", x=x, y=y)
         res = super().evaluate(x, y, batch_size=32 if batch_size is None else batch_size, sample_weight=sample_weight)
         if return_dict:
@@ -202,29 +332,83 @@ class Sequential(_Sequential):
         return [res["loss"], *[v for k, v in res.items() if k != "loss"]]
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Keras's predict: the last layer's outputs, in inference mode.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, features)
+            The inputs (an array, a list of rows, a DataFrame or a SciPy sparse matrix;
+            generators and datasets are refused).
+        batch_size : int or None, default None
+            Samples per batch; None: 32.
+        verbose, steps, callbacks : optional
+            Keras's arguments, accepted and ignored.
+
+        Returns
+        -------
+        ndarray of shape (n, outputs)
+            The outputs (probabilities for a softmax output).
+        """
         _check_data("predict", x=x)
         if not self.built and self.input_shape is not None:
             self.build()
         return super().predict(x, batch_size=32 if batch_size is None else batch_size)
 
     def __call__(self, x, training=False, **kwargs):
-        """``model(x)`` on arrays predicts (inference mode); on keras.Input it is the functional API."""
+        """``model(x)`` on arrays predicts (inference mode); on keras.Input it is the functional API.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, features)
+            The inputs; a keras.Input raises ConfigError (the functional API).
+        training : bool, default False
+            Keras's argument; the call always runs in inference mode.
+
+        Returns
+        -------
+        ndarray of shape (n, outputs)
+            ``predict(x)``.
+        """
         if symbolic(x):
             refuse(FUNCTIONAL, USE_SEQUENTIAL)
         return self.predict(x)
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """A layerwise model file (``.lwm``; keras.models.load_model reads it). Keras's ``.keras`` and
-        ``.h5`` are refused: the file would carry Keras's name but not Keras's format."""
+        ``.h5`` are refused: the file would carry Keras's name but not Keras's format.
+
+        Parameters
+        ----------
+        filepath : str or pathlib.Path
+            The file to write (``.lwm``); ``keras.models.load_model`` or ``layerwise.load`` reads it.
+        overwrite, zipped, **kwargs
+            Keras's arguments, accepted and ignored (the file is replaced atomically).
+        """
         refuse_keras_model_file(filepath, "model.save")
         super().save(filepath)
 
     def save_weights(self, filepath, overwrite=True):
-        """Keras 3's ``.weights.h5`` layout (needs h5py): real Keras's ``load_weights`` reads it."""
+        """Keras 3's ``.weights.h5`` layout (needs h5py): real Keras's ``load_weights`` reads it.
+
+        Parameters
+        ----------
+        filepath : str or pathlib.Path
+            The file to write, ending in ``.weights.h5``.
+        overwrite : bool, default True
+            Keras's argument, accepted.
+        """
         keras_weights.save_weights(self, filepath)
 
     def load_weights(self, filepath, skip_mismatch=False):
-        """A ``.weights.h5`` file (Keras 3's layout, written by Keras or by ``save_weights``)."""
+        """A ``.weights.h5`` file (Keras 3's layout, written by Keras or by ``save_weights``).
+
+        Parameters
+        ----------
+        filepath : str or pathlib.Path
+            The weights file; its layers must match this model's.
+        skip_mismatch : bool, default False
+            Keras's argument, accepted.
+        """
         keras_weights.load_weights(self, filepath)
 
 
