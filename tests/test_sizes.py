@@ -40,13 +40,18 @@ def test_no_function_is_longer_than_60_lines():
     assert not long, "split these functions:\n" + "\n".join(long)
 
 
-def test_sequential_stays_under_350_lines():
+def test_sequential_stays_under_280_lines_of_code():
+    """280 lines of code (264 when its docstrings stopped counting; the limit was 350 lines with them)."""
     tree = ast.parse((ROOT / "model.py").read_text())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Sequential")
-    assert cls.end_lineno - cls.lineno + 1 < 350
+    docs = docstring_lines(tree)
+    assert sum(1 for i in range(cls.lineno, cls.end_lineno + 1) if i not in docs) < 280
 
 
 def test_each_update_rule_is_written_once():
-    lines = sum(len((ROOT / "optim" / f).read_text().splitlines()) for f in ("optimizers.py", "fused.py", "chain.py"))
-    assert lines < 790  # 762 before the chain's norm clips were written once with xp for both engines
+    """Lines of code; docstrings do not count."""
+    lines = sum(code_lines(ROOT / "optim" / f) for f in ("optimizers.py", "fused.py", "chain.py"))
+    # the limit was set on all lines, docstrings included (762 before the chain's norm clips were written
+    # once with xp for both engines); 627 lines of code when the docstrings stopped counting
+    assert lines < 645
     assert not (ROOT / "optim" / "kernels.py").exists() and not (ROOT / "optim" / "_fused_kernels.py").exists()

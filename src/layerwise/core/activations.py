@@ -1,7 +1,7 @@
 """Activation functions: a = f(z) and the backward pass dz = dy ⊙ f'(z).
 
 Each activation is a small object whose two formulas are written once, against the array namespace
-``xp`` of their arguments (NumPy, CuPy, or jax.numpy when the XLA engine traces the step):
+``xp`` of their arguments (NumPy, or jax.numpy when the XLA engine traces the same code):
 ``f(z)`` and ``df(dy, a, z)``. ``value(z, out=None)`` and ``backward(dy, a, out=None, z=None)`` call
 them, writing into ``out`` for the NumPy path's buffers. Most f here have a derivative that can be
 written from the output a = f(z) alone (σ' = a(1 − a), tanh' = 1 − a², relu' = 1[a > 0],

@@ -78,7 +78,28 @@ def _warp_kernel():
 
 
 class Augment(Layer):
-    """Random shifts, rotations, zooms, flips, brightness and contrast, per image, in training only."""
+    """Random shifts, rotations, zooms, flips, brightness and contrast, per image, in training only.
+
+    Parameters
+    ----------
+    shift : float, default 0.1
+        The largest shift, as a fraction of the height and width, in [0, 0.5].
+    rotation : float, default 10.0
+        The largest rotation in degrees, in [0, 180].
+    zoom : float, default 0.1
+        The zoom factor s is drawn from [1 − zoom, 1 + zoom]; zoom in [0, 0.9].
+    brightness : float, default 0.0
+        The largest brightness offset b, in [0, 1] (pixel units: 0.1 on images scaled to [0, 1]).
+    contrast : float, default 0.0
+        The contrast factor c is drawn from [1 − contrast, 1 + contrast]; contrast in [0, 1].
+    flip : bool, default False
+        Mirror each image left-right with probability ½ (not for digits or letters).
+    image_shape : tuple of int or None, default None
+        (h, w) of each image when the inputs are flat rows of h·w pixels. None: inputs of shape
+        (h, w), or flat rows of a square number of pixels (784 → 28 × 28).
+    **kwargs
+        ``name``, ``trainable`` and ``input_shape``, as for Layer.
+    """
 
     def param_shapes(self, input_shape):
         return {}
@@ -182,7 +203,21 @@ class Augment(Layer):
         return self.apply(x, self.params_of(u))
 
     def backward(self, dy, need_input_grad=True):
-        """Not differentiated: augmentation sits at the input, where no gradient is needed."""
+        """Not differentiated: augmentation sits at the input, where no gradient is needed.
+
+        Parameters
+        ----------
+        dy : array of shape (n, ...)
+            ∂L/∂y of the layer's output (not used).
+        need_input_grad : bool, default True
+            False when nothing below needs a gradient (Augment as the model's first layer);
+            True raises ConfigError.
+
+        Returns
+        -------
+        None
+            No gradient for the inputs.
+        """
         if need_input_grad:
             raise ConfigError("Augment must be the first layer of a model (nothing below it is trained)")
         return None

@@ -33,6 +33,14 @@ def check_dtype(dtype: Any) -> np.dtype:
 
 
 def set_floatx(dtype: Any) -> None:
+    """Set the default float dtype: that of models made afterwards without a ``dtype``.
+
+    Parameters
+    ----------
+    dtype : str or numpy dtype
+        "float32" (the default) or "float64"; anything else is a ConfigError. Models already
+        made keep theirs.
+    """
     _state["floatx"] = check_dtype(dtype)
 
 
@@ -53,13 +61,35 @@ def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def traced(x) -> bool:
-    """Whether ``x`` is a JAX array or tracer (the XLA engine is tracing or ran the step)."""
+    """Whether ``x`` is a JAX array or tracer (the XLA engine is tracing or ran the step).
+
+    Parameters
+    ----------
+    x : object
+        An array, or any value.
+
+    Returns
+    -------
+    bool
+        True for JAX arrays and tracers, False for NumPy arrays and everything else.
+    """
     return type(x).__module__.startswith(("jax", "jaxlib"))
 
 
 def array_module_of(x) -> Any:
     """The array namespace ``xp`` that owns ``x``: jax.numpy for JAX arrays and tracers, else
-    numpy. The layers, activations, losses and rules are written once against it."""
+    numpy. The layers, activations, losses and rules are written once against it.
+
+    Parameters
+    ----------
+    x : array
+        A NumPy array, a JAX array or a tracer (a value the XLA engine is tracing).
+
+    Returns
+    -------
+    module
+        ``jax.numpy`` for JAX arrays and tracers, else ``numpy``.
+    """
     if traced(x):
         import jax.numpy as jnp
         return jnp
@@ -87,5 +117,16 @@ def store(value, out):
 
 def to_numpy(x) -> np.ndarray:
     """A NumPy array from a NumPy or JAX array (copied from the device if needed) or anything
-    ``np.asarray`` reads."""
+    ``np.asarray`` reads.
+
+    Parameters
+    ----------
+    x : array_like
+        A NumPy array (returned as it is), a JAX array, a list, a number, ...
+
+    Returns
+    -------
+    ndarray
+        ``np.asarray(x)``.
+    """
     return np.asarray(x)

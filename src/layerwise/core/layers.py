@@ -47,7 +47,20 @@ def _assign(arrays: dict, key: str, value) -> None:
 
 
 class Layer:
-    """Base class. Subclasses set ``params`` in ``build`` and implement forward/backward."""
+    """Base class. Subclasses set ``params`` in ``build`` and implement forward/backward.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name, unique within its model. None: the model names it ``<class>_<n>``
+        (``dense_1``, ``dropout_2``) when the layer is added.
+    trainable : bool, default True
+        False freezes the layer: the optimizer leaves its parameters as they are (and a frozen
+        BatchNorm normalises with its moving statistics).
+    input_shape : tuple of int, int or None, default None
+        The shape of one sample without the batch axis ((784,)), for the first layer of a
+        model that is not given one. None: the model's or the layer below's.
+    """
 
     def __init__(self, name: str | None = None, trainable: bool = True,
                  input_shape: tuple[int, ...] | None = None):
@@ -78,7 +91,22 @@ class Layer:
     def start_from(self, params: dict, state: dict | None = None) -> Layer:
         """Start from these arrays (``params`` and non-trainable ``state`` by key) when built,
         instead of initialising: how transfer learning puts a trained layer's values into a new
-        model (``Sequential.copy_layers``). Shapes are checked when the model builds the layer."""
+        model (``Sequential.copy_layers``). Shapes are checked when the model builds the layer.
+
+        Parameters
+        ----------
+        params : dict of str to array_like
+            The starting parameters by key (a Dense layer's ``kernel`` (n_in, units) and
+            ``bias`` (units,)); they are copied.
+        state : dict of str to array_like or None, default None
+            The starting non-trainable arrays by key (BatchNorm's ``moving_mean`` and
+            ``moving_variance``). None: none.
+
+        Returns
+        -------
+        Layer
+            The layer itself, to chain: ``Dense(10).start_from({"kernel": w, "bias": b})``.
+        """
         self.initial_weights = ({k: np.array(v, copy=True) for k, v in params.items()},
                                 {k: np.array(v, copy=True) for k, v in (state or {}).items()})
         return self
@@ -119,7 +147,7 @@ class Layer:
 
     def set_grad(self, key: str, value) -> None:
         """``grads[key] = value``: written into the gradient's own array (a view of the model's flat
-        buffer) on NumPy and CuPy, rebound when the XLA engine traces the step."""
+        buffer) on NumPy, rebound when the XLA engine traces the step."""
         _assign(self.grads, key, value)
 
     def set_param(self, key: str, value) -> None:
@@ -139,10 +167,38 @@ class Layer:
 
     def backward_from_z(self, delta, need_input_grad: bool = True):
         """Backward given δ = ∂L/∂z directly, when the loss fuses this output layer's activation:
-        layers with an activation (Dense, Activation) implement it."""
+        layers with an activation (Dense, Activation) implement it.
+
+        Parameters
+        ----------
+        delta : array of shape (n, units)
+            δ = ∂L/∂z of this layer for the batch of the last forward pass, rows = samples.
+        need_input_grad : bool, default True
+            Whether to compute ∂L/∂x (False for the lowest trainable layer: nothing below needs it).
+
+        Returns
+        -------
+        array of shape (n, ...) or None
+            ∂L/∂x for the layer below, or None when not needed.
+        """
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False):
+        """``layer(x)`` is ``layer.forward(x, training)``: the layer's output for a batch.
+
+        Parameters
+        ----------
+        x : array of shape (n, ...)
+            The inputs, rows = samples, of the sample shape the layer was built for.
+        training : bool, default False
+            True: training behaviour (Dropout drops, BatchNorm uses the batch's statistics, Augment
+            augments) and a cache for ``backward``. False: inference.
+
+        Returns
+        -------
+        array of shape (n, ...)
+            The outputs, of the layer's ``output_shape`` per row.
+        """
         return self.forward(x, training=training)
 
     @property
@@ -205,6 +261,30 @@ class Dense(Layer):
       ∂L/∂b = Σ_rows δ                 (BP3)
       ∂L/∂W = xᵀ·δ                     (BP4)
       ∂L/∂x = δ·Wᵀ                     (passed to the layer below)
+
+    Parameters
+    ----------
+    units : int
+        The number of neurons (outputs), > 0.
+    activation : str, dict, ActivationFunction or None, default None
+        f: a name ("relu", "sigmoid", "softmax", ...), a config dict or an activation object.
+        None: linear (a = z).
+    use_bias : bool, default True
+        Whether the layer has the bias b.
+    kernel_initializer : str, dict or Initializer, default "glorot_uniform"
+        How W is drawn ("he_normal", "default" for the book's N(0, 1/n_in), ...).
+    bias_initializer : str, dict or Initializer, default "zeros"
+        How b is drawn.
+    kernel_regularizer : str, dict, Regularizer or None, default None
+        A penalty R(W) added to the loss ("l2", {"name": "l2", "l2": 1e-4}, ``L2(1e-4)``).
+    bias_regularizer : str, dict, Regularizer or None, default None
+        A penalty R(b) added to the loss.
+    kernel_constraint : str, dict, Constraint or None, default None
+        A projection of W after each update ("max_norm", ``MaxNorm(3.0)``).
+    bias_constraint : str, dict, Constraint or None, default None
+        A projection of b after each update.
+    **kwargs
+        ``name``, ``trainable`` and ``input_shape``, as for Layer.
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
@@ -246,7 +326,20 @@ class Dense(Layer):
             self._add_param("bias", self.bias_initializer((self.units,), rng, self.dtype))
 
     def forward(self, x, training=False):
-        """z = x·W + b, a = f(z); keeps x, a (and z when f' needs it) for backward."""
+        """z = x·W + b, a = f(z); keeps x, a (and z when f' needs it) for backward.
+
+        Parameters
+        ----------
+        x : array of shape (n, n_in)
+            The inputs, rows = samples.
+        training : bool, default False
+            Unused by Dense (the same in training and inference).
+
+        Returns
+        -------
+        array of shape (n, units)
+            a = f(z).
+        """
         z = x @ self.params["kernel"]
         if self.use_bias:
             z = z + self.params["bias"]
@@ -257,7 +350,21 @@ class Dense(Layer):
         return a
 
     def backward(self, dy, need_input_grad=True):
-        """dy = ∂L/∂a; δ = dy ⊙ f'(z) (BP1/BP2), then :meth:`backward_from_z`; returns ∂L/∂x."""
+        """dy = ∂L/∂a; δ = dy ⊙ f'(z) (BP1/BP2), then :meth:`backward_from_z`; returns ∂L/∂x.
+
+        Parameters
+        ----------
+        dy : array of shape (n, units)
+            ∂L/∂a for the batch of the last forward pass, rows = samples.
+        need_input_grad : bool, default True
+            Whether to compute ∂L/∂x (False for the lowest trainable layer).
+
+        Returns
+        -------
+        array of shape (n, n_in) or None
+            ∂L/∂x = δ·Wᵀ, or None when not needed. ``grads["kernel"]`` and ``grads["bias"]`` are
+            filled.
+        """
         if self.activation.needs_input:  # GELU, Swish (a user's activation may take no z at all)
             delta = self.activation.backward(dy, self._a, z=self._z)
         else:
@@ -267,7 +374,20 @@ class Dense(Layer):
     def backward_from_z(self, delta, need_input_grad=True):
         """Backward given δ = ∂L/∂z (n, units), also where the loss fuses the activation:
         ∂L/∂W = xᵀ·δ (BP4), ∂L/∂b = Σ_rows δ (BP3), plus the regularizers' terms; returns
-        ∂L/∂x = δ·Wᵀ (n, n_in), or None when not needed."""
+        ∂L/∂x = δ·Wᵀ (n, n_in), or None when not needed.
+
+        Parameters
+        ----------
+        delta : array of shape (n, units)
+            δ = ∂L/∂z for the batch of the last forward pass, rows = samples.
+        need_input_grad : bool, default True
+            Whether to compute ∂L/∂x (False for the lowest trainable layer).
+
+        Returns
+        -------
+        array of shape (n, n_in) or None
+            ∂L/∂x = δ·Wᵀ, or None when not needed.
+        """
         kernel = self.params["kernel"]
         grad_kernel = self._x.T @ delta
         if self.kernel_regularizer is not None:
@@ -315,7 +435,15 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """a = f(x) as a layer of its own; backward dx = dy ⊙ f'(x)."""
+    """a = f(x) as a layer of its own; backward dx = dy ⊙ f'(x).
+
+    Parameters
+    ----------
+    activation : str, dict or ActivationFunction
+        f: a name ("relu", "softmax", ...), a config dict or an activation object; None is linear.
+    **kwargs
+        ``name``, ``trainable`` and ``input_shape``, as for Layer.
+    """
 
     def param_shapes(self, input_shape):
         return {}
@@ -339,7 +467,20 @@ class Activation(Layer):
         return self.activation.backward(dy, self._a)
 
     def backward_from_z(self, delta, need_input_grad=True):
-        """δ = ∂L/∂x already (the loss fused this activation): pass it down."""
+        """δ = ∂L/∂x already (the loss fused this activation): pass it down.
+
+        Parameters
+        ----------
+        delta : array of shape (n, ...)
+            δ, the gradient with respect to this layer's input, rows = samples.
+        need_input_grad : bool, default True
+            Unused: the layer has no parameters and returns δ either way.
+
+        Returns
+        -------
+        array of shape (n, ...)
+            ``delta`` itself.
+        """
         return delta
 
     def get_config(self):
@@ -353,7 +494,7 @@ def keep_mask(seed, shape: tuple, rate: float, xp):
 
     Counter-based, so every engine draws the same mask from the same 32-bit ``seed``: unit i gets
     the bits h = fmix32(i·0x9E3779B1 + seed) (MurmurHash3's finaliser, uint32 arithmetic that
-    wraps), and is kept when h ≥ rate·2³². NumPy, CuPy and jax.numpy compute the same bits."""
+    wraps), and is kept when h ≥ rate·2³². NumPy and jax.numpy compute the same bits."""
     n = int(np.prod(shape))
     u32 = xp.uint32
     h = xp.arange(n, dtype=u32) * u32(0x9E3779B1) + xp.asarray(seed, dtype=u32)
@@ -370,6 +511,13 @@ class Dropout(Layer):
     at inference y = x. ``rate`` is the probability of dropping a unit (the notes'
     keep_prob = 1 − rate). Each training pass draws one 32-bit seed from the model's seeded
     generator and makes the mask from it with ``keep_mask`` (the same mask on every engine).
+
+    Parameters
+    ----------
+    rate : float
+        The probability of dropping each unit, in [0, 1) (0: the layer does nothing).
+    **kwargs
+        ``name``, ``trainable`` and ``input_shape``, as for Layer.
     """
 
     def param_shapes(self, input_shape):
@@ -425,6 +573,23 @@ class BatchNorm(Layer):
     Defaults follow Keras and the notes (momentum 0.99); ``center``/``scale`` switch β/γ.
     A frozen BatchNorm (``trainable=False``) always uses its moving statistics (Keras's rule).
     ``beta_regularizer``/``gamma_regularizer`` add penalties R(β), R(γ) as Dense's do (Keras's names).
+
+    Parameters
+    ----------
+    momentum : float, default 0.99
+        m, the moving statistics' momentum, in [0, 1).
+    epsilon : float, default 1e-3
+        ε > 0, added to the variance before the square root.
+    center : bool, default True
+        Whether the layer learns the shift β.
+    scale : bool, default True
+        Whether the layer learns the scale γ.
+    beta_regularizer : str, dict, Regularizer or None, default None
+        A penalty R(β) added to the loss.
+    gamma_regularizer : str, dict, Regularizer or None, default None
+        A penalty R(γ) added to the loss.
+    **kwargs
+        ``name``, ``trainable`` and ``input_shape``, as for Layer.
     """
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
@@ -514,7 +679,17 @@ class BatchNorm(Layer):
 
 
 class Flatten(Layer):
-    """Reshape (n, d1, d2, ...) to (n, d1·d2·...); backward reshapes back."""
+    """Reshape (n, d1, d2, ...) to (n, d1·d2·...); backward reshapes back.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name (None: the model names it).
+    trainable : bool, default True
+        Without effect (the layer has no parameters).
+    input_shape : tuple of int, int or None, default None
+        The shape of one sample, e.g. (28, 28), for the first layer of a model.
+    """
 
     def param_shapes(self, input_shape):
         return {}

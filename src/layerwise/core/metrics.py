@@ -2,10 +2,12 @@
 and regression (real targets).
 
 The metrics ``compile`` accepts are :class:`Metric` objects registered by name. They stream over
-batches where the arrays live (NumPy or CuPy): a mean of per-sample scores keeps one running
-sum; precision/recall/F1 keep a confusion matrix, RMSE and R² a few per-output sums, so nothing
-holds all predictions except AUC (exact, as scikit-learn's). Values equal scikit-learn's on the
-same predictions. Add your own with ``layerwise.register("metric", MyMetric)``."""
+batches, written once against the namespace ``xp`` of their arrays (NumPy, or jax.numpy for JAX
+arrays; the XLA engine copies each step's outputs to the host, so a fit's metrics run on NumPy):
+a mean of per-sample scores keeps one running sum; precision/recall/F1 keep a confusion matrix,
+RMSE and R² a few per-output sums, so nothing holds all predictions except AUC (exact, as
+scikit-learn's). Values equal scikit-learn's on the same predictions. Add your own with
+``layerwise.register("metric", MyMetric)``."""
 from __future__ import annotations
 
 import re
@@ -63,7 +65,7 @@ TASKS = ("classification", "multilabel", "regression")
 
 
 class Metric:
-    """A metric, computed streaming over batches where its arrays live (NumPy or CuPy).
+    """A metric, computed streaming over batches with its arrays' namespace (NumPy or jax.numpy).
 
     The simple kind is a mean of per-sample scores: ``batch_sum(y_pred, target)`` returns the sum
     of one batch's scores as a 0-d array (``target``: integer labels when ``targets == "labels"``,

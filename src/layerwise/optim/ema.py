@@ -19,6 +19,17 @@ def averaged(shadow, param, d):
 
 
 class ExponentialMovingAverage:
+    """A moving average of the weights, kept beside them: shadow ← d·shadow + (1 − d)·param
+    after every update, d = min(decay, (1 + t)/(10 + t)) with t the updates made before it, so
+    early averages follow the weights closely. Give it to ``compile(ema=...)``; evaluate, predict
+    and save then use the averages.
+
+    Parameters
+    ----------
+    decay : float, default 0.999
+        The largest d, in (0, 1): the average spans about 1/(1 − decay) updates.
+    """
+
     def __init__(self, decay: float = 0.999):
         decay = float(decay)
         if not 0.0 < decay < 1.0:
@@ -55,7 +66,14 @@ class ExponentialMovingAverage:
         return d
 
     def update(self, params: list) -> None:
-        """shadow ← d·shadow + (1 − d)·param for each parameter (call after each optimizer step)."""
+        """shadow ← d·shadow + (1 − d)·param for each parameter (call after each optimizer step).
+
+        Parameters
+        ----------
+        params : list of array
+            The weights, in the same order and shapes every call (the model passes its flat
+            buffer). The first call copies them as the shadows' start.
+        """
         self.start(params)
         d = self.advance()
         for s, p in zip(self.shadows, params):
@@ -63,7 +81,19 @@ class ExponentialMovingAverage:
 
     @contextmanager
     def swapped_in(self, params: list):
-        """Within the block the parameters hold the averages; the trained values come back after."""
+        """Within the block the parameters hold the averages; the trained values come back after.
+
+        Parameters
+        ----------
+        params : list of array
+            The weights the averages were kept for, overwritten in place inside the block. When
+            no averages are held for them (not as many arrays), nothing is swapped.
+
+        Returns
+        -------
+        context manager
+            For ``with ema.swapped_in(params): ...``; it yields None.
+        """
         if len(self.shadows) != len(params):
             yield
             return

@@ -46,7 +46,22 @@ def flush_tiny(a) -> None:
 
 # -- the rules: each written once (element-wise; the kernel is compiled from this text) -------------
 def sgd_rule(w, g, lr):
-    """w ← w − η·g"""
+    """w ← w − η·g
+
+    Parameters
+    ----------
+    w : array or float
+        The weights (a whole array, or one element inside the fused kernel).
+    g : array or float
+        Their gradient, after the chain (clips, coupled decay).
+    lr : float
+        η, this step's learning rate.
+
+    Returns
+    -------
+    tuple
+        (new w,).
+    """
     return (w - g * lr,)
 
 
@@ -64,28 +79,134 @@ def nesterov_rule(w, g, velocity, lr, mu):
 
 
 def scaled_rule(w, g, s, lr, rho, one_minus_rho, eps):
-    """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (AdaGrad: ρ = 1 − ρ = 1, a plain sum)"""
+    """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (AdaGrad: ρ = 1 − ρ = 1, a plain sum)
+
+    Parameters
+    ----------
+    w : array or float
+        The weights (a whole array, or one element inside the fused kernel).
+    g : array or float
+        Their gradient, after the chain (clips, coupled decay).
+    s : array or float
+        The running (mean) square of the gradient, as w.
+    lr : float
+        η, this step's learning rate.
+    rho : float
+        ρ, the weight of the old s (RMSProp's ρ; 1 for AdaGrad).
+    one_minus_rho : float
+        The weight of g² (1 − ρ; 1 for AdaGrad).
+    eps : float
+        ε, added to √s.
+
+    Returns
+    -------
+    tuple
+        (new w, new s).
+    """
     s = s * rho + (g * g) * one_minus_rho
     return w - (g / (np.sqrt(s) + eps)) * lr, s
 
 
 def adam_rule(w, g, m, v, b1, one_minus_b1, b2, one_minus_b2, eps, step, c2, decay):
     """m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  w ← decay·w − step·m/(c₂·√v + ε)
-    with step = η/(1 − β₁ᵗ), c₂ = 1/√(1 − β₂ᵗ), decay = 1 (AdamW: 1 − ηλ)."""
+    with step = η/(1 − β₁ᵗ), c₂ = 1/√(1 − β₂ᵗ), decay = 1 (AdamW: 1 − ηλ).
+
+    Parameters
+    ----------
+    w : array or float
+        The weights (a whole array, or one element inside the fused kernel).
+    g : array or float
+        Their gradient, after the chain (clips, coupled decay).
+    m : array or float
+        The first moment (running mean of g), as w.
+    v : array or float
+        The second moment (running mean of g²), as w.
+    b1, one_minus_b1 : float
+        β₁ and 1 − β₁.
+    b2, one_minus_b2 : float
+        β₂ and 1 − β₂.
+    eps : float
+        ε, added to the corrected √v.
+    step : float
+        η/(1 − β₁ᵗ), the step with the first moment's bias correction.
+    c2 : float
+        1/√(1 − β₂ᵗ), the second moment's bias correction.
+    decay : float
+        The factor on w: 1 (AdamW: 1 − ηλ).
+
+    Returns
+    -------
+    tuple
+        (new w, new m, new v).
+    """
     m = m * b1 + g * one_minus_b1
     v = v * b2 + (g * g) * one_minus_b2
     return w * decay - (m / (np.sqrt(v) * c2 + eps)) * step, m, v
 
 
 def adamax_rule(w, g, m, u, b1, one_minus_b1, b2, eps, step):
-    """m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  w ← w − step·m/u,  step = η/(1 − β₁ᵗ)"""
+    """m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  w ← w − step·m/u,  step = η/(1 − β₁ᵗ)
+
+    Parameters
+    ----------
+    w : array or float
+        The weights (a whole array, or one element inside the fused kernel).
+    g : array or float
+        Their gradient, after the chain (clips, coupled decay).
+    m : array or float
+        The first moment (running mean of g), as w.
+    u : array or float
+        The infinity norm (decayed running maximum of |g|), as w.
+    b1, one_minus_b1 : float
+        β₁ and 1 − β₁.
+    b2 : float
+        β₂, the decay of u.
+    eps : float
+        ε, added to |g|.
+    step : float
+        η/(1 − β₁ᵗ).
+
+    Returns
+    -------
+    tuple
+        (new w, new m, new u).
+    """
     m = m * b1 + g * one_minus_b1
     u = np.maximum(u * b2, np.abs(g) + eps)
     return w - (m / u) * step, m, u
 
 
 def nadam_rule(w, g, m, v, b1, one_minus_b1, b2, one_minus_b2, eps, c_g, c_m, bc2):
-    """m, v as Adam's;  d = √(v/(1 − β₂ᵗ)) + ε;  w ← w − c_g·g/d − c_m·m/d"""
+    """m, v as Adam's;  d = √(v/(1 − β₂ᵗ)) + ε;  w ← w − c_g·g/d − c_m·m/d
+
+    Parameters
+    ----------
+    w : array or float
+        The weights (a whole array, or one element inside the fused kernel).
+    g : array or float
+        Their gradient, after the chain (clips, coupled decay).
+    m : array or float
+        The first moment (running mean of g), as w.
+    v : array or float
+        The second moment (running mean of g²), as w.
+    b1, one_minus_b1 : float
+        β₁ and 1 − β₁.
+    b2, one_minus_b2 : float
+        β₂ and 1 − β₂.
+    eps : float
+        ε, added to the corrected √v.
+    c_g : float
+        η(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ), the weight of the current gradient.
+    c_m : float
+        η·μₜ₊₁/(1 − Πᵢ≤ₜ₊₁ μᵢ), the weight of the momentum.
+    bc2 : float
+        1 − β₂ᵗ, the second moment's bias correction.
+
+    Returns
+    -------
+    tuple
+        (new w, new m, new v).
+    """
     m = m * b1 + g * one_minus_b1
     v = v * b2 + (g * g) * one_minus_b2
     d = np.sqrt(v / bc2) + eps
@@ -96,7 +217,28 @@ class Optimizer:
     """The base of every optimizer: the chain, the learning rate, the state and the step.
 
     A subclass names its state (``slot_names``), gives its rule (an element-wise function, see
-    the module docstring) and the rule's per-step scalars (``scalars``)."""
+    the module docstring) and the rule's per-step scalars (``scalars``).
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.01
+        η: a positive number (constant), a schedule's config dict, or a Schedule, called with
+        the number of updates done (``ExponentialDecay(0.1, 1000, 0.96)``).
+    weight_decay : float, default 0.0
+        λ ≥ 0: coupled weight decay, g ← g + λ·w before the rule (L2 through the gradient);
+        AdamW decouples it (w ← (1 − ηλ)·w in its rule).
+    clipvalue : float or None, default None
+        c > 0: clip every gradient element to [−c, c]. None: no clip.
+    clipnorm : float or None, default None
+        c > 0: rescale each tensor's gradient to a norm of at most c. None: no clip.
+    global_clipnorm : float or None, default None
+        c > 0: rescale all gradients together to a joint norm ‖(g₁, g₂, …)‖ of at most c.
+        None: no clip.
+    fused : bool or None, default None
+        The compiled CPU kernel (Numba) over the flat parameter buffer: True always (a
+        MissingDependencyError without Numba), False never (the NumPy path). None: when Numba
+        is there and the buffer holds at least 32,768 values.
+    """
 
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
@@ -137,11 +279,35 @@ class Optimizer:
         return self.learning_rate(self.iterations) * self.lr_multiplier
 
     def scalars(self, lr: float) -> tuple:
-        """The rule's scalars for this step (``iterations`` already counts it: 1 on the first)."""
+        """The rule's scalars for this step (``iterations`` already counts it: 1 on the first).
+
+        Parameters
+        ----------
+        lr : float
+            η for this step: the schedule's rate times ``lr_multiplier``.
+
+        Returns
+        -------
+        tuple of float
+            The arguments after the state in ``rule``'s signature: (η,) for plain SGD.
+        """
         return (lr,)
 
     def initial_state(self, key: str, p):
-        """A fresh state array ``key`` for parameter ``p`` (zeros by default)."""
+        """A fresh state array ``key`` for parameter ``p`` (zeros by default).
+
+        Parameters
+        ----------
+        key : str
+            The slot's name, one of ``slot_names`` ("velocity", "m", "v", ...).
+        p : array
+            The parameter (or the model's flat parameter buffer) the state is for.
+
+        Returns
+        -------
+        array
+            An array of ``p``'s shape, dtype and kind.
+        """
         return p * 0
 
     # -- the step ---------------------------------------------------------------------
@@ -151,6 +317,19 @@ class Optimizer:
         ``tensors`` (optional): per-tensor views when ``params``/``grads`` are flat buffers, for
         the per-tensor clipnorm. ``ema`` (optional): a moving average of the weights to advance
         after the step (inside the same pass when the fused CPU kernel runs).
+
+        Parameters
+        ----------
+        params : list of array
+            The parameters, changed in place (the model passes its one flat buffer).
+        grads : list of array
+            Their gradients, in the same order and shapes; the chain (clips, coupled decay) may
+            change them in place.
+        tensors : list of array or None, default None
+            Per-tensor views of the flat ``grads``, for ``clipnorm``. None: each entry of
+            ``grads`` is a tensor.
+        ema : ExponentialMovingAverage or None, default None
+            A moving average of the weights, advanced after the step. None: none.
         """
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
@@ -248,7 +427,15 @@ class Optimizer:
         self.owner = owner
 
     def named_state(self) -> dict[str, dict[str, Any]]:
-        """{slot: {parameter name: array view}} for a bound optimizer that has taken a step."""
+        """{slot: {parameter name: array view}} for a bound optimizer that has taken a step.
+
+        Returns
+        -------
+        dict of str to dict of str to array
+            Each slot ("m", "v", ...) by parameter name (``dense_1/kernel``), as views of the
+            state (changing them changes it); empty before the first step or when not bound to a
+            model.
+        """
         if self.layout is None or not all(len(v) == 1 for v in self.slots.values()):
             return {}
         return {k: dict(model_state.split(v[0], self.layout)) for k, v in self.slots.items()}
@@ -267,12 +454,26 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume exactly: step count, lr multiplier, slot arrays and the
-        layout (parameter names) they are laid out in."""
+        layout (parameter names) they are laid out in.
+
+        Returns
+        -------
+        dict
+            ``iterations`` (int), ``lr_multiplier`` (float), ``layout`` (((name, shape), ...) or
+            None) and ``slots`` ({slot: list of arrays}, copies).
+        """
         return {"iterations": self.iterations, "lr_multiplier": self.lr_multiplier, "layout": self.layout,
                 "slots": {k: [a.copy() for a in v] for k, v in self.slots.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """The inverse of :meth:`state_dict`; state laid out for other names is re-laid by name."""
+        """The inverse of :meth:`state_dict`; state laid out for other names is re-laid by name.
+
+        Parameters
+        ----------
+        state : dict
+            ``state_dict()``'s output, for an optimizer of the same kind (the same slots; else
+            ConfigError). The arrays are copied.
+        """
         self.iterations = int(state["iterations"])
         self.lr_multiplier = float(state["lr_multiplier"])
         slots = state.get("slots", {})
@@ -298,6 +499,18 @@ class SGD(Optimizer):
       momentum:  v ← μ·v − η·g;  w ← w + v
       nesterov:  v ← μ·v − η·g;  w ← w + μ·v − η·g
     Mini-batch, batch and online (batch size 1) learning differ only in the batch size.
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.01
+        η, as for Optimizer.
+    momentum : float, default 0.0
+        μ in [0, 1). 0: plain gradient descent (no velocity kept).
+    nesterov : bool, default False
+        Nesterov's momentum (needs momentum > 0).
+    **kwargs
+        ``weight_decay``, ``clipvalue``, ``clipnorm``, ``global_clipnorm`` and ``fused``, as for
+        Optimizer.
     """
 
     name = "sgd"
@@ -314,11 +527,36 @@ class SGD(Optimizer):
         super().__init__(learning_rate, **kwargs)
 
     def scalars(self, lr):
+        """The rule's scalars: (η, μ) with momentum, else (η,).
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        tuple of float
+            (η, μ), or (η,) without momentum.
+        """
         return (lr, self.momentum) if self.momentum else (lr,)
 
 
 class AdaGrad(Optimizer):
-    """s ← s + g²;  w ← w − η·g/(√s + ε)   (notes: ε inside the root; PyTorch placement here)."""
+    """s ← s + g²;  w ← w − η·g/(√s + ε)   (notes: ε inside the root; PyTorch placement here).
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.01
+        η, as for Optimizer.
+    epsilon : float, default 1e-6
+        ε > 0.
+    initial_accumulator_value : float, default 0.0
+        The value s starts at (≥ 0).
+    **kwargs
+        ``weight_decay``, ``clipvalue``, ``clipnorm``, ``global_clipnorm`` and ``fused``, as for
+        Optimizer.
+    """
 
     name = "adagrad"
     config_keys = ("epsilon", "initial_accumulator_value")
@@ -333,16 +571,55 @@ class AdaGrad(Optimizer):
         super().__init__(learning_rate, **kwargs)
 
     def initial_state(self, key, p):
+        """The accumulator s at its start: ``initial_accumulator_value`` everywhere.
+
+        Parameters
+        ----------
+        key : str
+            The slot's name ("accumulator").
+        p : array
+            The parameter (or flat parameter buffer) the state is for.
+
+        Returns
+        -------
+        array
+            An array of ``p``'s shape and dtype.
+        """
         s = p * 0
         s += self.initial_accumulator_value
         return s
 
     def scalars(self, lr):
+        """The shared rule's scalars with ρ = 1 − ρ = 1 (a plain sum of g²).
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        tuple of float
+            (η, 1, 1, ε).
+        """
         return (lr, 1.0, 1.0, self.epsilon)
 
 
 class RMSProp(Optimizer):
-    """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (notes: γ = 0.9, ε = 1e-6)."""
+    """s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g/(√s + ε)   (notes: γ = 0.9, ε = 1e-6).
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.001
+        η, as for Optimizer.
+    rho : float, default 0.9
+        ρ in [0, 1), the decay of the mean square (the notes' γ).
+    epsilon : float, default 1e-6
+        ε > 0.
+    **kwargs
+        ``weight_decay``, ``clipvalue``, ``clipnorm``, ``global_clipnorm`` and ``fused``, as for
+        Optimizer.
+    """
 
     name = "rmsprop"
     config_keys = ("rho", "epsilon")
@@ -355,6 +632,18 @@ class RMSProp(Optimizer):
         super().__init__(learning_rate, **kwargs)
 
     def scalars(self, lr):
+        """The rule's scalars.
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        tuple of float
+            (η, ρ, 1 − ρ, ε).
+        """
         return (lr, self.rho, 1.0 - self.rho, self.epsilon)
 
 
@@ -364,6 +653,20 @@ class Adam(Optimizer):
       m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
       w ← w − (η/(1 − β₁ᵗ)) · m / (√v/√(1 − β₂ᵗ) + ε)
     Defaults η = 0.001, β₁ = 0.9, β₂ = 0.999 (the notes), ε = 1e-8.
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.001
+        η, as for Optimizer.
+    beta_1 : float, default 0.9
+        β₁ in [0, 1), the decay of the first moment m.
+    beta_2 : float, default 0.999
+        β₂ in [0, 1), the decay of the second moment v.
+    epsilon : float, default 1e-8
+        ε > 0.
+    **kwargs
+        ``weight_decay``, ``clipvalue``, ``clipnorm``, ``global_clipnorm`` and ``fused``, as for
+        Optimizer.
     """
 
     name = "adam"
@@ -379,21 +682,66 @@ class Adam(Optimizer):
         super().__init__(learning_rate, **kwargs)
 
     def bias_corrections(self, t: int) -> tuple[float, float]:
-        """(1 − β₁ᵗ, 1 − β₂ᵗ): what Adam divides its moments by at step t."""
+        """(1 − β₁ᵗ, 1 − β₂ᵗ): what Adam divides its moments by at step t.
+
+        Parameters
+        ----------
+        t : int
+            The step number, from 1.
+
+        Returns
+        -------
+        tuple of float
+            (1 − β₁ᵗ, 1 − β₂ᵗ).
+        """
         return 1.0 - self.beta_1 ** t, 1.0 - self.beta_2 ** t
 
     def decay(self, lr: float) -> float:
-        """The factor on w before the step: 1 (AdamW: 1 − ηλ)."""
+        """The factor on w before the step: 1 (AdamW: 1 − ηλ).
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        float
+            1.0.
+        """
         return 1.0
 
     def scalars(self, lr):
+        """The rule's scalars at step t = ``iterations``.
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        tuple of float
+            (β₁, 1 − β₁, β₂, 1 − β₂, ε, η/(1 − β₁ᵗ), 1/√(1 − β₂ᵗ), ``decay(η)``).
+        """
         bc1, bc2 = self.bias_corrections(self.iterations)
         return (self.beta_1, 1.0 - self.beta_1, self.beta_2, 1.0 - self.beta_2, self.epsilon,
                 lr / bc1, 1.0 / math.sqrt(bc2), self.decay(lr))
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (PyTorch's AdamW): w ← w − η·λ·w, then the Adam step."""
+    """Adam with decoupled weight decay (PyTorch's AdamW): w ← w − η·λ·w, then the Adam step.
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.001
+        η, as for Optimizer.
+    weight_decay : float, default 0.01
+        λ ≥ 0, applied to the weights directly, not through the gradient.
+    **kwargs
+        ``beta_1``, ``beta_2`` and ``epsilon``, as for Adam, and ``clipvalue``, ``clipnorm``,
+        ``global_clipnorm`` and ``fused``, as for Optimizer.
+    """
 
     name = "adamw"
     couples_weight_decay = False
@@ -402,6 +750,18 @@ class AdamW(Adam):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
     def decay(self, lr):
+        """The factor on w before the step: 1 − ηλ.
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        float
+            1 − ηλ.
+        """
         return 1.0 - lr * self.weight_decay
 
 
@@ -410,6 +770,14 @@ class Adamax(Adam):
 
       m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  w ← w − (η/(1 − β₁ᵗ))·m/u
     Defaults η = 0.002, β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.002
+        η, as for Optimizer.
+    **kwargs
+        ``beta_1``, ``beta_2`` and ``epsilon``, as for Adam, and ``weight_decay``, ``clipvalue``,
+        ``clipnorm``, ``global_clipnorm`` and ``fused``, as for Optimizer.
     """
 
     name = "adamax"
@@ -420,6 +788,18 @@ class Adamax(Adam):
         super().__init__(learning_rate, **kwargs)
 
     def scalars(self, lr):
+        """The rule's scalars at step t = ``iterations``.
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        tuple of float
+            (β₁, 1 − β₁, β₂, ε, η/(1 − β₁ᵗ)).
+        """
         return (self.beta_1, 1.0 - self.beta_1, self.beta_2, self.epsilon,
                 lr / self.bias_corrections(self.iterations)[0])
 
@@ -431,6 +811,16 @@ class Nadam(Adam):
       w ← w − η(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ)·g/d − η·μₜ₊₁/(1 − Πᵢ≤ₜ₊₁ μᵢ)·m/d
     Defaults η = 0.002, β₁ = 0.9, β₂ = 0.999, ε = 1e-8. The product of the μ is recomputed from
     the step count, so checkpoints resume it exactly.
+
+    Parameters
+    ----------
+    learning_rate : float, dict or Schedule, default 0.002
+        η, as for Optimizer.
+    momentum_decay : float, default 0.004
+        ψ ≥ 0 in μₜ = β₁(1 − ½·0.96^{tψ}).
+    **kwargs
+        ``beta_1``, ``beta_2`` and ``epsilon``, as for Adam, and ``weight_decay``, ``clipvalue``,
+        ``clipnorm``, ``global_clipnorm`` and ``fused``, as for Optimizer.
     """
 
     name = "nadam"
@@ -455,6 +845,19 @@ class Nadam(Adam):
         return prod
 
     def scalars(self, lr):
+        """The rule's scalars at step t = ``iterations``.
+
+        Parameters
+        ----------
+        lr : float
+            η for this step.
+
+        Returns
+        -------
+        tuple of float
+            (β₁, 1 − β₁, β₂, 1 − β₂, ε, c_g, c_m, 1 − β₂ᵗ), with
+            c_g = η(1 − μₜ)/(1 − Πᵢ≤ₜ μᵢ) and c_m = η·μₜ₊₁/(1 − Πᵢ≤ₜ₊₁ μᵢ).
+        """
         t = self.iterations
         mu, mu_next = self._mu(t), self._mu(t + 1)
         prod = self._product(t)
@@ -477,7 +880,22 @@ for _factory in (SGD, AdaGrad, RMSProp, Adam, AdamW, Adamax, Nadam, momentum, ne
 
 
 def get(identifier, **overrides) -> Optimizer:
-    """An optimizer by name ("sgd", "momentum", "adam", ...), config dict, or object."""
+    """An optimizer by name ("sgd", "momentum", "adam", ...), config dict, or object.
+
+    Parameters
+    ----------
+    identifier : str, dict or Optimizer
+        A registered name (case-insensitive: "sgd", "momentum", "nesterov", "adagrad",
+        "rmsprop", "adam", "adamw", "adamax", "nadam"), a config dict ({"name": "adam",
+        "learning_rate": 3e-4}, as ``get_config`` writes), or an Optimizer (returned as it is).
+    **overrides
+        Constructor arguments for a name or a config dict (``get("sgd", learning_rate=0.1)``).
+
+    Returns
+    -------
+    Optimizer
+        The optimizer. An unknown name or a bad argument raises ConfigError listing the choices.
+    """
     return registry.resolve("optimizer", identifier, Optimizer, **overrides)
 
 registry.declare_base("optimizer", Optimizer)

@@ -30,6 +30,18 @@ class Schedule:
     name = "schedule"
 
     def __call__(self, step: int) -> float:
+        """The learning rate for update number ``step`` (the base class writes none).
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            η for that update.
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -41,12 +53,32 @@ class Schedule:
 
 
 class Constant(Schedule):
+    """lr = lr0 at every step (what a number given as an optimizer's learning rate becomes).
+
+    Parameters
+    ----------
+    learning_rate : float
+        lr0, > 0.
+    """
+
     name = "constant"
 
     def __init__(self, learning_rate: float):
         self.learning_rate = _pos("learning_rate", learning_rate)
 
     def __call__(self, step):
+        """lr0, whatever the step.
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            lr0.
+        """
         return self.learning_rate
 
     def get_config(self):
@@ -54,7 +86,19 @@ class Constant(Schedule):
 
 
 class ExponentialDecay(Schedule):
-    """lr = lr0 · decay_rate^(step/decay_steps); with staircase the exponent is floored."""
+    """lr = lr0 · decay_rate^(step/decay_steps); with staircase the exponent is floored.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        lr0, > 0.
+    decay_steps : int
+        The number of updates over which the rate is multiplied by ``decay_rate`` (> 0).
+    decay_rate : float
+        The factor per ``decay_steps`` updates (> 0; below 1 to decay).
+    staircase : bool, default False
+        Floor the exponent: the rate changes in steps, once every ``decay_steps`` updates.
+    """
 
     name = "exponential"
 
@@ -66,6 +110,18 @@ class ExponentialDecay(Schedule):
         self.staircase = bool(staircase)
 
     def __call__(self, step):
+        """lr0 · decay_rate^(step/decay_steps), the exponent floored with ``staircase``.
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         p = step / self.decay_steps
         if self.staircase:
             p = math.floor(p)
@@ -78,7 +134,17 @@ class ExponentialDecay(Schedule):
 
 
 class StepDecay(Schedule):
-    """lr = lr0 · gamma^⌊step/step_size⌋ (PyTorch's StepLR, counted in updates)."""
+    """lr = lr0 · gamma^⌊step/step_size⌋ (PyTorch's StepLR, counted in updates).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        lr0, > 0.
+    step_size : int
+        The number of updates between changes (> 0).
+    gamma : float, default 0.1
+        The factor at each change (> 0).
+    """
 
     name = "step"
 
@@ -88,6 +154,18 @@ class StepDecay(Schedule):
         self.gamma = _pos("gamma", gamma)
 
     def __call__(self, step):
+        """lr0 · gamma^⌊step/step_size⌋.
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         return self.initial_learning_rate * self.gamma ** (step // self.step_size)
 
     def get_config(self):
@@ -97,7 +175,15 @@ class StepDecay(Schedule):
 
 class PiecewiseConstant(Schedule):
     """values[0] while step ≤ boundaries[0], values[i] while boundaries[i−1] < step ≤ boundaries[i],
-    values[-1] after the last boundary."""
+    values[-1] after the last boundary.
+
+    Parameters
+    ----------
+    boundaries : list of int
+        The steps where the rate changes, increasing.
+    values : list of float
+        The rates (each > 0), one more than the boundaries.
+    """
 
     name = "piecewise"
 
@@ -113,6 +199,18 @@ class PiecewiseConstant(Schedule):
         self.boundaries, self.values = boundaries, values
 
     def __call__(self, step):
+        """The value of the interval ``step`` falls in.
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         for b, v in zip(self.boundaries, self.values):
             if step <= b:
                 return v
@@ -123,7 +221,17 @@ class PiecewiseConstant(Schedule):
 
 
 class CosineDecay(Schedule):
-    """lr = lr0 · ((1 − alpha)·½(1 + cos(π·min(step, T)/T)) + alpha), T = decay_steps."""
+    """lr = lr0 · ((1 − alpha)·½(1 + cos(π·min(step, T)/T)) + alpha), T = decay_steps.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        lr0, > 0.
+    decay_steps : int
+        T, the number of updates over which the rate falls (> 0); it stays at alpha·lr0 after.
+    alpha : float, default 0.0
+        The final rate as a fraction of lr0 (≥ 0).
+    """
 
     name = "cosine"
 
@@ -133,6 +241,18 @@ class CosineDecay(Schedule):
         self.alpha = _pos("alpha", alpha, allow_zero=True)
 
     def __call__(self, step):
+        """lr0 · ((1 − alpha)·½(1 + cos(π·min(step, T)/T)) + alpha).
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         t = min(step, self.decay_steps) / self.decay_steps
         return self.initial_learning_rate * ((1 - self.alpha) * 0.5 * (1 + math.cos(math.pi * t)) + self.alpha)
 
@@ -145,6 +265,15 @@ class LinearWarmup(Schedule):
     """Linear warm-up from ``initial`` to ``after(0)`` over ``warmup_steps``, then ``after(step − W)``.
 
     ``after`` is any schedule or a constant rate.
+
+    Parameters
+    ----------
+    after : float, dict or Schedule
+        The schedule after the warm-up, started from its own step 0 (a number: a constant rate).
+    warmup_steps : int
+        W, the number of warm-up updates (> 0).
+    initial : float, default 0.0
+        The rate at step 0 (≥ 0).
     """
 
     name = "warmup"
@@ -155,6 +284,18 @@ class LinearWarmup(Schedule):
         self.initial = _pos("initial", initial, allow_zero=True)
 
     def __call__(self, step):
+        """initial + (after(0) − initial)·step/W for step < W, then after(step − W).
+
+        Parameters
+        ----------
+        step : int
+            The number of optimizer updates done so far (0 before the first).
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         if step < self.warmup_steps:
             target = self.after(0)
             return self.initial + (target - self.initial) * step / self.warmup_steps
@@ -174,7 +315,20 @@ registry.register("schedule", LinearWarmup)
 
 
 def get(identifier) -> Schedule:
-    """A schedule from a number (constant), a config dict, or a Schedule."""
+    """A schedule from a number (constant), a config dict, or a Schedule.
+
+    Parameters
+    ----------
+    identifier : float, dict or Schedule
+        A positive number (a Constant), a config dict ({"name": "cosine",
+        "initial_learning_rate": 0.1, "decay_steps": 1000}, as ``get_config`` writes), or a
+        Schedule (returned as it is).
+
+    Returns
+    -------
+    Schedule
+        The schedule. Anything else raises ConfigError.
+    """
     if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
         return Constant(identifier)
     if isinstance(identifier, (Schedule, dict)):

@@ -89,6 +89,13 @@ class History(Callback):
         return self.history[key]
 
     def state_dict(self):
+        """The epochs logged so far, so a resumed fit's History holds the whole run.
+
+        Returns
+        -------
+        dict
+            ``history`` ({key: list of per-epoch values}) and ``epoch`` (the epoch indices).
+        """
         return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
 
     def load_state_dict(self, state):
@@ -112,6 +119,13 @@ class ProgressBar(Callback):
     """A rich progress bar per epoch (ETA, running loss) and one line of metrics per epoch.
 
     verbose=1: bar (when the output is a terminal) + line; verbose=2: line only.
+
+    Parameters
+    ----------
+    verbose : int, default 1
+        1: the bar (on a terminal) and a line per epoch; 2: the line only.
+    file : file object or None, default None
+        Where to write. None: standard output.
     """
 
     needs_every_batch = False  # on the XLA engine the bar moves once per epoch
@@ -234,6 +248,22 @@ class EarlyStopping(_Monitor):
     (the book: stop after 10 epochs without improving validation accuracy).
     ``restore_best_weights`` puts back, when stopping, every array of the best epoch: weights,
     BatchNorm statistics and EMA averages (the model state, see core/state.py).
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The logged quantity to watch ("val_loss", "val_accuracy", "loss", ...); a val_* name
+        needs validation data.
+    patience : int, default 0
+        The number of epochs without improvement after which training stops (≥ 0; 0 stops at
+        the first epoch that does not improve).
+    min_delta : float, default 0.0
+        The smallest change that counts as an improvement (≥ 0).
+    mode : str, default "auto"
+        "min" (lower is better), "max", or "auto": "max" for the metrics where larger is better
+        (accuracy, F1, AUC, R², ...), "min" for losses and the others.
+    restore_best_weights : bool, default False
+        When stopping, put back the model state of the best epoch (False: keep the last).
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
@@ -265,6 +295,14 @@ class EarlyStopping(_Monitor):
                 model_state.restore(self.model, self.best_weights)
 
     def state_dict(self):
+        """The best value, its epoch, the epochs waited, and the best epoch's model state.
+
+        Returns
+        -------
+        dict
+            ``best``, ``wait``, ``best_epoch`` and ``best_weights`` (the model state's arrays, or None
+            without ``restore_best_weights``).
+        """
         state = super().state_dict()
         state["best_weights"] = self.best_weights
         return state
@@ -279,6 +317,28 @@ class ReduceLROnPlateau(_Monitor):
     never below ``min_lr``. With ``stop_below`` (a fraction), training stops once the rate has
     fallen below ``stop_below`` × its starting value — the book's schedule is
     ``ReduceLROnPlateau.book()``: halve on a 10-epoch plateau, stop at 1/1024 of the start.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The logged quantity to watch ("val_loss", "val_accuracy", "loss", ...); a val_* name
+        needs validation data.
+    factor : float, default 0.1
+        The factor on the rate at a plateau, in (0, 1).
+    patience : int, default 10
+        The number of epochs without improvement that make a plateau (≥ 0).
+    min_delta : float, default 1e-4
+        The smallest change that counts as an improvement (≥ 0).
+    mode : str, default "auto"
+        "min" (lower is better), "max", or "auto": "max" for the metrics where larger is better
+        (accuracy, F1, AUC, R², ...), "min" for losses and the others.
+    cooldown : int, default 0
+        Epochs after a reduction during which no plateau is counted.
+    min_lr : float, default 0.0
+        The rate is never reduced below it (≥ 0).
+    stop_below : float or None, default None
+        A fraction in (0, 1): stop training once the rate has fallen below it times its value
+        at the start. None: never stop.
     """
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
@@ -297,7 +357,23 @@ class ReduceLROnPlateau(_Monitor):
 
     @classmethod
     def book(cls, monitor: str = "val_accuracy", factor: float = 0.5, patience: int = 10) -> ReduceLROnPlateau:
-        """Nielsen's schedule: divide η by 2 (or 10) on a plateau, stop when it reaches η₀/1024."""
+        """Nielsen's schedule: divide η by 2 (or 10) on a plateau, stop when it reaches η₀/1024.
+
+        Parameters
+        ----------
+        monitor : str, default "val_accuracy"
+            The logged quantity to watch (the book's: the validation accuracy).
+        factor : float, default 0.5
+            The factor on the rate at a plateau (0.1 divides by 10).
+        patience : int, default 10
+            The number of epochs without improvement that make a plateau (the book's "no
+            improvement in 10 epochs").
+
+        Returns
+        -------
+        ReduceLROnPlateau
+            The callback, with ``min_delta=0`` and ``stop_below=1/1024``.
+        """
         return cls(monitor=monitor, factor=factor, patience=patience, min_delta=0.0, stop_below=1.0 / 1024)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -323,6 +399,14 @@ class ReduceLROnPlateau(_Monitor):
                 self.model.stop_training = True
 
     def state_dict(self):
+        """The best value, its epoch, the epochs waited and the cooldown left (the rate itself is
+        the optimizer's ``lr_multiplier``, saved with the optimizer).
+
+        Returns
+        -------
+        dict
+            ``best``, ``wait``, ``best_epoch`` and ``cooldown_counter``.
+        """
         state = super().state_dict()
         state["cooldown_counter"] = self.cooldown_counter
         return state
@@ -336,6 +420,12 @@ class LearningRateScheduler(Callback):
     """At each epoch start, set the rate to ``schedule(epoch, lr)`` (Keras's callback).
 
     For per-step schedules pass a Schedule as the optimizer's learning rate instead.
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, lr) -> new lr``: the epoch (0-based) and the current rate; it must
+        return a finite rate > 0.
     """
 
     def __init__(self, schedule: Callable[[int, float], float]):
@@ -360,6 +450,24 @@ class ModelCheckpoint(Callback):
     ``save_weights_only=True`` writes the weights alone, in Keras 3's ``.weights.h5`` layout
     (formats/keras_weights.py, needs h5py; Keras's ``model.load_weights`` reads it), so ``filepath``
     must then end in ``.weights.h5``. Files are written atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    filepath : str or path
+        The file to write; ``{epoch}`` (from 1) and logged keys are filled in (a name without
+        them is overwritten each time). A model holding NaN or inf is not written (a warning says
+        so).
+    monitor : str, default "val_loss"
+        The logged quantity to watch ("val_loss", "val_accuracy", "loss", ...); a val_* name
+        needs validation data.
+    save_best_only : bool, default False
+        Write only when ``monitor`` improves on its best so far.
+    mode : str, default "auto"
+        "min" (lower is better), "max", or "auto": "max" for the metrics where larger is better
+        (accuracy, F1, AUC, R², ...), "min" for losses and the others.
+    save_weights_only : bool, default False
+        Write the weights alone, as Keras 3's ``.weights.h5`` (needs h5py; ``filepath`` must end
+        in ``.weights.h5``). False: the whole model, as ``model.save``.
     """
 
     def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
@@ -410,6 +518,13 @@ class ModelCheckpoint(Callback):
         self.saved.append(path)
 
     def state_dict(self):
+        """The best monitored value so far.
+
+        Returns
+        -------
+        dict
+            ``best`` (a float; ±inf before the first save).
+        """
         return {"best": self.best}
 
     def load_state_dict(self, state):
@@ -418,7 +533,17 @@ class ModelCheckpoint(Callback):
 
 class CSVLogger(Callback):
     """One CSV row per epoch (epoch, then every logged value); the file is rewritten atomically.
-    Epochs are counted from ``first_epoch`` (0, as Keras does; run directories use 1, as the console)."""
+    Epochs are counted from ``first_epoch`` (0, as Keras does; run directories use 1, as the console).
+
+    Parameters
+    ----------
+    filename : str or path
+        The CSV file.
+    append : bool, default False
+        Keep the rows already in the file and add to them. False: the file holds this fit's rows.
+    first_epoch : int, default 0
+        The number written for the first epoch.
+    """
 
     def __init__(self, filename: str, append: bool = False, first_epoch: int = 0):
         super().__init__()
@@ -442,6 +567,13 @@ class CSVLogger(Callback):
         atomic_write_csv(self.filename, self.rows)
 
     def state_dict(self):
+        """The rows written so far, so a resumed fit rewrites the whole file.
+
+        Returns
+        -------
+        dict
+            ``columns`` (the header, in order) and ``rows`` (a list of values per row, as strings).
+        """
         # columns and rows as lists: a checkpoint's JSON sorts dict keys, which would reorder the columns
         columns: list[str] = []
         for row in self.rows:
@@ -459,6 +591,12 @@ class TerminateOnNaN(Callback):
     """Stop at the first step whose loss is NaN or inf, without applying that step's update,
     and say where it appeared: the step, the layer and the array (a parameter or a layer's
     output). ``raise_error=True`` raises TrainingError with that message instead.
+
+    Parameters
+    ----------
+    raise_error : bool, default False
+        Raise TrainingError at the non-finite step. False: stop training, keeping the message in
+        ``message``.
     """
 
     def __init__(self, raise_error: bool = False):
@@ -475,6 +613,13 @@ class TerminateOnNaN(Callback):
                 raise TrainingError(f"non-finite loss at {report}")
 
     def state_dict(self):
+        """The report of the non-finite step, if there was one.
+
+        Returns
+        -------
+        dict
+            ``message`` (a str, or None).
+        """
         return {"message": self.message}
 
     def load_state_dict(self, state):
@@ -488,6 +633,15 @@ class RollbackOnNaN(Callback):
     and the generator — halve the learning rate, and go on. After ``max_rollbacks`` rollbacks a
     further blow-up stops training as TerminateOnNaN would. The loop applies this policy
     (``training/nonfinite.py``); the callback records the notes and prints them when ``verbose``.
+
+    Parameters
+    ----------
+    factor : float, default 0.5
+        The factor on the learning rate at each rollback, in (0, 1).
+    max_rollbacks : int, default 5
+        The number of rollbacks before a further blow-up stops training.
+    verbose : bool, default True
+        Print a line to standard error at each rollback.
     """
 
     def __init__(self, factor: float = 0.5, max_rollbacks: int = 5, verbose: bool = True):
@@ -505,6 +659,13 @@ class RollbackOnNaN(Callback):
             Console(stderr=True, highlight=False).print(f"[yellow]recovered[/]: {note}", soft_wrap=True)
 
     def state_dict(self):
+        """The rollbacks made so far (they count towards ``max_rollbacks`` after a resume).
+
+        Returns
+        -------
+        dict
+            ``rollbacks`` (one note per rollback).
+        """
         return {"rollbacks": list(self.rollbacks)}
 
     def load_state_dict(self, state):

@@ -16,7 +16,14 @@ class Callback:
     def wants_batches(self) -> bool:
         """Whether the callback must see every batch. The XLA engine runs an epoch as one program and
         calls ``on_batch_end`` once, after its last batch; a callback that needs each batch's logs
-        (a per-step NaN check, per-batch diagnostics) makes the fit run on NumPy."""
+        (a per-step NaN check, per-batch diagnostics) makes the fit run on NumPy.
+
+        Returns
+        -------
+        bool
+            ``needs_every_batch`` when the class sets it, else whether the class defines its own
+            ``on_batch_end``.
+        """
         if self.needs_every_batch is not None:
             return self.needs_every_batch
         return type(self).on_batch_end is not Callback.on_batch_end
@@ -31,7 +38,14 @@ class Callback:
     def on_batch_end(self, batch, logs=None): ...
 
     def state_dict(self) -> dict[str, Any]:
-        """Counters and best values, so a resumed run continues exactly."""
+        """Counters and best values, so a resumed run continues exactly.
+
+        Returns
+        -------
+        dict
+            What ``load_state_dict`` takes back (saved in ``fit``'s checkpoint); empty for a
+            callback that keeps nothing.
+        """
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -52,7 +52,18 @@ class TensorBoard(Callback):
     """Write TensorBoard event files to ``log_dir``: every epoch's loss, metrics, validation values
     and learning rate as scalars (tag ``epoch/<name>``); every ``histogram_freq`` epochs the
     weight and gradient histograms of each layer (``<layer>/<param>``, ``<layer>/<param>_grad``)
-    and the per-layer statistics (``stats/<layer>/<statistic>``). Keras's argument names."""
+    and the per-layer statistics (``stats/<layer>/<statistic>``). Keras's argument names.
+
+    Parameters
+    ----------
+    log_dir : str or path, default "logs"
+        The folder for the event files (made when missing); ``tensorboard --logdir`` reads it.
+    histogram_freq : int, default 1
+        Write the histograms and statistics every k epochs (≥ 0; 0: never).
+    write_statistics : bool, default True
+        With the histograms, also write each layer's ‖W‖, ‖∂L/∂W‖ and the mean and standard
+        deviation of its activations as scalars.
+    """
 
     def __init__(self, log_dir: str | os.PathLike = "logs", histogram_freq: int = 1, write_statistics: bool = True):
         super().__init__()
@@ -171,7 +182,27 @@ class MLflowLogger(Callback):
     ``tracking_uri``: any MLflow tracking URI; default a local store in ``./mlruns``. A plain path
     and a local ``file:`` URI are the same thing: a local folder, which gets the store MLflow 3
     recommends, ``<folder>/mlflow.db`` (see ``store_for``; ``self.store.open_command`` says how to
-    open it). ``experiment``: its name (made when missing); ``run_name``: the run's."""
+    open it). ``experiment``: its name (made when missing); ``run_name``: the run's.
+
+    Parameters
+    ----------
+    tracking_uri : str or None, default None
+        Where runs go: a folder or ``file:`` URI (a local store), or a database, server or
+        ``databricks`` URI. None: ``./mlruns``.
+    experiment : str, default "layerwise"
+        The experiment's name.
+    run_name : str or None, default None
+        The run's name. None: MLflow's generated one.
+    params : dict or None, default None
+        Extra parameters to record with the model's (architecture, optimizer, loss, metrics).
+    log_model : bool, default True
+        Log the trained model file (``model.lwm``) as an artifact at the end.
+    artifacts : iterable of str or path, default ()
+        Files to attach at the end (those that exist then).
+    end_with_training : bool, default True
+        End the run when training ends. False: the caller logs more (``log_metrics``,
+        ``log_artifact``) and then calls ``finish``.
+    """
 
     def __init__(self, tracking_uri: str | None = None, experiment: str = "layerwise", run_name: str | None = None,
                  params: dict | None = None, log_model: bool = True, artifacts=(), end_with_training: bool = True):
@@ -212,12 +243,25 @@ class MLflowLogger(Callback):
                 self.client.log_metric(self.run_id, k, v, step=epoch + 1)
 
     def log_artifact(self, path) -> None:
-        """Attach a file to the run (the CLI adds the report and metrics after training)."""
+        """Attach a file to the run (the CLI adds the report and metrics after training).
+
+        Parameters
+        ----------
+        path : str or path
+            The file; nothing happens when it does not exist or no run is open.
+        """
         if self.run_id is not None and Path(path).is_file():
             self.client.log_artifact(self.run_id, str(path))
 
     def log_metrics(self, values: dict) -> None:
-        """Final values (e.g. the test set's), at the last epoch's step."""
+        """Final values (e.g. the test set's), at the last epoch's step.
+
+        Parameters
+        ----------
+        values : dict of str to float
+            Metric names and values ({"test_accuracy": 0.97}); entries that are not finite
+            numbers are left out.
+        """
         if self.run_id is not None:
             step = len(getattr(self.model.history, "epoch", []) or [])
             for k, v in _numeric(values).items():
@@ -229,7 +273,13 @@ class MLflowLogger(Callback):
             self.finish()
 
     def finish(self, status: str = "FINISHED") -> None:
-        """Log the model file and the artifacts, and end the MLflow run."""
+        """Log the model file and the artifacts, and end the MLflow run.
+
+        Parameters
+        ----------
+        status : str, default "FINISHED"
+            The run's final status in MLflow ("FINISHED", "FAILED" or "KILLED").
+        """
         if self.run_id is None:
             return
         if self.log_model and self.model.built:

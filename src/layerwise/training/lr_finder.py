@@ -20,6 +20,26 @@ from .step import plan_for, train_step
 
 @dataclass
 class LRFinderResult:
+    """What ``find_lr`` measured, and what it reads from the curve; ``plot(path)`` draws it.
+
+    Parameters
+    ----------
+    lrs : list of float
+        The rates tried, in order (geometric).
+    losses : list of float
+        The smoothed training loss after the step at each rate (bias-corrected running mean).
+    threshold : float, default nan
+        The rate of the lowest smoothed loss, where the loss stops falling and starts to grow.
+    suggestion : float, default nan
+        Half the threshold (the notes' rule).
+    steepest : float, default nan
+        The rate where the loss falls fastest per factor of rate.
+    diverged : bool, default False
+        The sweep stopped before its last rate (the loss blew up or was not finite).
+    note : str, default ""
+        What the curve cannot say, in words (empty when it shows a threshold).
+    """
+
     lrs: list[float] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)     # smoothed
     threshold: float = float("nan")   # where the loss stops falling and starts to grow
@@ -56,6 +76,34 @@ def find_lr(model, x, y, start_lr: float = 1e-5, end_lr: float = 10.0, steps: in
     steepest point is where the loss falls fastest per factor of rate. The sweep stops early once
     the loss exceeds ``diverge`` × its best. The model's weights, optimizer state and generator
     are restored afterwards, so the sweep leaves no trace.
+
+    Parameters
+    ----------
+    model : Sequential
+        A compiled model (built or not); the sweep starts from its current weights.
+    x : array_like of shape (n, ...)
+        The training inputs, rows = samples.
+    y : array_like of shape (n, k) or (n,)
+        The training targets, as for ``fit``.
+    start_lr : float, default 1e-5
+        The first rate, > 0.
+    end_lr : float, default 10.0
+        The last rate, above ``start_lr``.
+    steps : int, default 100
+        The number of rates (one mini-batch each; at least 5).
+    batch_size : int, default 32
+        Samples per step (at most the number of rows); only full batches are used, so every
+        rate sees as many samples.
+    smoothing : float, default 0.9
+        β of the running mean of the loss, β·avg + (1 − β)·loss (bias-corrected).
+    diverge : float, default 4.0
+        Stop once the smoothed loss exceeds this multiple of its lowest value.
+
+    Returns
+    -------
+    LRFinderResult
+        The rates, the smoothed losses, and the threshold, suggestion and steepest rate (NaN,
+        with a ``note`` saying why, when the loss did not fall).
     """
     if not (0 < start_lr < end_lr) or steps < 5:
         raise ConfigError(f"need 0 < start_lr < end_lr and steps >= 5, got {start_lr}, {end_lr}, {steps}")
