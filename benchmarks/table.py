@@ -59,8 +59,10 @@ def engine_tables() -> None:
     side_by_side("engine", first_epoch=True)
     path = RESULTS / "book_engine.json"
     if path.exists():
-        rows = _by_tool(json.loads(path.read_text()))["results"]
-        print("\n| book task (784-30-10, batch 10, float64, one epoch) | s/epoch | first epoch | test acc. | "
+        book = json.loads(path.read_text())
+        rows = _by_tool(book)["results"]
+        print(f"\n| book task (784-30-10, batch 10, float64, {book.get('epochs', 1)} epochs a process) | s/epoch | "
+              "first epoch | test acc. | "
               "vs network2.py | vs jax-scan |\n|---|---:|---:|---:|---:|---:|")
         for name, r in rows.items():
             monitors = " + monitors" if name.endswith(" + monitors") else ""
