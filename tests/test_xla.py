@@ -380,6 +380,24 @@ def test_a_child_forked_after_jax_started_runs_on_numpy_and_says_so():
         np.testing.assert_array_equal(p, q)
 
 
+def test_a_spawned_child_fits_on_the_engine_with_the_parents_bits():
+    """A fresh process (multiprocessing's "spawn", as joblib's workers for scikit-learn's n_jobs and
+    the tune command's local workers are) starts its own JAX: the same engine on the same machine
+    gives the same bits as the parent."""
+    import multiprocessing
+    x, y = _data()
+    parent = _fit_quietly("xla", x, y)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_fit_in_child, args=(queue,))
+    child.start()
+    weights, messages = queue.get(timeout=180)
+    child.join(timeout=60)
+    assert not any("runs on NumPy" in m for m in messages), messages
+    for p, q in zip(parent.get_weights(), weights):
+        np.testing.assert_array_equal(q, p)
+
+
 class Doubled(lw.Dense):
     """A user's Dense subclass with its own forward and backward, written with array operators."""
 
