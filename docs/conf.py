@@ -42,6 +42,7 @@ extensions = [
     "layerwise_docs",
     "lw_api",   # the API pages: the engine's methods left off, backreferences by documented name
     "lw_i18n",  # the Chinese edition: the language switch, Chinese search, :chapter: links
+    "lw_sources",  # under each chapter's title: the study note and section it follows
 ]
 
 # -- the Chinese edition (简体中文) ---------------------------------------------------------------------

@@ -173,3 +173,21 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
         pytest.skip("no Chromium: the browser check of the built pages did not run")
     problems = browser_check.check(html)
     assert not problems, problems
+
+
+def test_every_chapter_names_the_note_it_follows():
+    """docs/_ext/lw_sources.py has a line for every gallery chapter, and none for a missing one."""
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        lw_sources = importlib.import_module("lw_sources")
+    finally:
+        sys.path.pop(0)
+    chapters = {p.stem for p in (DOCS / "gallery").glob("plot_*.py")}
+    assert chapters, "no gallery chapters found"
+    assert sorted(chapters - set(lw_sources.FOLLOWS)) == []
+    assert sorted(set(lw_sources.FOLLOWS) - chapters) == []
+    for chapter, refs in lw_sources.FOLLOWS.items():
+        assert refs and all(note is None or note in lw_sources.NOTES for note, _, _ in refs), chapter
+        for language in ("en", "zh_CN"):
+            line = lw_sources.follows_line(chapter, language)
+            assert line and "\n" not in line, (chapter, language)
