@@ -185,10 +185,6 @@ def _persistent_cache(jax) -> None:
         # every program, not only those over JAX's default 1 s: a fit's epoch compiles in 0.2–0.7 s,
         # and a second fit of the same model (a new Engine, traced anew) then loads it instead
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        # least recently used programs go once the folder holds 512 MiB (JAX keeps everything by default;
-        # a day of this project's tests and benchmarks wrote 178 MB)
-        if jax.config.jax_compilation_cache_max_size < 0:
-            jax.config.update("jax_compilation_cache_max_size", 512 * 2 ** 20)
 
 
 class Engine:
