@@ -4,14 +4,16 @@ What runs is layerwise's own code: each layer's ``forward`` and written-out ``ba
 the loss's fused δ, the regularizers' ``added``, the chain's element-wise part, the optimizer's rule
 body (its ``np`` bound to ``jax.numpy``) and the moving average. JAX traces them once per fit into a
 step; an epoch's full batches are one ``lax.scan`` over their row indices, with the training data
-on the device and the parameters, optimizer state and averages donated from step to step. XLA fuses
-the element-wise work, runs the products on every core, and on a GPU when JAX has one.
+on the device and the parameters, optimizer state and averages carried one array per tensor and
+donated from step to step. XLA fuses the element-wise work, runs the products on every core, and
+runs on a GPU when asked (``fit(device="cuda")``) or when it is JAX's default device.
 
 Between epochs the model's own NumPy arrays hold the state (parameters, optimizer slots, averages,
 step counts), exactly as after a NumPy epoch, so callbacks, validation, checkpoints and resume work
 unchanged at epoch boundaries. The per-step scalars (the schedule's rate, the rule's bias
-corrections, the average's decay) are computed on the host by the same Python code as on NumPy and
-fed to the scan as arrays: a schedule never recompiles the step.
+corrections, the average's decay) and the random draws (Dropout's seeds, Augment's numbers) are
+made on the host by the same Python code as on NumPy, in the same order, and fed to the scan as
+arrays: a schedule never recompiles the step, and both engines drop and warp alike.
 
 Results equal the NumPy engine's to rounding, not bit for bit (XLA sums in its own order); one engine
 on one machine gives the same bits run to run and after a resume. On a GPU the matrix products are
