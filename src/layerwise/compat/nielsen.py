@@ -377,14 +377,12 @@ class _BookList(list):
 
 
 
-def _compiled_outputs(engine, train_x, evaluation):
-    """rows → float64 outputs by the XLA engine's compiled forward pass: the training rows are
-    already on its device, the evaluation rows go there once (the monitors cost one program each,
-    not a NumPy pass over 60,000 rows)."""
-    on_device = {id(train_x): engine.data[0]}
-    if evaluation is not None:
-        on_device[id(evaluation[0])] = engine.put(evaluation[0])
-    return lambda rows: engine.outputs(on_device[id(rows)]).astype(np.float64, copy=False)
+def _compiled_outputs(engine, evaluation):
+    """(which, rows) → float64 outputs by the XLA engine's compiled forward pass: the training rows
+    are already on its device, the evaluation rows go there once (the monitors cost one program
+    each, not a NumPy pass over 60,000 rows)."""
+    on_device = {"training": engine.data[0], "evaluation": None if evaluation is None else engine.put(evaluation[0])}
+    return lambda which, rows: engine.outputs(on_device[which]).astype(np.float64, copy=False)
 
 class Network:
     """A fully connected sigmoid network with the book's interface, trained by the engine.
@@ -702,7 +700,8 @@ class Network:
         try:
             plan = self._plan(float(eta), float(lmbda), n)
             engine, _ = xla.engine_for(self._model, plan, (), batches, None, None)  # an epoch as one program
-            forward = self._outputs if engine is None else _compiled_outputs(engine, x, evaluation)
+            forward = (lambda which, rows: self._outputs(rows)) if engine is None else \
+                _compiled_outputs(engine, evaluation)
             for j in range(int(epochs)):
                 if self.seed is None:
                     random.shuffle(order)
@@ -738,8 +737,8 @@ class Network:
 
     def _monitor(self, lists, forward, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
         """One epoch's monitors, printed in the book's words; returns the accuracy early stopping
-        watches (evaluation if there is evaluation data, else training). ``forward``: rows → outputs
-        (float64), by NumPy or by the XLA engine's compiled forward pass."""
+        watches (evaluation if there is evaluation data, else training). ``forward``: (which, rows) →
+        outputs (float64), by NumPy or by the XLA engine's compiled forward pass."""
         train_cost, train_acc, eval_cost, eval_acc = flags
         accuracy = None
         if train_cost or train_acc or (early_stopping_n and evaluation is None):
@@ -751,7 +750,7 @@ class Network:
     def _monitor_one(self, lists, forward, which: str, data, lmbda: float, cost_on: bool, accuracy_on: bool) -> int:
         """Cost and accuracy on one data set from one forward pass, appended and printed if asked."""
         x, y, labels = data
-        out = forward(x)
+        out = forward(which, x)
         if cost_on:
             cost = self._total_cost(out, y, lmbda)
             lists[f"{which}_cost"].append(cost)
