@@ -27,9 +27,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-from sphinx.ext.napoleon import Config as NapoleonConfig
-from sphinx.ext.napoleon.docstring import NumpyDocstring
-
 DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
 GENERATED = DOCS / "generated"
@@ -622,10 +619,15 @@ _UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
 
 # napoleon's NumPy-style parser for the sections: parameters as a list (name, type in italics,
 # description), returns as a field; types stay text (no cross-references: without intersphinx a
-# linked ``int`` would be a broken link under nitpicky)
-NAPOLEON = NapoleonConfig(napoleon_google_docstring=False, napoleon_numpy_docstring=True,
-                          napoleon_use_param=False, napoleon_use_rtype=False, napoleon_use_ivar=True,
-                          napoleon_preprocess_types=False)
+# linked ``int`` would be a broken link under nitpicky). Imported when used, so that the tests
+# that import this module run without Sphinx installed.
+def _napoleon():
+    from sphinx.ext.napoleon import Config
+    from sphinx.ext.napoleon.docstring import NumpyDocstring
+    config = Config(napoleon_google_docstring=False, napoleon_numpy_docstring=True,
+                    napoleon_use_param=False, napoleon_use_rtype=False, napoleon_use_ivar=True,
+                    napoleon_preprocess_types=False)
+    return NumpyDocstring, config
 
 
 def _sections(lines: list[str], what: str) -> list[str]:
@@ -634,7 +636,8 @@ def _sections(lines: list[str], what: str) -> list[str]:
     are not."""
     base = min((_indent(x) for x in lines if x.strip()), default=0)
     lines = [line if not line.strip() or _indent(line) == base else _escape_markup(line) for line in lines]
-    return str(NumpyDocstring(lines, NAPOLEON, what=what)).splitlines()
+    numpy_docstring, config = _napoleon()
+    return str(numpy_docstring(lines, config, what=what)).splitlines()
 
 
 def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:

@@ -21,9 +21,12 @@ import re
 import sys
 from pathlib import Path
 
-from sphinx.util import logging
 
-logger = logging.getLogger(__name__)
+def _logger():
+    """Sphinx's logger, imported when used (the tests import this module without Sphinx)."""
+    from sphinx.util import logging
+    return logging.getLogger(__name__)
+
 
 API = Path(__file__).resolve().parents[1] / "api" / "index.rst"
 
@@ -86,7 +89,7 @@ def check_internal(app) -> None:
         cls = _resolve(path)
         for name in names:
             if not hasattr(cls, name):
-                logger.warning(f"lw_api.INTERNAL lists {path}.{name}, which no longer exists: "
+                _logger().warning(f"lw_api.INTERNAL lists {path}.{name}, which no longer exists: "
                                "remove it from docs/_ext/lw_api.py")
 
 

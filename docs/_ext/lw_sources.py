@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 
-from docutils import nodes
 
 #: The notes: their English and Chinese short titles.
 NOTES = {
@@ -112,6 +111,7 @@ def add_line(app, doctree, docname):
     text = follows_line(docname.rsplit("/", 1)[-1], app.config.language or "en")
     if text is None:
         return
+    from docutils import nodes  # imported here: the tests import this module without docutils
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None or not section.children or not isinstance(section[0], nodes.title):
         return
