@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 
-
 #: The notes: their English and Chinese short titles.
 NOTES = {
     0: ("TensorFlow 1 essentials", "TensorFlow 1 要点"),
