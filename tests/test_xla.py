@@ -309,9 +309,10 @@ def test_dropout_masks_are_the_same_bits_on_numpy_and_jax():
     assert not np.array_equal(keep_mask(1, (64, 33), 0.3, np), keep_mask(2, (64, 33), 0.3, np))
 
 
-def test_the_books_sgd_runs_its_epochs_on_the_engine_and_equals_numpy(monkeypatch):
-    """Network([64, 30, 10]).SGD in float64, batch 10: the epoch as one program, the book's
-    monitors between epochs; equal to the NumPy engine to float64 rounding."""
+@pytest.mark.parametrize("cost", ["CrossEntropyCost", "QuadraticCost"])
+def test_the_books_sgd_runs_its_epochs_on_the_engine_and_equals_numpy(monkeypatch, cost):
+    """Network([64, 30, 10]).SGD in float64, batch 10: the epoch as one program, the book's four
+    monitors between epochs (summed on the device); equal to the NumPy engine to float64 rounding."""
     import contextlib
     import io
 
@@ -325,16 +326,19 @@ def test_the_books_sgd_runs_its_epochs_on_the_engine_and_equals_numpy(monkeypatc
     results = {}
     for engine in ("numpy", "xla"):
         monkeypatch.setenv("LAYERWISE_ENGINE", engine)
-        net = nielsen.Network([64, 30, 10], cost=nielsen.CrossEntropyCost, seed=0)
+        net = nielsen.Network([64, 30, 10], cost=getattr(nielsen, cost), seed=0)
         with contextlib.redirect_stdout(io.StringIO()):
             monitors = net.SGD(train, 3, 10, 0.5, lmbda=5.0, evaluation_data=test, monitor_evaluation_cost=True,
+                               monitor_evaluation_accuracy=True, monitor_training_cost=True,
                                monitor_training_accuracy=True)
         results[engine] = (net, monitors)
     (a, ma), (b, mb) = results["numpy"], results["xla"]
     for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
         np.testing.assert_allclose(wb, wa, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(mb[0], ma[0], rtol=1e-10)
-    assert mb[3] == ma[3]
+    for costs in (0, 2):
+        np.testing.assert_allclose(mb[costs], ma[costs], rtol=1e-10)
+        assert all(type(c) is float for c in mb[costs])
+    assert mb[1] == ma[1] and mb[3] == ma[3] and all(type(c) is int for c in mb[1] + mb[3])
 
 
 def test_layerwise_engine_setting_is_checked(monkeypatch):
@@ -539,5 +543,34 @@ def test_the_engines_chunked_forward_equals_predict():
     with engine._precision():
         params, _, _, states = engine._carry(slots=False)
         for chunk in (64, 100, 300, 512):  # 4 chunks and a rest of 44, 3 and no rest, one, none full
-            got = jax.jit(engine._forward, static_argnums=3)(params, states, engine.data[0], chunk)
+            got = jax.jit(engine._forward, static_argnames="chunk")(params, states, engine.data[0], chunk=chunk)
             np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_engines_summed_forward_equals_sums_on_the_host():
+    """``Engine.summed``: per-row values of the outputs and the targets, summed on the device (the
+    book's cost and correct count) equal the same sums of NumPy's predict, chunked or not."""
+    import jax
+
+    from layerwise.compat.nielsen import CrossEntropyCost
+    from layerwise.training import step, xla
+    from layerwise.training.batches import ArrayBatches
+    x, y = _data(n=300)
+    onehot = np.eye(4)[y]
+    model = _fit("numpy", lambda: [lw.Dense(16, "relu"), lw.Dense(4, "sigmoid")], lambda: lw.Adam(1e-2), x, y,
+                 batch_size=32, epochs=2, dtype="float64")
+    engine = xla.Engine(model, step.plan_for(model), ArrayBatches(x, y, y, 32))
+    out = model.predict(x)
+    want = [CrossEntropyCost.per_input(out, onehot).sum(), (out.argmax(axis=1) == y).sum()]
+
+    def per_row(a, t, labels):
+        return CrossEntropyCost.per_input(a, t), a.argmax(axis=1) == labels
+
+    np.testing.assert_allclose(engine.summed(engine.put(x), per_row, engine.put(onehot), engine.put(y)), want,
+                               rtol=1e-10)
+    with engine._precision():
+        params, _, _, states = engine._carry(slots=False)
+        for chunk in (64, 300, 512):
+            got = jax.jit(engine._forward, static_argnames=("per_row", "chunk"))(
+                params, states, engine.data[0], per_row, (engine.put(onehot), engine.put(y)), chunk=chunk)
+            np.testing.assert_allclose(np.asarray(got).sum(axis=0), want, rtol=1e-10)

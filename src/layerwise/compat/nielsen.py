@@ -40,6 +40,7 @@ import numpy as np
 
 from ..core import losses
 from ..core.activations import Sigmoid
+from ..core.backend import array_module_of
 from ..core.layers import Dense
 from ..core.regularizers import L2
 from ..errors import ConfigError, DataError, ModelFileError
@@ -242,8 +243,9 @@ class CrossEntropyCost:
         ndarray of shape (n,)
             The cost of each input.
         """
+        xp = array_module_of(a)  # NumPy, or jax.numpy in the XLA engine's monitors
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)).sum(axis=1)
+            return xp.nan_to_num(-y * xp.log(a) - (1 - y) * xp.log(1 - a)).sum(axis=1)
 
 
 COSTS = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
@@ -377,12 +379,23 @@ class _BookList(list):
 
 
 
-def _compiled_outputs(engine, evaluation):
-    """(which, rows) → float64 outputs by the XLA engine's compiled forward pass: the training rows
-    are already on its device, the evaluation rows go there once (the monitors cost one program
-    each, not a NumPy pass over 60,000 rows)."""
+def _compiled_sums(engine, cost, evaluation):
+    """(which, (x, y, labels)) → (Σ cost, correct count) by the XLA engine's compiled forward pass:
+    the training rows are already on its device, the evaluation rows go there once, and only the
+    two sums come back (the monitors cost one program each, not a NumPy pass over 60,000 rows)."""
+    def per_row(out, y, labels):
+        return cost.per_input(out, y), out.argmax(axis=1) == labels
+
     on_device = {"training": engine.data[0], "evaluation": None if evaluation is None else engine.put(evaluation[0])}
-    return lambda which, rows: engine.outputs(on_device[which]).astype(np.float64, copy=False)
+    targets: dict = {}
+
+    def sums(which, data):
+        if which not in targets:
+            targets[which] = (engine.put(np.asarray(data[1], dtype=engine.model.dtype)), engine.put(data[2]))
+        total, correct = engine.summed(on_device[which], per_row, *targets[which])
+        return float(total), int(correct)
+    return sums
+
 
 class Network:
     """A fully connected sigmoid network with the book's interface, trained by the engine.
@@ -503,9 +516,19 @@ class Network:
                               ).astype(np.float64, copy=False)
 
     def _total_cost(self, outputs, ys, lmbda: float) -> float:
-        n = len(ys)
-        cost = float(self._cost_cls.per_input(outputs, ys.astype(np.float64, copy=False)).sum() / n)
-        return cost + 0.5 * (lmbda / n) * sum(float(np.linalg.norm(w) ** 2) for w in self.weights)
+        return self._regularized(float(self._cost_cls.per_input(outputs, ys.astype(np.float64, copy=False)).sum()),
+                                 len(ys), lmbda)
+
+    def _regularized(self, cost_sum: float, n: int, lmbda: float) -> float:
+        """(1/n)·Σ_x C_x + ½(λ/n)·Σ‖w‖², from the sum of the inputs' costs."""
+        return cost_sum / n + 0.5 * (lmbda / n) * sum(float(np.linalg.norm(w) ** 2) for w in self.weights)
+
+    def _sums(self, which: str, data) -> tuple[float, int]:
+        """(Σ cost, correct count) on one data set (x, y, labels) by a NumPy pass."""
+        x, y, labels = data
+        out = self._outputs(x)
+        return float(self._cost_cls.per_input(out, y.astype(np.float64, copy=False)).sum()), \
+            self._correct(out, labels)
 
     @staticmethod
     def _correct(outputs, labels) -> int:
@@ -700,8 +723,7 @@ class Network:
         try:
             plan = self._plan(float(eta), float(lmbda), n)
             engine, _ = xla.engine_for(self._model, plan, (), batches, None, None)  # an epoch as one program
-            forward = (lambda which, rows: self._outputs(rows)) if engine is None else \
-                _compiled_outputs(engine, evaluation)
+            sums = self._sums if engine is None else _compiled_sums(engine, self._cost_cls, evaluation)
             for j in range(int(epochs)):
                 if self.seed is None:
                     random.shuffle(order)
@@ -710,7 +732,7 @@ class Network:
                     batches.begin_epoch(self._model.rng.permutation(n))
                 self._train_epoch(plan, engine, batches)
                 print(f"Epoch {j} training complete")
-                accuracy = self._monitor(lists, forward, x, y, train_labels, evaluation, float(lmbda),
+                accuracy = self._monitor(lists, sums, x, y, train_labels, evaluation, float(lmbda),
                                          (monitor_training_cost, monitor_training_accuracy,
                                           monitor_evaluation_cost, monitor_evaluation_accuracy), early_stopping_n)
                 print()
@@ -735,30 +757,29 @@ class Network:
             xb, yb, lb, _ = batches.get(step)
             train_step(self._model, plan, xb, yb, lb)
 
-    def _monitor(self, lists, forward, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
+    def _monitor(self, lists, sums, x, y, labels, evaluation, lmbda, flags, early_stopping_n):
         """One epoch's monitors, printed in the book's words; returns the accuracy early stopping
-        watches (evaluation if there is evaluation data, else training). ``forward``: (which, rows) →
-        outputs (float64), by NumPy or by the XLA engine's compiled forward pass."""
+        watches (evaluation if there is evaluation data, else training). ``sums``: (which, data) →
+        (Σ cost, correct count), by NumPy or by the XLA engine's compiled forward pass."""
         train_cost, train_acc, eval_cost, eval_acc = flags
         accuracy = None
         if train_cost or train_acc or (early_stopping_n and evaluation is None):
-            accuracy = self._monitor_one(lists, forward, "training", (x, y, labels), lmbda, train_cost, train_acc)
+            accuracy = self._monitor_one(lists, sums, "training", (x, y, labels), lmbda, train_cost, train_acc)
         if evaluation is not None and (eval_cost or eval_acc or early_stopping_n):
-            accuracy = self._monitor_one(lists, forward, "evaluation", evaluation, lmbda, eval_cost, eval_acc)
+            accuracy = self._monitor_one(lists, sums, "evaluation", evaluation, lmbda, eval_cost, eval_acc)
         return accuracy
 
-    def _monitor_one(self, lists, forward, which: str, data, lmbda: float, cost_on: bool, accuracy_on: bool) -> int:
+    def _monitor_one(self, lists, sums, which: str, data, lmbda: float, cost_on: bool, accuracy_on: bool) -> int:
         """Cost and accuracy on one data set from one forward pass, appended and printed if asked."""
-        x, y, labels = data
-        out = forward(which, x)
+        cost_sum, accuracy = sums(which, data)
+        n = len(data[0])
         if cost_on:
-            cost = self._total_cost(out, y, lmbda)
+            cost = self._regularized(cost_sum, n, lmbda)
             lists[f"{which}_cost"].append(cost)
             print(f"Cost on {which} data: {cost}")
-        accuracy = self._correct(out, labels)
         if accuracy_on:
             lists[f"{which}_accuracy"].append(accuracy)
-            print(f"Accuracy on {which} data: {accuracy} / {len(x)}")
+            print(f"Accuracy on {which} data: {accuracy} / {n}")
         return accuracy
 
     # -- files ---------------------------------------------------------------------------------------
