@@ -11,6 +11,7 @@ import pytest
 import layerwise as lw
 from layerwise import registry
 from layerwise.core import activations, losses
+from layerwise.core.backend import array_module_of
 
 jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
@@ -297,6 +298,52 @@ def test_a_users_activation_traces_when_written_with_xp_and_falls_back_when_not(
     with pytest.warns(UserWarning, match="defines value/backward for NumPy, not f/df with xp"):
         model.fit(x, y, epochs=1, batch_size=len(x), verbose=0, engine="xla")
     _same(_fit("numpy", tanh_layers, lambda: lw.SGD(0.1), x, y), model, rtol=1e-6)
+
+
+class Asymmetric(losses.Loss):
+    """A user's loss written with xp (the notes' shop: over-prediction costs 1, under-prediction 9),
+    defined outside layerwise."""
+    name = "test_asymmetric"
+
+    def value_array(self, y_pred, y_true):
+        xp = array_module_of(y_pred)
+        d = y_pred - y_true
+        return (xp.where(d > 0, 1.0, 9.0) * d * d).sum(axis=-1).mean()
+
+    def grad(self, y_pred, y_true):
+        xp = array_module_of(y_pred)
+        d = y_pred - y_true
+        return xp.where(d > 0, 1.0, 9.0) * 2 * d / y_pred.shape[0]
+
+
+def _numpy_only_shop_loss():
+    """The same loss as a CustomLoss of two NumPy functions (np.where, float): it cannot trace."""
+    def value(a, y):
+        d = a - y
+        return float((np.where(d > 0, 1.0, 9.0) * d * d).sum(axis=-1).mean())
+
+    def grad(a, y):
+        d = a - y
+        return np.where(d > 0, 1.0, 9.0) * 2 * d / a.shape[0]
+    return lw.CustomLoss(value, grad, name="shop")
+
+
+def test_a_users_loss_traces_when_written_with_xp_and_falls_back_when_not():
+    """A Loss subclass of the user's written with ``array_module_of`` runs on the engine (no note)
+    and equals NumPy to rounding; a CustomLoss of NumPy functions makes the fit run on NumPy, with
+    the reason, and the same numbers."""
+    x, _ = _data()
+    y = np.stack([x[:, 0] > 0, x[:, 1] > 0], axis=1).astype(np.float32)
+    layers = lambda: [lw.Dense(16, "tanh"), lw.Dense(2, "sigmoid")]  # noqa: E731
+    a = _fit("numpy", layers, lambda: lw.SGD(0.1), x, y, loss=Asymmetric(), epochs=3, batch_size=32)
+    b = _fit("xla", layers, lambda: lw.SGD(0.1), x, y, loss=Asymmetric(), epochs=3, batch_size=32)
+    _same(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b.history.history["loss"], a.history.history["loss"], rtol=1e-5)
+    model = lw.Sequential(layers(), seed=0)
+    model.compile(lw.SGD(0.1), _numpy_only_shop_loss())
+    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because its step does not trace"):
+        model.fit(x, y, epochs=3, batch_size=32, verbose=0, engine="xla")
+    _same(a, model, rtol=1e-6)
 
 
 def test_dropout_masks_are_the_same_bits_on_numpy_and_jax():
