@@ -31,6 +31,7 @@ costs include the (λ/2n)·Σ‖w‖² term, as in the book.
 """
 from __future__ import annotations
 
+import functools
 import json
 import random
 from dataclasses import replace
@@ -379,13 +380,20 @@ class _BookList(list):
 
 
 
+@functools.cache
+def _cost_and_correct(cost):
+    """The per-row values the monitors sum for a cost class: (its cost, whether the argmax is the
+    label). One function per class, so that the compiled pass is reused from one SGD call to the next."""
+    def per_row(out, y, labels):
+        return cost.per_input(out, y), out.argmax(axis=1) == labels
+    return per_row
+
+
 def _compiled_sums(engine, cost, evaluation):
     """(which, (x, y, labels)) → (Σ cost, correct count) by the XLA engine's compiled forward pass:
     the training rows are already on its device, the evaluation rows go there once, and only the
     two sums come back (the monitors cost one program each, not a NumPy pass over 60,000 rows)."""
-    def per_row(out, y, labels):
-        return cost.per_input(out, y), out.argmax(axis=1) == labels
-
+    per_row = _cost_and_correct(cost)
     on_device = {"training": engine.data[0], "evaluation": None if evaluation is None else engine.put(evaluation[0])}
     targets: dict = {}
 
