@@ -169,3 +169,29 @@ def test_per_class_chart_names_do_not_overlap(in_tmp, monkeypatch):
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
             assert not boxes[i].overlaps(boxes[j]), (labels[i][0], labels[j][0])
+
+
+# -- which engine trained: in the fit's params, metrics.json, the report and the last line -------
+def test_the_run_says_which_engine_trained_it(in_tmp, capsys):
+    import json
+
+    pytest.importorskip("jax")
+    Path("quick.toml").write_text(QUICK)
+    assert main(["train", "--config", "quick.toml", "--epochs", "1", "--quiet"]) == 0  # digits, 64-100-10: NumPy
+    assert main(["train", "--config", "quick.toml", "--epochs", "1", "--quiet", "--engine", "xla"]) == 0
+    out = capsys.readouterr().out
+    assert "(1 epoch, " in out and "per epoch on NumPy)" in out and "per epoch on XLA (cpu))" in out, out
+    engines = sorted(json.loads((run / "metrics.json").read_text())["engine"] for run in (in_tmp / "runs").iterdir())
+    assert engines == ["numpy", "xla (cpu)"]
+
+
+def test_the_fits_params_name_the_engine():
+    import layerwise as lw
+    pytest.importorskip("jax")
+    x = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    for engine, want in (("numpy", {"engine": "numpy"}), ("xla", {"engine": "xla", "device": "cpu"})):
+        model = lw.Sequential([lw.Dense(8, "relu"), lw.Dense(2, "softmax")], seed=0)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        params = model.fit(x, y, epochs=1, verbose=0, engine=engine, device="cpu" if engine == "xla" else None).params
+        assert {k: params.get(k) for k in want} == want and ("device" in params) == (engine == "xla")

@@ -163,7 +163,10 @@ def cmd_train(args) -> int:
     else:
         tested = "  ".join(f"test {k[5:]} {v:.4f}" for k, v in m.items()
                            if k.startswith("test_") and isinstance(v, (int, float)))
-        console.print(f"{tested}  ({m['epochs']} epochs, {m['seconds_per_epoch']:.3g}s per epoch)", soft_wrap=True)
+        engine = f" on {m['engine'].replace('xla', 'XLA').replace('numpy', 'NumPy')}" if m.get("engine") else ""
+        epochs = f"{m['epochs']} epoch" + ("" if m["epochs"] == 1 else "s")
+        console.print(f"{tested}  ({epochs}, {m['seconds_per_epoch']:.3g}s per epoch{engine})",
+                      soft_wrap=True)
         if not args.quiet:
             report = result.run_dir / "report.html"
             console.print(f"run directory: {result.run_dir}" + (f"  (report: {report})" if report.exists() else ""),

@@ -5,7 +5,7 @@
         model.lwm       the trained model
         checkpoint.lwc  the last checkpoint (`layerwise train --resume RUN_DIR` continues from it)
         history.csv     per-epoch metrics
-        metrics.json    final metrics, time per epoch, parameter count, versions, seed
+        metrics.json    final metrics, time per epoch, parameter count, engine, versions, seed
         plots/*.png     learning curves, learning rate, confusion matrix, first-layer weights, errors
         report.html     one self-contained page with all of the above
 
@@ -313,6 +313,9 @@ def _finish(cfg: dict[str, Any], run_dir: Path, model, ds, tracker) -> dict[str,
     metrics.update(epochs=len(times), seconds_per_epoch=(float(np.mean(times)) if times else 0.0),
                    epoch_seconds=times, train_seconds=float(sum(times)),  # all epochs, across resumes
                    parameters=model.count_params(), seed=cfg["seed"], versions=versions())
+    params = getattr(model.history, "params", {})
+    if "engine" in params:  # which engine trained the last fit: "numpy", or "xla" and JAX's device
+        metrics["engine"] = params["engine"] + (f" ({params['device']})" if params.get("device") else "")
     if getattr(model, "nonfinite_report", None):
         metrics["stopped"] = f"non-finite loss at {model.nonfinite_report}"
     elif len(times) < cfg["fit"]["epochs"] and model.stop_training:
@@ -416,6 +419,10 @@ def _facts(run_dir: Path, model, dataset, cfg, history, metrics) -> dict[str, st
                      f"{dataset.n_classes} classes",
              "Model": describe_model(model),
              "Optimizer": describe_optimizer(model.optimizer, cfg) if model.optimizer is not None else "—"}
+    if metrics.get("engine"):
+        facts["Engine"] = ("XLA " + metrics["engine"][3:].strip() + ": the layers' forward and backward compiled "
+                           "into one program per epoch" if metrics["engine"].startswith("xla") else
+                           "NumPy, one step at a time")
     if metrics.get("stopped") or metrics.get("stopped_early"):
         facts["Stopped"] = str(metrics.get("stopped") or metrics.get("stopped_early"))
     return facts

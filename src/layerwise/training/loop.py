@@ -155,7 +155,10 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
                 CheckpointSaver(checkpoint, model, callbacks.callbacks, checkpoint_every),
                 validate=validate, shuffle=shuffle, warn_nonfinite=warn_nonfinite, validation_freq=validation_freq,
                 engine=xla_engine)
-    params = {"epochs": epochs, "steps": batches.steps, "samples": batches.n, "batch_size": batches.batch_size}
+    params = {"epochs": epochs, "steps": batches.steps, "samples": batches.n, "batch_size": batches.batch_size,
+              "engine": "numpy" if xla_engine is None else "xla"}
+    if xla_engine is not None:
+        params["device"] = xla_engine.platform
     if validate is not None:
         params["validation_freq"] = validation_freq
     callbacks.on_train_begin({"params": params})

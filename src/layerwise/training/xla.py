@@ -211,6 +211,11 @@ class Engine:
             self.forward_fn = jax.jit(self._forward)
             self.summed_fn = jax.jit(self._forward, static_argnames=("per_row",))
 
+    @property
+    def platform(self) -> str:
+        """Where the engine runs, as JAX names it: "cpu", or "gpu" for a CUDA device."""
+        return next(iter(self.data[0].devices())).platform
+
     @contextmanager
     def _precision(self):
         with self.jax.enable_x64(self.x64), self.jax.default_matmul_precision("highest"), \
