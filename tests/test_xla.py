@@ -2,6 +2,7 @@
 backward against jax.grad of its forward (float64)."""
 from __future__ import annotations
 
+import copy
 import threading
 import warnings
 
@@ -255,13 +256,20 @@ def test_xla_gives_the_same_bits_run_to_run_and_in_a_worker_thread():
 
 
 # -- what runs where -----------------------------------------------------------------------------
+class EveryBatch(lw.callbacks.Callback):
+    """A user's callback that reads each batch's logs: the XLA engine calls on_batch_end once an epoch."""
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
 def test_a_fit_the_engine_cannot_run_says_why_and_runs_on_numpy():
     x, y = _data()
     model = lw.Sequential([lw.Dense(16, "relu"), lw.Dense(4, "softmax")], seed=0)
     model.compile("sgd", "sparse_categorical_crossentropy")
-    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because a per-step NaN check "
-                                         r"\(TerminateOnNaN, RollbackOnNaN\) needs every step's loss on the host"):
-        model.fit(x, y, epochs=1, verbose=0, engine="xla", callbacks=[lw.callbacks.TerminateOnNaN()])
+    with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because the callback EveryBatch "
+                                         r"reads every batch"):
+        model.fit(x, y, epochs=1, verbose=0, engine="xla", callbacks=[EveryBatch()])
     with pytest.raises(lw.errors.ConfigError, match="engine: expected one of 'auto', 'numpy', 'xla', got 'gpu'"):
         model.fit(x, y, epochs=1, verbose=0, engine="gpu")
 
@@ -344,6 +352,54 @@ def test_a_users_loss_traces_when_written_with_xp_and_falls_back_when_not():
     with pytest.warns(UserWarning, match=r"engine='xla': this fit runs on NumPy because its step does not trace"):
         model.fit(x, y, epochs=3, batch_size=32, verbose=0, engine="xla")
     _same(a, model, rtol=1e-6)
+
+
+class Seen(lw.callbacks.Callback):
+    """The batches whose logs report a non-finite loss (or a rollback), as a user's callback sees them."""
+    needs_every_batch = False
+
+    def __init__(self):
+        super().__init__()
+        self.stops = []
+
+    def on_batch_end(self, batch, logs=None):
+        if "nonfinite" in logs or "rolled_back" in logs:
+            self.stops.append((batch, logs.get("rolled_back") or logs["nonfinite"]))
+
+
+@pytest.mark.parametrize("callback", ["TerminateOnNaN", "RollbackOnNaN"])
+@pytest.mark.parametrize("row", [77, 195])  # in a full batch (step 4 of 13), in the partial last one
+@pytest.mark.parametrize("dropout", [False, True])
+def test_a_per_step_nan_policy_acts_at_the_same_step_on_the_engine(callback, row, dropout):
+    """TerminateOnNaN and RollbackOnNaN on the XLA engine: the compiled epoch stops at the first
+    step whose loss is not finite, that update not applied; the policy then halts, or rolls back and
+    the epoch goes on from the next step in a new program run. Everything equals the NumPy loop:
+    the reports and the steps they name, the learning rate, the step count, the generator's bits,
+    the history and the weights (to rounding)."""
+    x, _ = _data(n=200)
+    y = x[:, 0].copy()
+    y[row] = 3e38  # (a - y)² overflows float32: the loss of that row's batch is inf in every epoch
+    layers = [lw.Dense(16, "relu")] + ([lw.Dropout(0.3)] if dropout else []) + [lw.Dense(1)]
+    runs = {}
+    for engine in ("numpy", "xla"):
+        model = lw.Sequential(copy.deepcopy(layers), seed=0)
+        model.compile(lw.Adam(1e-2), "mse")
+        policy = lw.TerminateOnNaN() if callback == "TerminateOnNaN" else lw.RollbackOnNaN(max_rollbacks=2,
+                                                                                          verbose=False)
+        seen = Seen()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # no fallback to NumPy
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow in the inf batch
+            model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0, engine=engine,
+                      callbacks=[policy, seen])
+        runs[engine] = (model, seen.stops)
+    (a, seen_a), (b, seen_b) = runs["numpy"], runs["xla"]
+    assert seen_b == seen_a and len(seen_a) == (1 if callback == "TerminateOnNaN" else 3)
+    assert b.nonfinite_report == a.nonfinite_report and b.nonfinite_report.startswith("step ")
+    assert b.optimizer.iterations == a.optimizer.iterations and b.optimizer.lr == a.optimizer.lr
+    assert b.rng.bit_generator.state == a.rng.bit_generator.state
+    np.testing.assert_allclose(b.history.history["loss"], a.history.history["loss"], rtol=1e-5)
+    _same(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_dropout_masks_are_the_same_bits_on_numpy_and_jax():
@@ -548,8 +604,8 @@ def test_device_cpu_runs_the_engine_on_the_cpu_and_cuda_without_a_gpu_says_so():
                                               r"install JAX's CUDA build"):
         model.fit(x, y, verbose=0, device="cuda")
     with pytest.raises(lw.errors.ConfigError, match="device='gpu' runs on the XLA engine, and this fit cannot: "
-                                                    "a per-step NaN check"):
-        model.fit(x, y, verbose=0, device="gpu", callbacks=[lw.callbacks.TerminateOnNaN()])
+                                                    "the callback EveryBatch reads every batch"):
+        model.fit(x, y, verbose=0, device="gpu", callbacks=[EveryBatch()])
 
 
 def _has_gpu() -> bool:

@@ -599,6 +599,8 @@ class TerminateOnNaN(Callback):
         ``message``.
     """
 
+    needs_every_batch = False  # it reads the logs of the step that halted, which the XLA engine hands over too
+
     def __init__(self, raise_error: bool = False):
         super().__init__()
         self.raise_error = bool(raise_error)
@@ -643,6 +645,8 @@ class RollbackOnNaN(Callback):
     verbose : bool, default True
         Print a line to standard error at each rollback.
     """
+
+    needs_every_batch = False  # it reads the logs of the step that rolled back, as TerminateOnNaN does
 
     def __init__(self, factor: float = 0.5, max_rollbacks: int = 5, verbose: bool = True):
         super().__init__()

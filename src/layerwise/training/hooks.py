@@ -16,7 +16,8 @@ class Callback:
     def wants_batches(self) -> bool:
         """Whether the callback must see every batch. The XLA engine runs an epoch as one program and
         calls ``on_batch_end`` once, after its last batch; a callback that needs each batch's logs
-        (a per-step NaN check, per-batch diagnostics) makes the fit run on NumPy.
+        (per-batch diagnostics, a user's per-batch logger) makes the fit run on NumPy. TerminateOnNaN and
+        RollbackOnNaN read only the logs of the step that stopped the epoch, which the engine hands over.
 
         Returns
         -------

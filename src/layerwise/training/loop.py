@@ -68,10 +68,19 @@ class Loop:
         cbs.on_epoch_begin(state.epoch, {})
         t0 = time.perf_counter()
         sums = self._begin_epoch(state)
-        if self.engine is not None:  # the rest of the epoch as one program; callbacks see its last batch
-            self.engine.run(self.batches, state, sums)
-            cbs.on_batch_end(state.step - 1, {"size": len(self.batches.rows(state.step - 1))})
-        for step in range(state.step, self.batches.steps):
+        halt = False
+        while self.engine is not None and state.step < self.batches.steps and not halt:
+            # the rest of the epoch as one program; callbacks see its last batch, or the step a per-step
+            # NaN policy stopped it at (after a rollback the epoch goes on from the step after it)
+            result = self.engine.run(self.batches, state, sums)
+            if result is None:
+                cbs.on_batch_end(state.step - 1, {"size": len(self.batches.rows(state.step - 1))})
+                break
+            halt = self._nonfinite(result, state.epoch, state.step - 1)
+            cbs.on_batch_end(state.step - 1, result.logs)
+            if model.stop_training:
+                break
+        for step in range(state.step, self.batches.steps) if self.engine is None else ():
             xb, yb, lb, wb = self.batches.get(step)
             result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)
             halt = result.nonfinite is not None and self._nonfinite(result, state.epoch, step)
@@ -126,7 +135,7 @@ class Loop:
         logs = sums.epoch_logs()
         if self.engine is not None and not sums.finite() and self.model.nonfinite_report is None:
             self.model.nonfinite_report = (f"epoch {state.epoch + 1}: the loss became non-finite (the XLA engine "
-                                           "checks once per epoch; TerminateOnNaN checks every step, on NumPy)")
+                                           "checks once per epoch; TerminateOnNaN or RollbackOnNaN check every step)")
             self._notice_nonfinite(state.epoch)
         if self.validate is not None and validates(state.epoch, self.validation_freq):
             logs.update({f"val_{k}": v for k, v in self.validate().items()})

@@ -40,7 +40,7 @@ from ..core.layers import Dropout
 from ..errors import BackendError, ConfigError
 from ..optim import chain
 from ..optim.ema import averaged
-from .step import weighting
+from .step import StepResult, locate_nonfinite, weighting
 
 MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small. Batch size sets no
                       # limit: an epoch of the book's network (23,860 parameters) on 20,000 images took 0.27 s on
@@ -81,8 +81,6 @@ def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
         if hasattr(layer, "activation") and not activations_mod.traceable(layer.activation):
             return (f"layer {layer.name!r}'s activation {type(layer.activation).__name__} defines value/backward "
                     "for NumPy, not f/df with xp")
-    if plan.nonfinite is not None:
-        return "a per-step NaN check (TerminateOnNaN, RollbackOnNaN) needs every step's loss on the host"
     if checkpoint_every:
         return "checkpoint_every cuts epochs into steps; the XLA engine checkpoints at epoch ends"
     if type(batches) is not ArrayBatches:
@@ -194,6 +192,7 @@ class Engine:
         self.jax, self.jnp, self.device = jax, jnp, device  # device: a jax.Device, or None (JAX's default)
         _persistent_cache(jax)
         self.model, self.plan = model, plan
+        self.guarded = plan.nonfinite is not None  # a per-step NaN policy (TerminateOnNaN, RollbackOnNaN)
         self.n_tensors = len(model.trainable_refs)
         self.x64 = np.dtype(model.dtype) == np.float64
         opt = model.optimizer
@@ -238,13 +237,15 @@ class Engine:
                     loss = loss + term
         return loss, delta
 
-    def _step(self, carry, batch, scalars, decay, draws):
+    def _step(self, carry, batch, scalars, decay, draws, active=True):
         """One step on ``batch`` = (x, y, sample weights or None): forward, loss, the layers'
         backward, chain, rule, constraints and average. ``carry`` = (params, slots, shadows, layer
         states): one array per trainable tensor (slots: one tuple per tensor), not one flat vector,
         so no step slices or concatenates the parameters (measured: an epoch of task 1 in 0.49 s
         per tensor against 0.54 s through a flat vector). The rule, chain and average are
-        element-wise, so the values equal the NumPy engine's flat-buffer passes."""
+        element-wise, so the values equal the NumPy engine's flat-buffer passes. Under a per-step
+        NaN policy (``guarded``) a step whose loss is not finite, or any step when ``active`` is
+        False, leaves the carry as it was."""
         model, jnp = self.model, self.jnp
         params, slots, shadows, states = carry
         xb, yb, wb = batch
@@ -269,7 +270,11 @@ class Engine:
                 params = tuple(layer.params[key] for layer, key in model.trainable_refs)
         if shadows is not None:
             shadows = tuple(averaged(s, p, decay) for s, p in zip(shadows, params))
-        return (params, slots, shadows, states), (loss, out)
+        new = (params, slots, shadows, states)
+        if self.guarded:  # a NaN/inf loss (or a step after one): the update is not applied, as on NumPy
+            ok = jnp.isfinite(loss) & active
+            new = self.jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, carry)
+        return new, (loss, out)
 
     def _gather(self, data, rows):
         """The batches' rows of (x, y, weights), gathered in one pass, x in its own dtype (the step
@@ -286,10 +291,20 @@ class Engine:
         instead of 1.1–1.3 s (0.56 s either way on a quiet machine). ``keep``: return each step's
         loss and outputs (False when nobody reads them, as in the book's SGD without monitors: XLA then
         drops the loss and the penalty from the step)."""
-        def body(c, xs):
-            c, ys = self._step(c, *xs)
-            return c, ys if keep else None
-        return self.jax.lax.scan(body, carry, (self._gather(data, rows), scalars, decays, draws))
+        jnp = self.jnp
+        if not self.guarded:
+            def body(c, xs):
+                c, ys = self._step(c, *xs)
+                return c, ys if keep else None
+            return self.jax.lax.scan(body, carry, (self._gather(data, rows), scalars, decays, draws))
+
+        def guarded(c, xs):  # the carry's second part: the first step whose loss was not finite, or -1
+            (c, bad), (i, *step) = c, xs
+            c, (loss, out) = self._step(c, *step, active=bad < 0)
+            return (c, jnp.where((bad < 0) & ~jnp.isfinite(loss), i, bad)), ((loss, out) if keep else None)
+        steps = jnp.arange(rows.shape[0], dtype=jnp.int32)
+        return self.jax.lax.scan(guarded, (carry, jnp.int32(-1)),
+                                 (steps, self._gather(data, rows), scalars, decays, draws))
 
     def _one(self, carry, data, rows, scalars, decay, draws):
         return self._step(carry, self._gather(data, rows), scalars, decay, draws)
@@ -356,8 +371,8 @@ class Engine:
         decays: list = []
         draws: list[list] = [[] for _ in randoms]
         for _ in range(steps):
-            for layer, out in zip(randoms, draws):
-                out.append(layer.draw_seed() if isinstance(layer, Dropout) else layer.rng.random((m, 7)))
+            for out, draw in zip(draws, self._forward_draws(randoms, m)):
+                out.append(draw)
             lr = opt.lr
             opt.iterations += 1
             rule_scalars.append([dt.type(c) for c in opt.scalars(lr)])
@@ -366,9 +381,38 @@ class Engine:
                 tuple(np.asarray(d, dtype=np.uint32 if isinstance(layer, Dropout) else dt)
                       for layer, d in zip(randoms, draws)))
 
-    def run(self, batches, state, sums) -> None:
+    @staticmethod
+    def _forward_draws(randoms, m: int) -> list:
+        """One training pass's draws, layer by layer: Dropout's seed, Augment's (m, 7) numbers."""
+        return [layer.draw_seed() if isinstance(layer, Dropout) else layer.rng.random((m, 7)) for layer in randoms]
+
+    def _counters(self) -> tuple:
+        """What ``_host_inputs`` advances: the optimizer's and the average's counts and the state of
+        every generator the random layers draw from."""
+        model = self.model
+        generators = {id(g): g for g in [model.rng, *(layer.rng for layer in _random_layers(model))]}
+        return (model.optimizer.iterations, None if model.ema is None else model.ema.num_updates,
+                [(g, g.bit_generator.state) for g in generators.values()])
+
+    def _rewind(self, counters: tuple, done: int, m: int) -> None:
+        """The counts and generators as NumPy leaves them when step ``done`` (counted from where
+        ``counters`` were taken) halts on a NaN/inf loss: ``done`` steps applied, then the halted
+        step's forward pass drew its randomness and its update was not applied."""
+        model = self.model
+        model.optimizer.iterations, num_updates, generators = counters
+        if num_updates is not None:
+            model.ema.num_updates = num_updates
+        for g, saved in generators:
+            g.bit_generator.state = saved
+        if done:
+            self._host_inputs(done, m)
+        self._forward_draws(_random_layers(model), m)
+
+    def run(self, batches, state, sums) -> StepResult | None:
         """Train steps ``state.step`` .. the end of the epoch (the order set by ``begin_epoch``),
-        adding each step's loss and outputs to ``sums`` as the NumPy loop does."""
+        adding each step's loss and outputs to ``sums`` as the NumPy loop does. Under a per-step NaN
+        policy, stop at the first step whose loss is not finite, its update not applied, and return
+        its result (``state.step`` is then the step after it); else return None."""
         model, jnp = self.model, self.jnp
         opt = model.optimizer
         opt.ensure_slots(model.flat_params)
@@ -377,25 +421,48 @@ class Engine:
         order = np.asarray(batches.order)
         bs, first = batches.batch_size, state.step
         full = batches.n // bs
+        halted = None  # (step, its loss, counters before the program ran, steps applied before it)
         with self._precision():
             carry = self._carry()
             outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
             if first < full:
+                counters = self._counters()
                 rows = order[first * bs:full * bs].reshape(full - first, bs)
                 scalars, decays, draws = self._host_inputs(full - first, bs)
                 carry, ys = self.epoch_fn(carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
-                                          jnp.asarray(decays), draws, keep=sums is not None)
+                                          jnp.asarray(decays), draws, keep=sums is not None or self.guarded)
+                if self.guarded:
+                    carry, bad = carry
+                    bad = int(bad)
+                    if bad >= 0:
+                        halted = (first + bad, float(np.asarray(ys[0])[bad]), counters, bad)
+                        ys = (ys[0][:bad], ys[1][:bad])
                 outputs.append((first, *ys) if sums is not None else None)
-            if batches.steps > max(first, full):  # the partial last batch: one step of its own shape
-                scalars, decays, draws = self._host_inputs(1, batches.n - full * bs)
+            if halted is None and batches.steps > max(first, full):  # the partial last batch: a step of its own shape
+                m = batches.n - full * bs
+                counters = self._counters()
+                scalars, decays, draws = self._host_inputs(1, m)
                 rows = jnp.asarray(order[full * bs:])
                 carry, (loss, out) = self.step_fn(carry, self.data, rows, jnp.asarray(scalars[0]),
                                                   jnp.asarray(decays[0]), tuple(d[0] for d in draws))
-                outputs.append((full, loss[None], out[None]))
+                if self.guarded and not np.isfinite(float(loss)):
+                    halted = (full, float(loss), counters, 0)
+                else:
+                    outputs.append((full, loss[None], out[None]))
             self._write_back(carry)
             if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
-                self._add_to_sums(batches, outputs, sums)
-        state.step = batches.steps
+                self._add_to_sums(batches, [o for o in outputs if o is not None], sums)
+        if halted is None:
+            state.step = batches.steps
+            return None
+        step, loss, counters, done = halted
+        self._rewind(counters, done, len(batches.rows(step)))
+        state.step = step + 1
+        report = model.nonfinite_report
+        if report is None:  # where it first shows: the weights before the step, that batch's layer outputs
+            model.forward(batches.get(step)[0], training=False)
+            report = locate_nonfinite(model, loss)
+        return StepResult({"size": len(batches.rows(step)), "loss": loss}, halted=True, nonfinite=report)
 
     def _carry(self, slots: bool = True) -> tuple:
         """The scan's carry from the model's host arrays: (params, slots, shadows, layer states)."""
