@@ -369,21 +369,24 @@ class Seen(lw.callbacks.Callback):
 
 @pytest.mark.parametrize("callback", ["TerminateOnNaN", "RollbackOnNaN"])
 @pytest.mark.parametrize("row", [77, 195])  # in a full batch (step 4 of 13), in the partial last one
-@pytest.mark.parametrize("dropout", [False, True])
-def test_a_per_step_nan_policy_acts_at_the_same_step_on_the_engine(callback, row, dropout):
+@pytest.mark.parametrize("middle", ["dense", "dropout", "batchnorm", "max_norm_and_ema"])
+def test_a_per_step_nan_policy_acts_at_the_same_step_on_the_engine(callback, row, middle):
     """TerminateOnNaN and RollbackOnNaN on the XLA engine: the compiled epoch stops at the first
     step whose loss is not finite, that update not applied; the policy then halts, or rolls back and
     the epoch goes on from the next step in a new program run. Everything equals the NumPy loop:
     the reports and the steps they name, the learning rate, the step count, the generator's bits,
-    the history and the weights (to rounding)."""
+    the history, the weights and BatchNorm's statistics (to rounding)."""
     x, _ = _data(n=200)
     y = x[:, 0].copy()
     y[row] = 3e38  # (a - y)² overflows float32: the loss of that row's batch is inf in every epoch
-    layers = [lw.Dense(16, "relu")] + ([lw.Dropout(0.3)] if dropout else []) + [lw.Dense(1)]
+    layers = [lw.Dense(16, "relu"), {"dense": lw.Dense(8, "tanh"), "dropout": lw.Dropout(0.3),
+                                     "batchnorm": lw.BatchNorm(),
+                                     "max_norm_and_ema": lw.Dense(8, "tanh", kernel_constraint="max_norm")}[middle],
+              lw.Dense(1)]
     runs = {}
     for engine in ("numpy", "xla"):
         model = lw.Sequential(copy.deepcopy(layers), seed=0)
-        model.compile(lw.Adam(1e-2), "mse")
+        model.compile(lw.Adam(1e-2), "mse", ema=0.9 if middle == "max_norm_and_ema" else None)
         policy = lw.TerminateOnNaN() if callback == "TerminateOnNaN" else lw.RollbackOnNaN(max_rollbacks=2,
                                                                                           verbose=False)
         seen = Seen()
@@ -400,6 +403,12 @@ def test_a_per_step_nan_policy_acts_at_the_same_step_on_the_engine(callback, row
     assert b.rng.bit_generator.state == a.rng.bit_generator.state
     np.testing.assert_allclose(b.history.history["loss"], a.history.history["loss"], rtol=1e-5)
     _same(a, b, rtol=1e-5, atol=1e-6)
+    for la, lb in zip(a.layers, b.layers):
+        for key in la.state:
+            np.testing.assert_allclose(lb.state[key], la.state[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    if a.ema is not None:
+        assert b.ema.num_updates == a.ema.num_updates
+        np.testing.assert_allclose(b.ema.shadows[0], a.ema.shadows[0], rtol=1e-5, atol=1e-6)
 
 
 def test_dropout_masks_are_the_same_bits_on_numpy_and_jax():

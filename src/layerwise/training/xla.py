@@ -257,24 +257,33 @@ class Engine:
             model.backward(delta, fused=self.plan.fused)
             states = tuple(layer.state[key] for layer, key in _state_refs(model))
             grads = [layer.grads[key] for layer, key in model.trainable_refs]
-            grads, clip, scale, wd = chain.reduced(model.optimizer, grads)
-            stepped = [self.rule(p, chain.on_arrays(g, p, clip, scale, wd), *s, *rule_scalars)
-                       for p, g, s in zip(params, grads, slots)]
-            params = tuple(new[0] for new in stepped)
-            slots = tuple(tuple(new[1:]) for new in stepped)
-            if self.plan.constrained:
-                for (layer, key), p in zip(model.trainable_refs, params):
-                    layer.params[key] = p
-                for layer in model.layers:
-                    layer.apply_constraints()
-                params = tuple(layer.params[key] for layer, key in model.trainable_refs)
-        if shadows is not None:
-            shadows = tuple(averaged(s, p, decay) for s, p in zip(shadows, params))
-        new = (params, slots, shadows, states)
-        if self.guarded:  # a NaN/inf loss (or a step after one): the update is not applied, as on NumPy
-            ok = jnp.isfinite(loss) & active
-            new = self.jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, carry)
-        return new, (loss, out)
+
+            def update(old):
+                """The rule, chain, constraints and average: (params, slots, shadows) after the step."""
+                params, slots, shadows = old
+                reduced, clip, scale, wd = chain.reduced(model.optimizer, grads)
+                stepped = [self.rule(p, chain.on_arrays(g, p, clip, scale, wd), *s, *rule_scalars)
+                           for p, g, s in zip(params, reduced, slots)]
+                params = tuple(new[0] for new in stepped)
+                slots = tuple(tuple(new[1:]) for new in stepped)
+                if self.plan.constrained:
+                    for (layer, key), p in zip(model.trainable_refs, params):
+                        layer.params[key] = p
+                    for layer in model.layers:
+                        layer.apply_constraints()
+                    params = tuple(layer.params[key] for layer, key in model.trainable_refs)
+                if shadows is not None:
+                    shadows = tuple(averaged(s, p, decay) for s, p in zip(shadows, params))
+                return params, slots, shadows
+
+            if not self.guarded:
+                params, slots, shadows = update((params, slots, shadows))
+            else:  # as on NumPy: a NaN/inf loss's step keeps the weights (its forward pass still moved
+                # the layers' statistics), and nothing runs after it
+                ok = jnp.isfinite(loss) & active
+                params, slots, shadows = self.jax.lax.cond(ok, update, lambda old: old, (params, slots, shadows))
+                states = self.jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), states, carry[3])
+        return (params, slots, shadows, states), (loss, out)
 
     def _gather(self, data, rows):
         """The batches' rows of (x, y, weights), gathered in one pass, x in its own dtype (the step
