@@ -392,12 +392,17 @@ def _cost_and_correct(cost):
 def _compiled_sums(engine, cost, evaluation):
     """(which, (x, y, labels)) → (Σ cost, correct count) by the XLA engine's compiled forward pass:
     the training rows are already on its device, the evaluation rows go there once, and only the
-    two sums come back (the monitors cost one program each, not a NumPy pass over 60,000 rows)."""
+    two sums come back (the monitors cost one program each, not a NumPy pass over 60,000 rows). A
+    float32 network's outputs come back instead, for the cost in float64 as NumPy computes it."""
     per_row = _cost_and_correct(cost)
     on_device = {"training": engine.data[0], "evaluation": None if evaluation is None else engine.put(evaluation[0])}
     targets: dict = {}
 
     def sums(which, data):
+        if np.dtype(engine.model.dtype) != np.float64:  # the cost in float64 from the outputs, as on NumPy
+            out = engine.outputs(on_device[which]).astype(np.float64)
+            return (float(cost.per_input(out, np.asarray(data[1], dtype=np.float64)).sum()),
+                    Network._correct(out, data[2]))
         if which not in targets:
             targets[which] = (engine.put(np.asarray(data[1], dtype=engine.model.dtype)), engine.put(data[2]))
         total, correct = engine.summed(on_device[which], per_row, *targets[which])

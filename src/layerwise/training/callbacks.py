@@ -599,7 +599,16 @@ class TerminateOnNaN(Callback):
         ``message``.
     """
 
-    needs_every_batch = False  # it reads the logs of the step that halted, which the XLA engine hands over too
+    def wants_batches(self) -> bool:
+        """False: it reads the logs of the step that halted, which the XLA engine hands over too
+        (a subclass with its own ``on_batch_end`` sees every batch, on NumPy).
+
+        Returns
+        -------
+        bool
+            Whether a subclass overrides ``on_batch_end``.
+        """
+        return type(self).on_batch_end is not TerminateOnNaN.on_batch_end
 
     def __init__(self, raise_error: bool = False):
         super().__init__()
@@ -646,7 +655,16 @@ class RollbackOnNaN(Callback):
         Print a line to standard error at each rollback.
     """
 
-    needs_every_batch = False  # it reads the logs of the step that rolled back, as TerminateOnNaN does
+    def wants_batches(self) -> bool:
+        """False: it reads the logs of the step that rolled back, as TerminateOnNaN does (a subclass
+        with its own ``on_batch_end`` sees every batch, on NumPy).
+
+        Returns
+        -------
+        bool
+            Whether a subclass overrides ``on_batch_end``.
+        """
+        return type(self).on_batch_end is not RollbackOnNaN.on_batch_end
 
     def __init__(self, factor: float = 0.5, max_rollbacks: int = 5, verbose: bool = True):
         super().__init__()

@@ -347,8 +347,10 @@ class Engine:
         return jnp.concatenate(outs) if len(outs) > 1 else outs[0]
 
     def put(self, x):
-        """Rows ``x`` moved to the engine's device once (in their own dtype), for :meth:`outputs`."""
-        return self.jax.device_put(np.asarray(x), self.device)
+        """Rows ``x`` moved to the engine's device once (in their own dtype: float64 stays float64
+        in a float64 network), for :meth:`outputs` and :meth:`summed`."""
+        with self._precision():
+            return self.jax.device_put(np.asarray(x), self.device)
 
     def outputs(self, x) -> np.ndarray:
         """The model's outputs (inference) for rows ``x`` on the device (:meth:`put`, or
@@ -403,10 +405,10 @@ class Engine:
         return (model.optimizer.iterations, None if model.ema is None else model.ema.num_updates,
                 [(g, g.bit_generator.state) for g in generators.values()])
 
-    def _rewind(self, counters: tuple, done: int, m: int) -> None:
+    def _rewind(self, counters: tuple, done: int, m: int) -> list:
         """The counts and generators as NumPy leaves them when step ``done`` (counted from where
         ``counters`` were taken) halts on a NaN/inf loss: ``done`` steps applied, then the halted
-        step's forward pass drew its randomness and its update was not applied."""
+        step's forward pass drew its randomness (returned) and its update was not applied."""
         model = self.model
         model.optimizer.iterations, num_updates, generators = counters
         if num_updates is not None:
@@ -415,7 +417,33 @@ class Engine:
             g.bit_generator.state = saved
         if done:
             self._host_inputs(done, m)
-        self._forward_draws(_random_layers(model), m)
+        return self._forward_draws(_random_layers(model), m)
+
+    def _locate(self, xb, draws, loss: float) -> str:
+        """Where the halted step's NaN/inf first shows, as NumPy names it: that step's training pass
+        run again on the host, with its own draws and the weights before it (the layers' statistics
+        put back after)."""
+        model = self.model
+        randoms = _random_layers(model)
+        states = [(layer, {k: np.copy(v) for k, v in layer.state.items()}) for layer in model.layers]
+        try:
+            for layer, draw in zip(randoms, draws):
+                if isinstance(layer, Dropout):
+                    layer.seed = draw
+                else:
+                    layer.u = draw
+            with np.errstate(all="ignore"):
+                model.forward(xb, training=True)
+            return locate_nonfinite(model, loss)
+        finally:
+            for layer in randoms:
+                if isinstance(layer, Dropout):
+                    layer.seed = None
+                else:
+                    layer.u = None
+            for layer, saved in states:
+                for key, value in saved.items():
+                    layer.state[key][...] = value
 
     def run(self, batches, state, sums) -> StepResult | None:
         """Train steps ``state.step`` .. the end of the epoch (the order set by ``begin_epoch``),
@@ -465,12 +493,9 @@ class Engine:
             state.step = batches.steps
             return None
         step, loss, counters, done = halted
-        self._rewind(counters, done, len(batches.rows(step)))
+        step_draws = self._rewind(counters, done, len(batches.rows(step)))
         state.step = step + 1
-        report = model.nonfinite_report
-        if report is None:  # where it first shows: the weights before the step, that batch's layer outputs
-            model.forward(batches.get(step)[0], training=False)
-            report = locate_nonfinite(model, loss)
+        report = model.nonfinite_report or self._locate(batches.get(step)[0], step_draws, loss)
         return StepResult({"size": len(batches.rows(step)), "loss": loss}, halted=True, nonfinite=report)
 
     def _carry(self, slots: bool = True) -> tuple:
