@@ -21,13 +21,16 @@ ACTIVATIONS = [n for n in registry.names("activation") if n not in ("identity", 
 OPTIMIZERS = registry.names("optimizer")
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture
 def x64():
+    """float64 in JAX, for the jax.grad oracles that compare in float64. The engine's tests run
+    without it, as a user's process does: the engine turns x64 on for its own calls only."""
     with jax.enable_x64(True):
         yield
 
 
 # -- jax.grad as the oracle of each written-out backward ------------------------------------------
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_backward_equals_autodiff(name):
     act = activations.get(name)
@@ -47,6 +50,7 @@ LOSS_CASES = [("mse", "dense"), ("quadratic", "dense"), ("binary_crossentropy", 
               ("categorical_crossentropy", "prob"), ("log_likelihood", "prob")]
 
 
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("name, kind", LOSS_CASES)
 def test_loss_grad_equals_autodiff(name, kind):
     loss = losses.get(name)
@@ -66,6 +70,7 @@ def test_loss_grad_equals_autodiff(name, kind):
 @pytest.mark.parametrize("name, act, sparse", [("categorical_crossentropy", "softmax", False),
                                                ("categorical_crossentropy", "softmax", True),
                                                ("binary_crossentropy", "sigmoid", False)])
+@pytest.mark.usefixtures("x64")
 def test_fused_delta_equals_autodiff_through_the_activation(name, act, sparse):
     loss, f = losses.get(name), activations.get(act)
     rng = np.random.default_rng(3)
@@ -76,6 +81,7 @@ def test_fused_delta_equals_autodiff_through_the_activation(name, act, sparse):
     np.testing.assert_allclose(loss.grad_z(f.value(z), y), np.asarray(expected), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("act", ["tanh", "gelu", "relu"])
 @pytest.mark.parametrize("reg", [None, lw.L1L2(0.01, 0.02)])
 def test_dense_backward_equals_autodiff(act, reg):
@@ -100,6 +106,7 @@ def test_dense_backward_equals_autodiff(act, reg):
     np.testing.assert_allclose(dx, np.asarray(gx), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.usefixtures("x64")
 def test_max_norm_projection_is_the_same_on_both_namespaces():
     from layerwise.core.regularizers import MaxNorm
     w = np.random.default_rng(5).normal(size=(6, 3)) * 3
