@@ -21,7 +21,7 @@ def run_job(ckpt, out, resume, size="small"):
     return dict(np.load(out))
 
 
-@pytest.mark.parametrize("size", ["small", "wide", "xla"])  # xla: the XLA engine, checkpoints at epoch ends
+@pytest.mark.parametrize("size", ["small", "wide", "xla"])  # xla: the XLA engine, checkpoint_every=7
 def test_sigkill_then_resume_is_bit_identical(tmp_path, size):
     if size == "xla":
         pytest.importorskip("jax")

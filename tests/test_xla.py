@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -260,6 +261,52 @@ def test_xla_gives_the_same_bits_run_to_run_and_in_a_worker_thread():
     for other in (again, results[0], results[1]):
         for p, q in zip(first.get_weights(), other.get_weights()):
             np.testing.assert_array_equal(p, q)
+
+
+def test_a_stretch_shorter_than_an_epoch_runs_as_scans_of_powers_of_two():
+    from layerwise.training.xla import Engine
+    assert Engine._runs(0, 37, 37) == [(0, 37)]  # a whole epoch: one scan, whatever its length
+    assert Engine._runs(0, 5, 37) == [(0, 4), (4, 5)]
+    assert Engine._runs(5, 37, 37) == [(5, 37)]
+    assert Engine._runs(6, 37, 37) == [(6, 22), (22, 30), (30, 34), (34, 36), (36, 37)]
+    assert Engine._runs(35, 40, 37) == [(35, 39), (39, 40)]
+    assert Engine._runs(3, 3, 37) == [] and Engine._runs(0, 0, 0) == []
+
+
+def test_checkpoint_every_runs_on_the_engine_and_a_mid_epoch_resume_gives_the_same_bits(tmp_path, monkeypatch):
+    from layerwise.training import checkpoint as checkpoint_mod
+    x, y = _data(n=600, d=16)  # 38 steps an epoch in batches of 16 (37 full, then 8 rows)
+    layers = lambda: [lw.Dense(32, "relu"), lw.Dropout(0.2), lw.Dense(4, "softmax")]  # noqa: E731
+    adam = lambda: lw.Adam(lw.ExponentialDecay(0.01, 20, 0.9))  # noqa: E731
+    saved, original = [], checkpoint_mod.save_checkpoint
+
+    def keep_a_copy(path, model, callbacks, state):  # every checkpoint the fit writes, and where it was
+        original(path, model, callbacks, state)
+        copy_path = tmp_path / f"snap{len(saved)}.ckpt"
+        copy_path.write_bytes(Path(path).read_bytes())
+        saved.append((copy_path, state.epoch, state.step))
+
+    monkeypatch.setattr(checkpoint_mod, "save_checkpoint", keep_a_copy)
+    run = dict(epochs=3, batch_size=16, ema=0.99, checkpoint_every=7)
+    full = _fit("xla", layers, adam, x, y, checkpoint=tmp_path / "full.ckpt", **run)
+    assert full.history.params["engine"] == "xla"
+    # checkpoints inside epochs where 7 steps divide the step count, and at each epoch's end
+    inside = [(e, s) for _, e, s in saved if s]
+    assert inside[:5] == [(0, 7), (0, 14), (0, 21), (0, 28), (0, 35)] and (1, 4) in inside
+    monkeypatch.setattr(checkpoint_mod, "save_checkpoint", original)
+    plain = _fit("xla", layers, adam, x, y, **{k: v for k, v in run.items() if k != "checkpoint_every"})
+    _same(full, plain, rtol=1e-5, atol=1e-6)  # the same fit in other scans: equal to rounding
+    on_numpy = _fit("numpy", layers, adam, x, y, checkpoint=tmp_path / "numpy.ckpt", **run)
+    np.testing.assert_allclose(full.history.history["loss"][:1], on_numpy.history.history["loss"][:1], rtol=1e-5)
+    mid_epoch = [s for s in saved if s[1] == 1 and s[2] in (4, 18)]  # two checkpoints inside epoch 2
+    assert len(mid_epoch) == 2
+    for snap, epoch, step in mid_epoch:
+        resumed = _fit("xla", layers, adam, x, y, checkpoint=snap, resume=True, **run)
+        for p, q in zip(full.get_weights(), resumed.get_weights()):
+            np.testing.assert_array_equal(p, q, err_msg=f"resumed at epoch {epoch + 1}, step {step}")
+        for p, q in zip(full.ema.shadows, resumed.ema.shadows):
+            np.testing.assert_array_equal(p, q)
+        np.testing.assert_array_equal(full.history.history["loss"], resumed.history.history["loss"])
 
 
 # -- what runs where -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """A training job for the kill-and-resume test: python resume_job.py CHECKPOINT OUT.npz RESUME(0|1) [wide|xla].
 
 ``wide``: a larger model (the fused optimizer kernel) on the NumPy engine; ``xla``: a Dense-only model
-on the XLA engine, checkpointed at epoch ends; else a small one on the NumPy engine."""
+on the XLA engine, checkpointed every 7 steps (inside epochs of 34) and at epoch ends; else a small
+one on the NumPy engine."""
 import sys
 import time
 
@@ -18,7 +19,8 @@ class Slow(lw.callbacks.Callback):
 
 
 class SlowEpochs(lw.callbacks.Callback):
-    """Slows epochs down (the XLA engine runs each as one program); changes no numbers."""
+    """Slows epochs down (the XLA engine runs the steps between checkpoints as one program); changes
+    no numbers."""
 
     def on_epoch_end(self, epoch, logs=None):
         time.sleep(0.05)
@@ -33,7 +35,7 @@ def main_xla(ckpt, out, resume):
                   metrics=["accuracy"], ema=0.99)
     callbacks = [lw.ReduceLROnPlateau("val_loss", patience=2, factor=0.5), SlowEpochs()]
     model.fit(x, y, batch_size=16, epochs=30, validation_split=0.1, verbose=0, callbacks=callbacks,
-              checkpoint=ckpt, resume=resume, engine="xla")
+              checkpoint=ckpt, checkpoint_every=7, resume=resume, engine="xla")
     arrays = {f"w{i}": w for i, w in enumerate(model.get_weights())}
     arrays.update({f"ema{i}": s for i, s in enumerate(model.ema.shadows)})
     arrays["loss"] = np.array(model.history.history["loss"])

@@ -735,7 +735,7 @@ class Network:
         batches = ArrayBatches(x, y, None, int(mini_batch_size), dtype=dtype)
         try:
             plan = self._plan(float(eta), float(lmbda), n)
-            engine, _ = xla.engine_for(self._model, plan, (), batches, None, None)  # an epoch as one program
+            engine, _ = xla.engine_for(self._model, plan, (), batches, None)  # an epoch as one program
             sums = self._sums if engine is None else _compiled_sums(engine, self._cost_cls, evaluation)
             for j in range(int(epochs)):
                 if self.seed is None:

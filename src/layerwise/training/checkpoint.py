@@ -178,6 +178,13 @@ class CheckpointSaver:
         state.stopped = bool(self.model.stop_training)
         save_checkpoint(self.path, self.model, self.callbacks, state)
 
+    def steps_to_due(self) -> int | None:
+        """Steps until the next checkpoint inside an epoch is due, or None when none will be (no
+        ``every``, or no file): how far the XLA engine may run before :meth:`after_step`."""
+        if not self.every or self.path is None:
+            return None
+        return self.every - self.model.optimizer.iterations % self.every
+
     def after_step(self, state: FitState, sums, interrupted: bool) -> None:
         """Inside an epoch (not after its last step)."""
         due = self.every and self.model.optimizer.iterations % self.every == 0

@@ -70,16 +70,20 @@ class Loop:
         sums = self._begin_epoch(state)
         halt = False
         while self.engine is not None and state.step < self.batches.steps and not halt:
-            # the rest of the epoch as one program; callbacks see its last batch, or the step a per-step
-            # NaN policy stopped it at (after a rollback the epoch goes on from the step after it)
-            result = self.engine.run(self.batches, state, sums)
+            # the rest of the epoch as one program, or up to the step a checkpoint is due; callbacks see
+            # each run's last batch, or the step a per-step NaN policy stopped it at (after a rollback
+            # the epoch goes on from the step after it)
+            due = self.saver.steps_to_due()
+            result = self.engine.run(self.batches, state, sums, stop=None if due is None else state.step + due)
             if result is None:
                 cbs.on_batch_end(state.step - 1, {"size": len(self.batches.rows(state.step - 1))})
+            else:
+                halt = self._nonfinite(result, state.epoch, state.step - 1)
+                cbs.on_batch_end(state.step - 1, result.logs)
+            if halt or model.stop_training:
                 break
-            halt = self._nonfinite(result, state.epoch, state.step - 1)
-            cbs.on_batch_end(state.step - 1, result.logs)
-            if model.stop_training:
-                break
+            if state.step < self.batches.steps:
+                self.saver.after_step(state, sums, interrupt.requested)
         for step in range(state.step, self.batches.steps) if self.engine is None else ():
             xb, yb, lb, wb = self.batches.get(step)
             result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)
@@ -157,7 +161,7 @@ def run_fit(model, batches, callbacks, epochs: int, initial_epoch: int = 0, chec
         state = resume_from(checkpoint, model, callbacks.callbacks, batches.n, batches.batch_size) or state
         model.stop_training = state.stopped
     plan = step_mod.plan_for(model, callbacks.callbacks)
-    xla_engine, note = xla.engine_for(model, plan, callbacks.callbacks, batches, checkpoint_every, engine, device)
+    xla_engine, note = xla.engine_for(model, plan, callbacks.callbacks, batches, engine, device)
     if note is not None:
         warnings.warn(note, UserWarning, stacklevel=3)
     loop = Loop(model, plan, batches, callbacks,

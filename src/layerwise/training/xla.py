@@ -65,7 +65,7 @@ def available() -> bool:
     return importlib.util.find_spec("jax") is not None
 
 
-def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
+def why_not(model, plan, callbacks, batches) -> str | None:
     """Why this fit cannot run on the XLA engine (one line), or None when it can."""
     from .batches import ArrayBatches
     if not available():
@@ -81,8 +81,6 @@ def why_not(model, plan, callbacks, batches, checkpoint_every) -> str | None:
         if hasattr(layer, "activation") and not activations_mod.traceable(layer.activation):
             return (f"layer {layer.name!r}'s activation {type(layer.activation).__name__} defines value/backward "
                     "for NumPy, not f/df with xp")
-    if checkpoint_every:
-        return "checkpoint_every cuts epochs into steps; the XLA engine checkpoints at epoch ends"
     if type(batches) is not ArrayBatches:
         return "the training data is a file or a sparse matrix (gathered batch by batch on the host)"
     for cb in callbacks:
@@ -445,11 +443,12 @@ class Engine:
                 for key, value in saved.items():
                     layer.state[key][...] = value
 
-    def run(self, batches, state, sums) -> StepResult | None:
-        """Train steps ``state.step`` .. the end of the epoch (the order set by ``begin_epoch``),
-        adding each step's loss and outputs to ``sums`` as the NumPy loop does. Under a per-step NaN
-        policy, stop at the first step whose loss is not finite, its update not applied, and return
-        its result (``state.step`` is then the step after it); else return None."""
+    def run(self, batches, state, sums, stop: int | None = None) -> StepResult | None:
+        """Train steps ``state.step`` .. ``stop`` (default: the end of the epoch, in the order set by
+        ``begin_epoch``), adding each step's loss and outputs to ``sums`` as the NumPy loop does.
+        Under a per-step NaN policy, stop at the first step whose loss is not finite, its update not
+        applied, and return its result (``state.step`` is then the step after it); else return None
+        (``state.step`` is then ``stop``)."""
         model, jnp = self.model, self.jnp
         opt = model.optimizer
         opt.ensure_slots(model.flat_params)
@@ -457,25 +456,28 @@ class Engine:
             model.ema.start(model.flat_params)
         order = np.asarray(batches.order)
         bs, first = batches.batch_size, state.step
+        stop = batches.steps if stop is None else min(stop, batches.steps)
         full = batches.n // bs
         halted = None  # (step, its loss, counters before the program ran, steps applied before it)
         with self._precision():
             carry = self._carry()
             outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
-            if first < full:
+            for lo, hi in self._runs(first, min(stop, full), full):
                 counters = self._counters()
-                rows = order[first * bs:full * bs].reshape(full - first, bs)
-                scalars, decays, draws = self._host_inputs(full - first, bs)
+                rows = order[lo * bs:hi * bs].reshape(hi - lo, bs)
+                scalars, decays, draws = self._host_inputs(hi - lo, bs)
                 carry, ys = self.epoch_fn(carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
                                           jnp.asarray(decays), draws, keep=sums is not None or self.guarded)
                 if self.guarded:
                     carry, bad = carry
                     bad = int(bad)
                     if bad >= 0:
-                        halted = (first + bad, float(np.asarray(ys[0])[bad]), counters, bad)
+                        halted = (lo + bad, float(np.asarray(ys[0])[bad]), counters, bad)
                         ys = (ys[0][:bad], ys[1][:bad])
-                outputs.append((first, *ys) if sums is not None else None)
-            if halted is None and batches.steps > max(first, full):  # the partial last batch: a step of its own shape
+                outputs.append((lo, *ys) if sums is not None else None)
+                if halted is not None:
+                    break
+            if halted is None and stop > max(first, full):  # the partial last batch: a step of its own shape
                 m = batches.n - full * bs
                 counters = self._counters()
                 scalars, decays, draws = self._host_inputs(1, m)
@@ -490,13 +492,30 @@ class Engine:
             if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
                 self._add_to_sums(batches, [o for o in outputs if o is not None], sums)
         if halted is None:
-            state.step = batches.steps
+            state.step = stop
             return None
         step, loss, counters, done = halted
         step_draws = self._rewind(counters, done, len(batches.rows(step)))
         state.step = step + 1
         report = model.nonfinite_report or self._locate(batches.get(step)[0], step_draws, loss)
         return StepResult({"size": len(batches.rows(step)), "loss": loss}, halted=True, nonfinite=report)
+
+    @staticmethod
+    def _runs(first: int, end: int, full: int) -> list[tuple[int, int]]:
+        """The program runs that train full batches ``first`` .. ``end`` (of ``full`` in the epoch),
+        as (lo, hi): the whole epoch as one scan; any other stretch (a resumed epoch, the steps
+        between two checkpoints, the rest after a rolled-back step) in scans whose lengths are
+        powers of two, largest first, so that a few compiled programs serve every stretch (one
+        per length, instead of one per distinct stretch). A fit resumed from a checkpoint runs the
+        same scans from there as the fit that wrote it, so it gives the same bits."""
+        if first == 0 and end == full:
+            return [(0, full)] if full else []
+        runs, lo = [], first
+        while lo < end:
+            size = 1 << ((end - lo).bit_length() - 1)
+            runs.append((lo, lo + size))
+            lo += size
+        return runs
 
     def _carry(self, slots: bool = True) -> tuple:
         """The scan's carry from the model's host arrays: (params, slots, shadows, layer states)."""
@@ -584,7 +603,7 @@ def jax_device(device: str | None):
                            'CUDA build (pip install -U "jax[cuda12]") on a machine with an NVIDIA GPU') from None
 
 
-def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str | None,
+def engine_for(model, plan, callbacks, batches, engine: str | None,
                device: str | None = None) -> tuple[Any, str | None]:
     """(the XLA engine or None, a one-line note when ``engine`` asked for XLA but the fit runs on
     NumPy). ``engine``: "numpy", "xla", "auto" (XLA when JAX is present and the model has at least
@@ -598,7 +617,7 @@ def engine_for(model, plan, callbacks, batches, checkpoint_every, engine: str | 
         raise ConfigError(f"device={device!r} runs on the XLA engine; engine='numpy' runs on the CPU")
     if engine == "numpy":
         return None, None
-    reason = why_not(model, plan, callbacks, batches, checkpoint_every)
+    reason = why_not(model, plan, callbacks, batches)
     if on_gpu and reason is not None and not available():
         raise BackendError(f"device={device!r} needs {reason}")
     if engine == "auto" and not on_gpu and (reason is not None or model.count_params() < MIN_PARAMS):
