@@ -399,10 +399,8 @@ def _compiled_sums(engine, cost, evaluation):
     targets: dict = {}
 
     def sums(which, data):
-        if np.dtype(engine.model.dtype) != np.float64:  # the cost in float64 from the outputs, as on NumPy
-            out = engine.outputs(on_device[which]).astype(np.float64)
-            return (float(cost.per_input(out, np.asarray(data[1], dtype=np.float64)).sum()),
-                    Network._correct(out, data[2]))
+        if np.dtype(engine.model.dtype) != np.float64:  # the outputs come back: the sums as on NumPy
+            return Network._host_sums(cost, engine.outputs(on_device[which]), data[1], data[2])
         if which not in targets:
             targets[which] = (engine.put(np.asarray(data[1], dtype=engine.model.dtype)), engine.put(data[2]))
         total, correct = engine.summed(on_device[which], per_row, *targets[which])
@@ -539,9 +537,12 @@ class Network:
     def _sums(self, which: str, data) -> tuple[float, int]:
         """(Σ cost, correct count) on one data set (x, y, labels) by a NumPy pass."""
         x, y, labels = data
-        out = self._outputs(x)
-        return float(self._cost_cls.per_input(out, y.astype(np.float64, copy=False)).sum()), \
-            self._correct(out, labels)
+        return self._host_sums(self._cost_cls, self._outputs(x), y, labels)
+
+    @staticmethod
+    def _host_sums(cost, outputs, y, labels) -> tuple[float, int]:
+        """(Σ cost (float64 targets), how many rows' argmax equals their label) from the outputs."""
+        return float(cost.per_input(outputs, np.asarray(y, dtype=np.float64)).sum()), Network._correct(outputs, labels)
 
     @staticmethod
     def _correct(outputs, labels) -> int:
