@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -67,7 +69,7 @@ def peak_rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch, engine="auto"):
+def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch, engine="auto", checkpoint_every=None):
     import layerwise as lw
     layers = [lw.Dense(n, task["activation"], kernel_initializer="he_normal" if task["activation"] == "relu"
                        else "scaled_normal") for n in sizes[1:-1]]
@@ -84,13 +86,22 @@ def run_layerwise(task, x, y, xt, yt, epochs, sizes, batch, engine="auto"):
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.t0)
 
-    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()], engine=engine)
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoints = {} if checkpoint_every is None else \
+            {"checkpoint": Path(folder) / "fit.ckpt", "checkpoint_every": checkpoint_every}
+        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[Timer()], engine=engine, **checkpoints)
     return times, model.evaluate(xt, yt)["accuracy"]
 
 
 def run_layerwise_xla(*args):
     """layerwise on the XLA engine: the layers' own forward/backward traced by JAX, an epoch as one scan."""
     return run_layerwise(*args, engine="xla")
+
+
+def run_layerwise_xla_checkpointed(*args):
+    """layerwise on the XLA engine with a checkpoint every 100 steps: the epoch runs in stretches that
+    end where a checkpoint is due, and each checkpoint is written (atomically) to a temporary folder."""
+    return run_layerwise(*args, engine="xla", checkpoint_every=100)
 
 
 def run_layerwise_numpy(*args):
@@ -282,10 +293,11 @@ def run_sklearn(task, x, y, xt, yt, epochs, sizes, batch):
     return [total / epochs] * epochs, float(clf.score(xt, yt))
 
 
-RUNNERS = {"layerwise": run_layerwise, "layerwise-xla": run_layerwise_xla, "layerwise-numpy": run_layerwise_numpy,
+RUNNERS = {"layerwise": run_layerwise, "layerwise-xla": run_layerwise_xla,
+           "layerwise-xla-ckpt100": run_layerwise_xla_checkpointed, "layerwise-numpy": run_layerwise_numpy,
            "layerwise-reference": run_layerwise_reference, "pytorch": run_torch, "pytorch-fused": run_torch_fused,
-           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "keras-jax": run_keras_jax, "sklearn": run_sklearn,
-           "jax": run_jax, "jax-scan": run_jax_scan}
+           "pytorch-compiled": run_torch_compiled, "keras": run_keras, "keras-jax": run_keras_jax,
+           "sklearn": run_sklearn, "jax": run_jax, "jax-scan": run_jax_scan}
 
 
 def main(argv):

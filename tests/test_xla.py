@@ -271,6 +271,34 @@ def test_a_stretch_shorter_than_an_epoch_runs_as_scans_of_powers_of_two():
     assert Engine._runs(6, 37, 37) == [(6, 22), (22, 30), (30, 34), (34, 36), (36, 37)]
     assert Engine._runs(35, 40, 37) == [(35, 39), (39, 40)]
     assert Engine._runs(3, 3, 37) == [] and Engine._runs(0, 0, 0) == []
+    # streamed data: no run longer than the cap (a whole epoch that fits in one stays one run)
+    assert Engine._runs(0, 37, 37, cap=8) == [(0, 8), (8, 16), (16, 24), (24, 32), (32, 36), (36, 37)]
+    assert Engine._runs(0, 37, 37, cap=64) == [(0, 37)]
+
+
+@pytest.mark.parametrize("source", ["memmap", "sparse"])
+@pytest.mark.parametrize("runs", ["one", "several"])
+def test_x_in_a_file_or_a_sparse_matrix_streams_through_the_engine(tmp_path, monkeypatch, source, runs):
+    from layerwise.training import xla
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    x, y = _data(n=300, d=20)
+    x[np.abs(x) < 0.7] = 0.0  # mostly zeros, as a sparse matrix's are
+    if source == "memmap":
+        np.save(tmp_path / "x.npy", x)
+        streamed = np.load(tmp_path / "x.npy", mmap_mode="r")
+    else:
+        streamed = scipy_sparse.csr_matrix(x)
+    if runs == "several":  # 3 steps' rows at most per run: runs of 2 steps, then 1
+        monkeypatch.setattr(xla, "STREAM_BYTES", 3 * 16 * 20 * 4)
+    layers = lambda: [lw.Dense(32, "relu"), lw.Dropout(0.2), lw.Dense(4, "softmax")]  # noqa: E731
+    for optimizer, numpy_rtol in ((lambda: lw.Adam(1e-2), None), (lambda: lw.SGD(0.1), 1e-4)):
+        on_engine = _fit("xla", layers, optimizer, streamed, y, epochs=3, batch_size=16)  # no fallback warning
+        assert on_engine.history.params["engine"] == "xla"
+        in_memory = _fit("xla", layers, optimizer, x, y, epochs=3, batch_size=16)
+        _same(on_engine, in_memory, rtol=1e-5, atol=1e-6)
+        if numpy_rtol is not None:  # a whole plain-SGD fit against NumPy reading the same source
+            _same(on_engine, _fit("numpy", layers, optimizer, streamed, y, epochs=3, batch_size=16),
+                  rtol=numpy_rtol, atol=1e-5)
 
 
 def test_checkpoint_every_runs_on_the_engine_and_a_mid_epoch_resume_gives_the_same_bits(tmp_path, monkeypatch):

@@ -57,6 +57,13 @@ class ArrayBatches:
     def _gather_x(self, idx, out) -> None:
         self.x.take(idx, axis=0, out=out)  # the method: no dispatch wrapper on the per-step path
 
+    def x_rows(self, rows: np.ndarray) -> np.ndarray:
+        """x's ``rows`` (a flat index array) in x's own dtype, read as this source reads a batch (a
+        file's rows by file reads, a sparse matrix's rows densified): the XLA engine's streamed runs."""
+        out = np.empty((len(rows),) + tuple(self.x.shape[1:]), dtype=self.x.dtype)
+        self._gather_x(rows, out)
+        return out
+
     def _views(self, m: int):
         """The buffers' first m rows: the same view objects every step."""
         views = self._cut.get(m)

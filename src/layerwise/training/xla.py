@@ -45,6 +45,7 @@ from .step import StepResult, locate_nonfinite, weighting
 MIN_PARAMS = 20_000   # smaller models: the NumPy engine's per-step cost is already small. Batch size sets no
                       # limit: an epoch of the book's network (23,860 parameters) on 20,000 images took 0.27 s on
                       # XLA against 1.96 s on NumPy at batch 1, 0.21 against 0.41 at batch 4 (float64, 2 cores)
+STREAM_BYTES = 32 << 20  # x in a file or a sparse matrix: the most bytes of its rows one run moves to the device
 ENGINES = checks.Options("auto", "numpy", "xla")
 DEVICES = checks.Options("auto", "cpu", "gpu", "cuda")  # gpu and cuda: JAX's CUDA GPU
 
@@ -67,7 +68,6 @@ def available() -> bool:
 
 def why_not(model, plan, callbacks, batches) -> str | None:
     """Why this fit cannot run on the XLA engine (one line), or None when it can."""
-    from .batches import ArrayBatches
     if not available():
         return 'JAX is not installed (pip install "layerwise[xla]")'
     if _FORKED_AFTER_JAX:
@@ -81,8 +81,6 @@ def why_not(model, plan, callbacks, batches) -> str | None:
         if hasattr(layer, "activation") and not activations_mod.traceable(layer.activation):
             return (f"layer {layer.name!r}'s activation {type(layer.activation).__name__} defines value/backward "
                     "for NumPy, not f/df with xp")
-    if type(batches) is not ArrayBatches:
-        return "the training data is a file or a sparse matrix (gathered batch by batch on the host)"
     for cb in callbacks:
         if cb.wants_batches():
             return f"the callback {type(cb).__name__} reads every batch"
@@ -187,6 +185,8 @@ class Engine:
     def __init__(self, model, plan, batches, device=None):
         import jax
         import jax.numpy as jnp
+
+        from .batches import ArrayBatches
         self.jax, self.jnp, self.device = jax, jnp, device  # device: a jax.Device, or None (JAX's default)
         _persistent_cache(jax)
         self.model, self.plan = model, plan
@@ -201,8 +201,12 @@ class Engine:
             # gathered (as on NumPy): float32 pixels for a float64 network are never copied whole on
             # the host (measured for the book's 60,000 images: 2.1 s to cast on the host, 0.1 s to
             # move them as they are)
-            self.data = (jax.device_put(np.asarray(batches.x), device), jnp.asarray(batches.y),
-                         None if weights is None else jnp.asarray(weights))
+            # x in a file or a sparse matrix stays where it is: each run's rows are gathered on the
+            # host (file reads, or the rows densified) and moved to the device, STREAM_BYTES at most
+            self.streamed = type(batches) is not ArrayBatches
+            self.x_shape, self.x_dtype = tuple(batches.x.shape), np.dtype(batches.x.dtype)
+            self.data = (None if self.streamed else jax.device_put(np.asarray(batches.x), device),
+                         jnp.asarray(batches.y), None if weights is None else jnp.asarray(weights))
             self.epoch_fn = jax.jit(self._epoch, donate_argnums=(0,), static_argnames=("keep",))
             self.step_fn = jax.jit(self._one, donate_argnums=(0,))
             self.forward_fn = jax.jit(self._forward)
@@ -211,7 +215,7 @@ class Engine:
     @property
     def platform(self) -> str:
         """Where the engine runs, as JAX names it: "cpu", or "gpu" for a CUDA device."""
-        return next(iter(self.data[0].devices())).platform
+        return next(iter(self.data[1].devices())).platform
 
     @contextmanager
     def _precision(self):
@@ -283,27 +287,28 @@ class Engine:
                 states = self.jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), states, carry[3])
         return (params, slots, shadows, states), (loss, out)
 
-    def _gather(self, data, rows):
+    def _gather(self, data, rows, xs=None):
         """The batches' rows of (x, y, weights), gathered in one pass, x in its own dtype (the step
         casts it: for the book's float32 pixels in a float64 network, casting each batch in the step
         instead of the epoch's copy took an epoch from 0.42–0.45 to 0.37–0.40 s, half the bytes
         copied). The data are arguments of the program, never constants (a data set baked into it
         would be hashed and compiled with it)."""
         x, y, w = data
-        return x[rows], y[rows], None if w is None else w[rows]
+        return x[rows] if xs is None else xs, y[rows], None if w is None else w[rows]
 
-    def _epoch(self, carry, data, rows, scalars, decays, draws, keep):
+    def _epoch(self, carry, data, rows, scalars, decays, draws, keep, xs=None):
         """The epoch's full batches (rows: (steps, m)) as one scan. The batches are gathered before it,
         in one copy: gathered inside the loop, task 1 took 12.9 s an epoch beside one busy process
         instead of 1.1–1.3 s (0.56 s either way on a quiet machine). ``keep``: return each step's
         loss and outputs (False when nobody reads them, as in the book's SGD without monitors: XLA then
-        drops the loss and the penalty from the step)."""
+        drops the loss and the penalty from the step). ``xs``: x's rows already gathered (steps, m, ...),
+        for streamed data."""
         jnp = self.jnp
         if not self.guarded:
             def body(c, xs):
                 c, ys = self._step(c, *xs)
                 return c, ys if keep else None
-            return self.jax.lax.scan(body, carry, (self._gather(data, rows), scalars, decays, draws))
+            return self.jax.lax.scan(body, carry, (self._gather(data, rows, xs), scalars, decays, draws))
 
         def guarded(c, xs):  # the carry's second part: the first step whose loss was not finite, or -1
             (c, bad), (i, *step) = c, xs
@@ -311,10 +316,10 @@ class Engine:
             return (c, jnp.where((bad < 0) & ~jnp.isfinite(loss), i, bad)), ((loss, out) if keep else None)
         steps = jnp.arange(rows.shape[0], dtype=jnp.int32)
         return self.jax.lax.scan(guarded, (carry, jnp.int32(-1)),
-                                 (steps, self._gather(data, rows), scalars, decays, draws))
+                                 (steps, self._gather(data, rows, xs), scalars, decays, draws))
 
-    def _one(self, carry, data, rows, scalars, decay, draws):
-        return self._step(carry, self._gather(data, rows), scalars, decay, draws)
+    def _one(self, carry, data, rows, scalars, decay, draws, xs=None):
+        return self._step(carry, self._gather(data, rows, xs), scalars, decay, draws)
 
     def _forward(self, params, states, x, per_row=None, targets=(), chunk=2048):
         """Outputs for all rows of ``x``, ``chunk`` rows at a time (each cast to the model's dtype on
@@ -462,12 +467,17 @@ class Engine:
         with self._precision():
             carry = self._carry()
             outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
-            for lo, hi in self._runs(first, min(stop, full), full):
+            cap = self._stretch(batches) if self.streamed else None
+            for lo, hi in self._runs(first, min(stop, full), full, cap):
                 counters = self._counters()
                 rows = order[lo * bs:hi * bs].reshape(hi - lo, bs)
                 scalars, decays, draws = self._host_inputs(hi - lo, bs)
+                xs = None
+                if self.streamed:  # read while the last run trains; then wait for it: one run in flight
+                    xs = self._host_rows(batches, rows)
+                    self.jax.block_until_ready(carry)
                 carry, ys = self.epoch_fn(carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
-                                          jnp.asarray(decays), draws, keep=sums is not None or self.guarded)
+                                          jnp.asarray(decays), draws, keep=sums is not None or self.guarded, xs=xs)
                 if self.guarded:
                     carry, bad = carry
                     bad = int(bad)
@@ -481,9 +491,10 @@ class Engine:
                 m = batches.n - full * bs
                 counters = self._counters()
                 scalars, decays, draws = self._host_inputs(1, m)
+                xs = self._host_rows(batches, order[full * bs:]) if self.streamed else None
                 rows = jnp.asarray(order[full * bs:])
                 carry, (loss, out) = self.step_fn(carry, self.data, rows, jnp.asarray(scalars[0]),
-                                                  jnp.asarray(decays[0]), tuple(d[0] for d in draws))
+                                                  jnp.asarray(decays[0]), tuple(d[0] for d in draws), xs=xs)
                 if self.guarded and not np.isfinite(float(loss)):
                     halted = (full, float(loss), counters, 0)
                 else:
@@ -500,19 +511,32 @@ class Engine:
         report = model.nonfinite_report or self._locate(batches.get(step)[0], step_draws, loss)
         return StepResult({"size": len(batches.rows(step)), "loss": loss}, halted=True, nonfinite=report)
 
+    def _stretch(self, batches) -> int:
+        """The most steps one run trains on streamed data: a power of two whose rows of x take at
+        most STREAM_BYTES (at least one step)."""
+        step_bytes = batches.batch_size * int(np.prod(batches.x.shape[1:])) * np.dtype(batches.x.dtype).itemsize
+        return 1 << max(0, (STREAM_BYTES // max(step_bytes, 1)).bit_length() - 1)
+
+    def _host_rows(self, batches, rows: np.ndarray):
+        """x's ``rows`` (any shape of indices) read on the host, by the batch source's own gather
+        (file reads, or a sparse matrix's rows densified), and moved to the device in x's dtype."""
+        out = batches.x_rows(rows.reshape(-1))
+        return self.jax.device_put(out.reshape(rows.shape + out.shape[1:]), self.device)
+
     @staticmethod
-    def _runs(first: int, end: int, full: int) -> list[tuple[int, int]]:
+    def _runs(first: int, end: int, full: int, cap: int | None = None) -> list[tuple[int, int]]:
         """The program runs that train full batches ``first`` .. ``end`` (of ``full`` in the epoch),
         as (lo, hi): the whole epoch as one scan; any other stretch (a resumed epoch, the steps
         between two checkpoints, the rest after a rolled-back step) in scans whose lengths are
         powers of two, largest first, so that a few compiled programs serve every stretch (one
         per length, instead of one per distinct stretch). A fit resumed from a checkpoint runs the
-        same scans from there as the fit that wrote it, so it gives the same bits."""
-        if first == 0 and end == full:
+        same scans from there as the fit that wrote it, so it gives the same bits. ``cap`` (a power
+        of two): no run longer than that (streamed data, gathered on the host run by run)."""
+        if first == 0 and end == full and (cap is None or full <= cap):
             return [(0, full)] if full else []
         runs, lo = [], first
         while lo < end:
-            size = 1 << ((end - lo).bit_length() - 1)
+            size = min(1 << ((end - lo).bit_length() - 1), cap or end)
             runs.append((lo, lo + size))
             lo += size
         return runs
@@ -540,10 +564,13 @@ class Engine:
             opt.iterations -= 1
         with self._precision():
             try:
+                xs = None if not self.streamed else \
+                    self.jax.ShapeDtypeStruct((batch_size,) + tuple(self.x_shape[1:]), self.x_dtype)
                 self.jax.eval_shape(self._one, self._carry(), self.data, np.zeros(batch_size, dtype=np.int64),
                                     np.zeros(n_scalars, dtype=dt), dt.type(0),
                                     tuple(np.zeros((), np.uint32) if isinstance(layer, Dropout) else
-                                          np.zeros((batch_size, 7), dt) for layer in _random_layers(model)))
+                                          np.zeros((batch_size, 7), dt) for layer in _random_layers(model)),
+                                    xs=xs)
             except DrawInStep as exc:
                 return f"{exc} ({_where(exc)})"
             except Exception as exc:  # noqa: BLE001 - any failure to trace means: run on NumPy
