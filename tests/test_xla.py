@@ -451,17 +451,24 @@ class Seen(lw.callbacks.Callback):
 
 @pytest.mark.parametrize("callback", ["TerminateOnNaN", "RollbackOnNaN"])
 @pytest.mark.parametrize("row", [77, 195])  # in a full batch (step 4 of 13), in the partial last one
-@pytest.mark.parametrize("middle", ["dense", "dropout", "batchnorm", "max_norm_and_ema"])
-def test_a_per_step_nan_policy_acts_at_the_same_step_on_the_engine(callback, row, middle):
+@pytest.mark.parametrize("middle", ["dense", "dropout", "batchnorm", "max_norm_and_ema", "dense_streamed"])
+def test_a_per_step_nan_policy_acts_at_the_same_step_on_the_engine(callback, row, middle, tmp_path, monkeypatch):
     """TerminateOnNaN and RollbackOnNaN on the XLA engine: the compiled epoch stops at the first
     step whose loss is not finite, that update not applied; the policy then halts, or rolls back and
     the epoch goes on from the next step in a new program run. Everything equals the NumPy loop:
     the reports and the steps they name, the learning rate, the step count, the generator's bits,
-    the history, the weights and BatchNorm's statistics (to rounding)."""
+    the history, the weights and BatchNorm's statistics (to rounding). ``dense_streamed``: x in a
+    memory-mapped file, read in runs of 2 steps."""
+    from layerwise.training import xla
     x, _ = _data(n=200)
     y = x[:, 0].copy()
     y[row] = 3e38  # (a - y)² overflows float32: the loss of that row's batch is inf in every epoch
-    layers = [lw.Dense(16, "relu"), {"dense": lw.Dense(8, "tanh"), "dropout": lw.Dropout(0.3),
+    if middle == "dense_streamed":
+        np.save(tmp_path / "x.npy", x)
+        x = np.load(tmp_path / "x.npy", mmap_mode="r")
+        monkeypatch.setattr(xla, "STREAM_BYTES", 3 * 16 * 12 * 4)
+    layers = [lw.Dense(16, "relu"), {"dense": lw.Dense(8, "tanh"), "dense_streamed": lw.Dense(8, "tanh"),
+                                     "dropout": lw.Dropout(0.3),
                                      "batchnorm": lw.BatchNorm(),
                                      "max_norm_and_ema": lw.Dense(8, "tanh", kernel_constraint="max_norm")}[middle],
               lw.Dense(1)]

@@ -487,6 +487,10 @@ class Engine:
                 outputs.append((lo, *ys) if sums is not None else None)
                 if halted is not None:
                     break
+                if self.streamed and sums is not None:  # the last run's outputs (done): summed now, so that
+                    # what an epoch keeps does not grow with the data set
+                    self._add_to_sums(batches, outputs[:-1], sums)
+                    del outputs[:-1]
             if halted is None and stop > max(first, full):  # the partial last batch: a step of its own shape
                 m = batches.n - full * bs
                 counters = self._counters()
