@@ -57,6 +57,17 @@ def engine_tables() -> None:
     """The engines against the peers (issue 30): results/task{1,3}[_busy]_engine.json and
     book_engine.json, with each tool's first epoch (which includes XLA's or torch.compile's compile)."""
     side_by_side("engine", first_epoch=True)
+    pairs = RESULTS / "task1_busy_busy_pairs.json"
+    if pairs.exists():  # the two closest tools, more repeats: each pair ran back to back
+        res = json.loads(pairs.read_text())["results"]
+        ours, peer = res["layerwise-xla"], res["jax-scan"]
+        runs = zip(*([r["seconds_per_epoch"] for r in t["runs"]] for t in (ours, peer)))
+        print(f"\n| busy pairs: task 1 beside a busy process, {len(ours['runs'])} pairs | layerwise-xla | jax-scan | "
+              "jax-scan ÷ layerwise-xla |\n|---|---:|---:|---:|")
+        for i, (a, b) in enumerate(runs, 1):
+            print(f"| pair {i} | {a:.3f} | {b:.3f} | {b / a:.3f}× |")
+        a, b = ours["seconds_per_epoch"], peer["seconds_per_epoch"]
+        print(f"| median | {a:.3f} | {b:.3f} | {b / a:.3f}× |")
     path = RESULTS / "book_engine.json"
     if path.exists():
         book = json.loads(path.read_text())

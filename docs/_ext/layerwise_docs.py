@@ -208,6 +208,8 @@ def performance_page() -> str:
                 "batch size": "Batch size (task 1's network, 20,000 samples, times scaled to 60,000).",
                 "width": "Width of the two hidden layers (784-w-w-10).",
                 "samples": "Memory: peak resident memory against the size of the data (784-32-10, one epoch).",
+                "busy pairs": "Task 1 beside one busy process: the XLA engine and JAX's scan alone, in more "
+                              "interleaved pairs (issue 30; results/task1_busy_busy_pairs.json).",
                 "book task": "The book's network on both engines, against JAX's scan and the book's own network2.py "
                               "(issue 30; results/book_engine.json).",
                 "GPU": "On a GPU (the CuPy backend, before the XLA engine), against PyTorch eager and CUDA-graph runs."}
