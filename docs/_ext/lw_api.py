@@ -36,7 +36,6 @@ INTERNAL: dict[str, tuple[str, ...]] = {
     # model files check shapes before building; the model builds, binds and regularises layers
     "layerwise.core.layers.Layer": ("param_shapes", "state_shapes", "load_initial_weights", "set_grad",
                                     "set_param", "regularization_terms", "regularization_loss"),
-    "layerwise.core.layers.Dense": ("add_regularizer_gradients",),   # the XLA/fused step
     "layerwise.core.layers.Dropout": ("draw_seed",),                 # the step draws the mask's seed
     "layerwise.core.augment.Augment": ("draw", "params_of", "apply"),  # the step draws, then applies
     "layerwise.model.Sequential": ("collect_params", "prepare"),     # fit/evaluate's set-up

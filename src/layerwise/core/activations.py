@@ -34,7 +34,6 @@ class ActivationFunction:
     """
 
     name = "activation"
-    elementwise = True
     needs_input = False  # backward needs z as well as a (the layer keeps both)
     preferred_initializer = "glorot_uniform"  # what initializer="auto" picks for the layer (app/build.py)
 
@@ -263,7 +262,6 @@ class Softmax(ActivationFunction):
     """
 
     name = "softmax"
-    elementwise = False
 
     def f(self, z):
         e = array_module_of(z).exp(z - z.max(axis=-1, keepdims=True))

@@ -137,14 +137,6 @@ class Layer:
         probe.build(tuple(input_shape), np.random.default_rng(0), np.float32, np)
         return probe
 
-    def _buffer(self, name: str, shape: tuple[int, ...]):
-        """A scratch array of ``shape`` kept between calls (grown when a larger batch arrives)."""
-        buffers = self.__dict__.setdefault("_buffers", {})
-        buf = buffers.get(name)
-        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != shape[1:] or buf.dtype != self.dtype:
-            buf = buffers[name] = self.xp.empty(shape, dtype=self.dtype)
-        return buf[:shape[0]]
-
     def set_grad(self, key: str, value) -> None:
         """``grads[key] = value``: written into the gradient's own array (a view of the model's flat
         buffer) on NumPy, rebound when the XLA engine traces the step."""
@@ -399,13 +391,6 @@ class Dense(Layer):
                 grad_bias = self.bias_regularizer.added(self.params["bias"], grad_bias)
             self.set_grad("bias", grad_bias)
         return delta @ kernel.T if need_input_grad else None
-
-    def add_regularizer_gradients(self) -> None:
-        """grads += ∂R/∂W (and ∂R/∂b) of the layer's regularizers (after a backward computed elsewhere)."""
-        if self.kernel_regularizer is not None:
-            self.set_grad("kernel", self.kernel_regularizer.added(self.params["kernel"], self.grads["kernel"]))
-        if self.use_bias and self.bias_regularizer is not None:
-            self.set_grad("bias", self.bias_regularizer.added(self.params["bias"], self.grads["bias"]))
 
     def regularization_terms(self) -> list:
         terms = []

@@ -31,13 +31,6 @@ def accuracy(y_true_labels, y_pred) -> float:
     return float((predicted_labels(y_pred) == np.asarray(y_true_labels)).mean())
 
 
-def top_k_accuracy(y_true_labels, y_pred, k: int = 5) -> float:
-    """Fraction of samples whose true label is among the k highest outputs."""
-    y_pred = to_numpy(y_pred)
-    top = np.argpartition(-y_pred, kth=min(k, y_pred.shape[1]) - 1, axis=1)[:, :k]
-    return float((top == np.asarray(y_true_labels)[:, None]).any(axis=1).mean())
-
-
 def confusion_matrix(y_true_labels, y_pred_labels, n_classes: int | None = None) -> np.ndarray:
     """C[i, j] = number of samples of true class i predicted as class j.
 
@@ -59,9 +52,6 @@ def confusion_matrix(y_true_labels, y_pred_labels, n_classes: int | None = None)
     p = np.asarray(y_pred_labels, dtype=np.int64)
     k = n_classes or int(max(t.max(), p.max()) + 1)
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
-
-
-TASKS = ("classification", "multilabel", "regression")
 
 
 class Metric:

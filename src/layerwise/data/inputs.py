@@ -309,12 +309,6 @@ def as_features(x, name: str = "x", sample_shape: tuple[int, ...] | None = None,
     return arr.astype(dtype, copy=False)
 
 
-def check_lengths(x: np.ndarray, y, x_name="x", y_name="y") -> None:
-    n_y = len(y) if hasattr(y, "__len__") else None
-    if n_y != x.shape[0]:
-        raise DataError(f"{x_name} has {x.shape[0]} samples but {y_name} has {n_y}")
-
-
 def as_labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
     """Integer class labels (n,) in [0, n_classes); floats must be whole numbers."""
     arr = np.asarray(y)

@@ -21,6 +21,7 @@ asked for at full float32 precision (``precision="highest"``), not TF32.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -208,7 +209,6 @@ class Engine:
             self.data = (None if self.streamed else jax.device_put(np.asarray(batches.x), device),
                          jnp.asarray(batches.y), None if weights is None else jnp.asarray(weights))
             self.epoch_fn = jax.jit(self._epoch, donate_argnums=(0,), static_argnames=("keep",))
-            self.step_fn = jax.jit(self._one, donate_argnums=(0,))
             self.forward_fn = jax.jit(self._forward)
             self.summed_fn = jax.jit(self._forward, static_argnames=("per_row",))
 
@@ -297,7 +297,8 @@ class Engine:
         return x[rows] if xs is None else xs, y[rows], None if w is None else w[rows]
 
     def _epoch(self, carry, data, rows, scalars, decays, draws, keep, xs=None):
-        """The epoch's full batches (rows: (steps, m)) as one scan. The batches are gathered before it,
+        """A run of batches (rows: (steps, m)) as one scan: the epoch's full batches, a stretch of them,
+        or the partial last batch alone (a scan of one step). The batches are gathered before it,
         in one copy: gathered inside the loop, task 1 took 12.9 s an epoch beside one busy process
         instead of 1.1–1.3 s (0.56 s either way on a quiet machine). ``keep``: return each step's
         loss and outputs (False when nobody reads them, as in the book's SGD without monitors: XLA then
@@ -317,9 +318,6 @@ class Engine:
         steps = jnp.arange(rows.shape[0], dtype=jnp.int32)
         return self.jax.lax.scan(guarded, (carry, jnp.int32(-1)),
                                  (steps, self._gather(data, rows, xs), scalars, decays, draws))
-
-    def _one(self, carry, data, rows, scalars, decay, draws, xs=None):
-        return self._step(carry, self._gather(data, rows, xs), scalars, decay, draws)
 
     def _forward(self, params, states, x, per_row=None, targets=(), chunk=2048):
         """Outputs for all rows of ``x``, ``chunk`` rows at a time (each cast to the model's dtype on
@@ -467,11 +465,14 @@ class Engine:
         with self._precision():
             carry = self._carry()
             outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
-            cap = self._stretch(batches) if self.streamed else None
-            for lo, hi in self._runs(first, min(stop, full), full, cap):
+            runs = [(lo, hi, bs) for lo, hi in self._runs(first, min(stop, full), full,
+                                                          self._stretch(batches) if self.streamed else None)]
+            if stop > max(first, full):  # the partial last batch: a run of one step of its own shape
+                runs.append((full, full + 1, batches.n - full * bs))
+            for lo, hi, m in runs:
                 counters = self._counters()
-                rows = order[lo * bs:hi * bs].reshape(hi - lo, bs)
-                scalars, decays, draws = self._host_inputs(hi - lo, bs)
+                rows = order[lo * bs:lo * bs + (hi - lo) * m].reshape(hi - lo, m)
+                scalars, decays, draws = self._host_inputs(hi - lo, m)
                 xs = None
                 if self.streamed:  # read while the last run trains; then wait for it: one run in flight
                     xs = self._host_rows(batches, rows)
@@ -491,18 +492,6 @@ class Engine:
                     # what an epoch keeps does not grow with the data set
                     self._add_to_sums(batches, outputs[:-1], sums)
                     del outputs[:-1]
-            if halted is None and stop > max(first, full):  # the partial last batch: a step of its own shape
-                m = batches.n - full * bs
-                counters = self._counters()
-                scalars, decays, draws = self._host_inputs(1, m)
-                xs = self._host_rows(batches, order[full * bs:]) if self.streamed else None
-                rows = jnp.asarray(order[full * bs:])
-                carry, (loss, out) = self.step_fn(carry, self.data, rows, jnp.asarray(scalars[0]),
-                                                  jnp.asarray(decays[0]), tuple(d[0] for d in draws), xs=xs)
-                if self.guarded and not np.isfinite(float(loss)):
-                    halted = (full, float(loss), counters, 0)
-                else:
-                    outputs.append((full, loss[None], out[None]))
             self._write_back(carry)
             if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
                 self._add_to_sums(batches, [o for o in outputs if o is not None], sums)
@@ -569,11 +558,12 @@ class Engine:
         with self._precision():
             try:
                 xs = None if not self.streamed else \
-                    self.jax.ShapeDtypeStruct((batch_size,) + tuple(self.x_shape[1:]), self.x_dtype)
-                self.jax.eval_shape(self._one, self._carry(), self.data, np.zeros(batch_size, dtype=np.int64),
-                                    np.zeros(n_scalars, dtype=dt), dt.type(0),
-                                    tuple(np.zeros((), np.uint32) if isinstance(layer, Dropout) else
-                                          np.zeros((batch_size, 7), dt) for layer in _random_layers(model)),
+                    self.jax.ShapeDtypeStruct((1, batch_size) + tuple(self.x_shape[1:]), self.x_dtype)
+                one_step = functools.partial(self._epoch, keep=True)  # keep: a Python flag, not traced
+                self.jax.eval_shape(one_step, self._carry(), self.data, np.zeros((1, batch_size), dtype=np.int64),
+                                    np.zeros((1, n_scalars), dtype=dt), np.zeros(1, dt),
+                                    tuple(np.zeros(1, np.uint32) if isinstance(layer, Dropout) else
+                                          np.zeros((1, batch_size, 7), dt) for layer in _random_layers(model)),
                                     xs=xs)
             except DrawInStep as exc:
                 return f"{exc} ({_where(exc)})"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 
 PAGE = """<!DOCTYPE html>
@@ -149,6 +148,3 @@ def write_report(run_dir, title: str, metrics: dict, plots: list[tuple[str, Path
     atomic_write_text(out, page)
     return out
 
-
-def metrics_json(metrics: dict) -> str:
-    return json.dumps(metrics, indent=2, sort_keys=False)
