@@ -337,6 +337,92 @@ def test_checkpoint_every_runs_on_the_engine_and_a_mid_epoch_resume_gives_the_sa
         np.testing.assert_array_equal(full.history.history["loss"], resumed.history.history["loss"])
 
 
+def _streamed_fit(x_file, y, checkpoint=None, resume=False, epochs=2):
+    model = lw.Sequential([lw.Dense(32, "relu"), lw.Dropout(0.2), lw.Dense(4, "softmax")], seed=0)
+    model.compile(lw.Adam(lw.ExponentialDecay(0.01, 20, 0.9)), "sparse_categorical_crossentropy", ema=0.99)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no fallback to NumPy
+        model.fit(np.load(x_file, mmap_mode="r"), y, epochs=epochs, batch_size=16, verbose=0, engine="xla",
+                  checkpoint=checkpoint, resume=resume)
+    return model
+
+
+def test_ctrl_c_on_streamed_data_stops_at_the_next_run_and_resumes_to_the_same_bits(tmp_path, monkeypatch):
+    """Streamed data has its epoch in runs: Ctrl-C stops at the end of the current one with a
+    checkpoint inside the epoch (as NumPy stops after the current batch), and the resumed fit runs
+    the same scans as a fit never stopped."""
+    import os
+    import signal
+
+    from layerwise.training import batches as batches_mod
+    from layerwise.training import xla
+    x, y = _data(n=300, d=20)
+    np.save(tmp_path / "x.npy", x)
+    monkeypatch.setattr(xla, "STREAM_BYTES", 3 * 16 * 20 * 4)  # runs of 2 steps
+    whole = _streamed_fit(tmp_path / "x.npy", y)
+    reads, read = [], batches_mod.ArrayBatches.x_rows
+
+    def read_then_ctrl_c(self, rows):  # Ctrl-C arrives while the 4th run's rows are read
+        reads.append(len(rows))
+        if len(reads) == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+        return read(self, rows)
+
+    monkeypatch.setattr(batches_mod.ArrayBatches, "x_rows", read_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt, match="stopped after step 8; checkpoint saved"):
+        _streamed_fit(tmp_path / "x.npy", y, checkpoint=tmp_path / "c.ckpt")
+    monkeypatch.setattr(batches_mod.ArrayBatches, "x_rows", read)
+    resumed = _streamed_fit(tmp_path / "x.npy", y, checkpoint=tmp_path / "c.ckpt", resume=True)
+    assert resumed.optimizer.iterations == whole.optimizer.iterations
+    for p, q in zip(whole.get_weights() + whole.ema.shadows, resumed.get_weights() + resumed.ema.shadows):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(whole.history.history["loss"], resumed.history.history["loss"])
+
+
+@pytest.mark.parametrize("where", ["read", "wait"])
+def test_an_error_inside_a_run_leaves_weights_counts_and_generators_together(tmp_path, monkeypatch, where):
+    """The 3rd run fails: its read (a data file truncated while training), or the wait for the run
+    before it, after its draws were taken (a second Ctrl-C). Once inside a stretch (A) and once at
+    the start of one, right after a checkpoint at step 4 (B): both models keep the two runs they
+    trained, with the step count, the average's count and the generator as after them."""
+    import jax
+
+    from layerwise.errors import DataError
+    from layerwise.training import batches as batches_mod
+    from layerwise.training import xla
+    error = DataError if where == "read" else KeyboardInterrupt
+    x, y = _data(n=300, d=20)
+    np.save(tmp_path / "x.npy", x)
+    monkeypatch.setattr(xla, "STREAM_BYTES", 3 * 16 * 20 * 4)  # runs of 2 steps
+    read, wait = batches_mod.ArrayBatches.x_rows, jax.block_until_ready
+    models = []
+    for every in (None, 4):
+        def failing(original, calls):
+            def call(*args):
+                calls.append(1)
+                if len(calls) == 3:
+                    raise error("short read from the data file")
+                return original(*args)
+            return call
+
+        if where == "read":
+            monkeypatch.setattr(batches_mod.ArrayBatches, "x_rows", failing(read, []))
+        else:
+            monkeypatch.setattr(jax, "block_until_ready", failing(wait, []))
+        model = lw.Sequential([lw.Dense(32, "relu"), lw.Dropout(0.2), lw.Dense(4, "softmax")], seed=0)
+        model.compile(lw.Adam(1e-2), "sparse_categorical_crossentropy", ema=0.99)
+        with pytest.raises(error):
+            model.fit(np.load(tmp_path / "x.npy", mmap_mode="r"), y, epochs=1, batch_size=16, verbose=0,
+                      engine="xla", checkpoint=None if every is None else tmp_path / "c.ckpt", checkpoint_every=every)
+        models.append(model)
+    a, b = models
+    assert a.optimizer.iterations == b.optimizer.iterations == 4
+    assert a.ema.num_updates == b.ema.num_updates
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+    for p, q in zip(b.get_weights() + b.ema.shadows, a.get_weights() + a.ema.shadows):
+        np.testing.assert_array_equal(p, q)
+
+
 # -- what runs where -----------------------------------------------------------------------------
 class EveryBatch(lw.callbacks.Callback):
     """A user's callback that reads each batch's logs: the XLA engine calls on_batch_end once an epoch."""

@@ -111,8 +111,8 @@ for name, array in state.named_arrays(bn):
 # From the command line
 # ---------------------
 # ``layerwise train`` checkpoints at the end of every epoch (and every N steps with
-# ``--checkpoint-every N``); Ctrl-C stops at the end of the current batch, writes a checkpoint and
-# says how to continue. ``layerwise train --resume runs/<dir>`` continues, ``--epochs N`` trains a
+# ``--checkpoint-every N``); Ctrl-C stops at the end of the current batch (on the XLA engine, of the
+# compiled run under way: :doc:`/guide/saving`), writes a checkpoint and says how to continue. ``layerwise train --resume runs/<dir>`` continues, ``--epochs N`` trains a
 # finished run further, and every file is written to a temporary name and renamed, so a crash
 # never leaves a half-written model or checkpoint.
 #

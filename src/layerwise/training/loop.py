@@ -70,20 +70,23 @@ class Loop:
         sums = self._begin_epoch(state)
         halt = False
         while self.engine is not None and state.step < self.batches.steps and not halt:
-            # the rest of the epoch as one program, or up to the step a checkpoint is due; callbacks see
-            # each run's last batch, or the step a per-step NaN policy stopped it at (after a rollback
-            # the epoch goes on from the step after it)
+            # the rest of the epoch as one program, or up to the step a checkpoint is due (or Ctrl-C, seen
+            # between runs); callbacks see its last batch, or the step a per-step NaN policy stopped it at
+            # (after a rollback the epoch goes on from the step after it); then as after a NumPy step
             due = self.saver.steps_to_due()
-            result = self.engine.run(self.batches, state, sums, stop=None if due is None else state.step + due)
+            result = self.engine.run(self.batches, state, sums, stop=None if due is None else state.step + due,
+                                     should_stop=lambda: interrupt.requested)
             if result is None:
                 cbs.on_batch_end(state.step - 1, {"size": len(self.batches.rows(state.step - 1))})
             else:
                 halt = self._nonfinite(result, state.epoch, state.step - 1)
                 cbs.on_batch_end(state.step - 1, result.logs)
-            if halt or model.stop_training:
+            if halt:
                 break
             if state.step < self.batches.steps:
                 self.saver.after_step(state, sums, interrupt.requested)
+            if model.stop_training:
+                break
         for step in range(state.step, self.batches.steps) if self.engine is None else ():
             xb, yb, lb, wb = self.batches.get(step)
             result = step_mod.train_step(model, self.plan, xb, yb, lb, sums, weights=wb)

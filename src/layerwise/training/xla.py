@@ -28,6 +28,7 @@ import sys
 import traceback
 import types
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -178,6 +179,17 @@ def _persistent_cache(jax) -> None:
         # every program, not only those over JAX's default 1 s: a fit's epoch compiles in 0.2–0.7 s,
         # and a second fit of the same model (a new Engine, traced anew) then loads it instead
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+@dataclass
+class _Progress:
+    """How far :meth:`Engine.run` has got: the carry after its last run, the step that run ends at,
+    the outputs not yet summed, and the counts to put back while a run's draws are taken but it
+    has not run."""
+    carry: Any
+    step: int
+    outputs: list = field(default_factory=list)
+    undo: tuple | None = None
 
 
 class Engine:
@@ -410,15 +422,19 @@ class Engine:
         """The counts and generators as NumPy leaves them when step ``done`` (counted from where
         ``counters`` were taken) halts on a NaN/inf loss: ``done`` steps applied, then the halted
         step's forward pass drew its randomness (returned) and its update was not applied."""
+        self._restore(counters)
+        if done:
+            self._host_inputs(done, m)
+        return self._forward_draws(_random_layers(self.model), m)
+
+    def _restore(self, counters: tuple) -> None:
+        """The counts and generators put back as :meth:`_counters` took them."""
         model = self.model
         model.optimizer.iterations, num_updates, generators = counters
         if num_updates is not None:
             model.ema.num_updates = num_updates
         for g, saved in generators:
             g.bit_generator.state = saved
-        if done:
-            self._host_inputs(done, m)
-        return self._forward_draws(_random_layers(model), m)
 
     def _locate(self, xb, draws, loss: float) -> str:
         """Where the halted step's NaN/inf first shows, as NumPy names it: that step's training pass
@@ -446,63 +462,78 @@ class Engine:
                 for key, value in saved.items():
                     layer.state[key][...] = value
 
-    def run(self, batches, state, sums, stop: int | None = None) -> StepResult | None:
+    def run(self, batches, state, sums, stop: int | None = None, should_stop=None) -> StepResult | None:
         """Train steps ``state.step`` .. ``stop`` (default: the end of the epoch, in the order set by
         ``begin_epoch``), adding each step's loss and outputs to ``sums`` as the NumPy loop does.
+        ``should_stop()``, asked between program runs (Ctrl-C pressed): end at that run's first step.
         Under a per-step NaN policy, stop at the first step whose loss is not finite, its update not
         applied, and return its result (``state.step`` is then the step after it); else return None
-        (``state.step`` is then ``stop``)."""
-        model, jnp = self.model, self.jnp
-        opt = model.optimizer
-        opt.ensure_slots(model.flat_params)
+        (``state.step`` is then where it stopped). Whatever ends it, an error included, the model
+        holds the weights, counts and sums of the steps it trained."""
+        model = self.model
+        model.optimizer.ensure_slots(model.flat_params)
         if model.ema is not None:
             model.ema.start(model.flat_params)
-        order = np.asarray(batches.order)
-        bs, first = batches.batch_size, state.step
         stop = batches.steps if stop is None else min(stop, batches.steps)
-        full = batches.n // bs
-        halted = None  # (step, its loss, counters before the program ran, steps applied before it)
         with self._precision():
-            carry = self._carry()
-            outputs = []  # (first step, losses (k,), outputs (k, m, ...)) per program run
-            runs = [(lo, hi, bs) for lo, hi in self._runs(first, min(stop, full), full,
-                                                          self._stretch(batches) if self.streamed else None)]
-            if stop > max(first, full):  # the partial last batch: a run of one step of its own shape
-                runs.append((full, full + 1, batches.n - full * bs))
-            for lo, hi, m in runs:
-                counters = self._counters()
-                rows = order[lo * bs:lo * bs + (hi - lo) * m].reshape(hi - lo, m)
-                scalars, decays, draws = self._host_inputs(hi - lo, m)
-                xs = None
-                if self.streamed:  # read while the last run trains; then wait for it: one run in flight
-                    xs = self._host_rows(batches, rows)
-                    self.jax.block_until_ready(carry)
-                carry, ys = self.epoch_fn(carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
-                                          jnp.asarray(decays), draws, keep=sums is not None or self.guarded, xs=xs)
-                if self.guarded:
-                    carry, bad = carry
-                    bad = int(bad)
-                    if bad >= 0:
-                        halted = (lo + bad, float(np.asarray(ys[0])[bad]), counters, bad)
-                        ys = (ys[0][:bad], ys[1][:bad])
-                outputs.append((lo, *ys) if sums is not None else None)
-                if halted is not None:
-                    break
-                if self.streamed and sums is not None:  # the last run's outputs (done): summed now, so that
-                    # what an epoch keeps does not grow with the data set
-                    self._add_to_sums(batches, outputs[:-1], sums)
-                    del outputs[:-1]
-            self._write_back(carry)
-            if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
-                self._add_to_sums(batches, [o for o in outputs if o is not None], sums)
+            progress = _Progress(self._carry(), state.step)
+            try:
+                halted = self._train(batches, progress, stop, sums, should_stop)
+            except BaseException:
+                if progress.undo is not None:  # a run's draws were taken and it never ran
+                    self._restore(progress.undo)
+                raise
+            finally:
+                self._write_back(progress.carry)
+                if sums is not None:  # None: nobody reads the training loss (the book's SGD monitors apart)
+                    self._add_to_sums(batches, progress.outputs, sums)
+                state.step = progress.step
         if halted is None:
-            state.step = stop
             return None
         step, loss, counters, done = halted
         step_draws = self._rewind(counters, done, len(batches.rows(step)))
         state.step = step + 1
         report = model.nonfinite_report or self._locate(batches.get(step)[0], step_draws, loss)
         return StepResult({"size": len(batches.rows(step)), "loss": loss}, halted=True, nonfinite=report)
+
+    def _train(self, batches, progress: _Progress, stop: int, sums, should_stop) -> tuple | None:
+        """The program runs of :meth:`run`, each recorded in ``progress`` as it completes; the halted
+        step as (step, its loss, counters before its run, steps of the run applied before it), or None."""
+        jnp, bs, order = self.jnp, batches.batch_size, np.asarray(batches.order)
+        first, full = progress.step, batches.n // bs
+        runs = [(lo, hi, bs) for lo, hi in self._runs(first, min(stop, full), full,
+                                                      self._stretch(batches) if self.streamed else None)]
+        if stop > max(first, full):  # the partial last batch: a run of one step of its own shape
+            runs.append((full, full + 1, batches.n - full * bs))
+        for i, (lo, hi, m) in enumerate(runs):
+            if i and should_stop is not None and should_stop():
+                return None
+            rows = order[lo * bs:lo * bs + (hi - lo) * m].reshape(hi - lo, m)
+            # streamed rows are read while the last run trains (then it is waited for: one run in
+            # flight), and before the draws, so that a failed read leaves the counts as they were
+            xs = self._host_rows(batches, rows) if self.streamed else None
+            progress.undo = self._counters()
+            scalars, decays, draws = self._host_inputs(hi - lo, m)
+            if self.streamed:
+                self.jax.block_until_ready(progress.carry)
+            result, ys = self.epoch_fn(progress.carry, self.data, jnp.asarray(rows), jnp.asarray(scalars),
+                                       jnp.asarray(decays), draws, keep=sums is not None or self.guarded, xs=xs)
+            # one statement: the carry passed in is donated, so the new one is recorded at once
+            (progress.carry, bad), counters, progress.undo = \
+                (result if self.guarded else (result, -1)), progress.undo, None
+            bad = int(bad)
+            if bad >= 0:
+                progress.step = lo + bad
+                if sums is not None:
+                    progress.outputs.append((lo, ys[0][:bad], ys[1][:bad]))
+                return lo + bad, float(np.asarray(ys[0])[bad]), counters, bad
+            progress.step = hi
+            if sums is not None:
+                progress.outputs.append((lo, *ys))
+                if self.streamed:  # the last run's outputs (done): summed now, so that what an epoch
+                    self._add_to_sums(batches, progress.outputs[:-1], sums)  # keeps does not grow with the data
+                    del progress.outputs[:-1]
+        return None
 
     def _stretch(self, batches) -> int:
         """The most steps one run trains on streamed data: a power of two whose rows of x take at
