@@ -577,25 +577,20 @@ class Engine:
     def untraceable(self, batch_size: int) -> str | None:
         """None when the step traces; else why not, in one line (a user's layer written with NumPy
         calls, a draw from the model's generator inside the step). Traced with shapes only."""
-        model, opt, dt = self.model, self.model.optimizer, np.dtype(self.model.dtype)
-        opt.ensure_slots(model.flat_params)
+        model = self.model
+        model.optimizer.ensure_slots(model.flat_params)
         if model.ema is not None:
             model.ema.start(model.flat_params)
-        opt.iterations += 1  # the rule's scalars as for the next step (a bias correction divides by 1 − βᵗ)
-        try:
-            n_scalars = len(opt.scalars(opt.lr))
-        finally:
-            opt.iterations -= 1
+        counters = self._counters()  # one step's inputs, as the next step's, then the counts put back
+        scalars, decays, draws = self._host_inputs(1, batch_size)
+        self._restore(counters)
         with self._precision():
             try:
                 xs = None if not self.streamed else \
                     self.jax.ShapeDtypeStruct((1, batch_size) + tuple(self.x_shape[1:]), self.x_dtype)
                 one_step = functools.partial(self._epoch, keep=True)  # keep: a Python flag, not traced
                 self.jax.eval_shape(one_step, self._carry(), self.data, np.zeros((1, batch_size), dtype=np.int64),
-                                    np.zeros((1, n_scalars), dtype=dt), np.zeros(1, dt),
-                                    tuple(np.zeros(1, np.uint32) if isinstance(layer, Dropout) else
-                                          np.zeros((1, batch_size, 7), dt) for layer in _random_layers(model)),
-                                    xs=xs)
+                                    scalars, decays, draws, xs=xs)
             except DrawInStep as exc:
                 return f"{exc} ({_where(exc)})"
             except Exception as exc:  # noqa: BLE001 - any failure to trace means: run on NumPy
