@@ -81,11 +81,7 @@ class Loop:
             else:
                 halt = self._nonfinite(result, state.epoch, state.step - 1)
                 cbs.on_batch_end(state.step - 1, result.logs)
-            if halt:
-                break
-            if state.step < self.batches.steps:
-                self.saver.after_step(state, sums, interrupt.requested)
-            if model.stop_training:
+            if self._ends_epoch(halt, state, sums, interrupt):
                 break
         for step in range(state.step, self.batches.steps) if self.engine is None else ():
             xb, yb, lb, wb = self.batches.get(step)
@@ -93,11 +89,7 @@ class Loop:
             halt = result.nonfinite is not None and self._nonfinite(result, state.epoch, step)
             cbs.on_batch_end(step, result.logs)
             state.step = step + 1
-            if halt:
-                break
-            if state.step < self.batches.steps:
-                self.saver.after_step(state, sums, interrupt.requested)
-            if model.stop_training:
+            if self._ends_epoch(halt, state, sums, interrupt):
                 break
         logs = self._epoch_logs(state, sums, t0)
         cbs.on_epoch_end(state.epoch, logs)
@@ -108,6 +100,15 @@ class Loop:
         state.next_epoch()
         self.saver.after_epoch(state, interrupt.requested)
         return False
+
+    def _ends_epoch(self, halt: bool, state: FitState, sums: EpochSums, interrupt: StopOnInterrupt) -> bool:
+        """After a batch (NumPy) or a program run (XLA), the same for both: stop on a halt; else the
+        checkpoint due inside the epoch, or Ctrl-C's (which raises); then a callback's stop_training."""
+        if halt:
+            return True
+        if state.step < self.batches.steps:
+            self.saver.after_step(state, sums, interrupt.requested)
+        return bool(self.model.stop_training)
 
     def _nonfinite(self, result, epoch: int, step: int) -> bool:
         """Record where the loss first became NaN/inf and apply the policy; True to halt. The batch

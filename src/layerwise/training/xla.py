@@ -470,10 +470,7 @@ class Engine:
         applied, and return its result (``state.step`` is then the step after it); else return None
         (``state.step`` is then where it stopped). Whatever ends it, an error included, the model
         holds the weights, counts and sums of the steps it trained."""
-        model = self.model
-        model.optimizer.ensure_slots(model.flat_params)
-        if model.ema is not None:
-            model.ema.start(model.flat_params)
+        model = self._slots_ready()
         stop = batches.steps if stop is None else min(stop, batches.steps)
         with self._precision():
             progress = _Progress(self._carry(), state.step)
@@ -495,6 +492,14 @@ class Engine:
         state.step = step + 1
         report = model.nonfinite_report or self._locate(batches.get(step)[0], step_draws, loss)
         return StepResult({"size": len(batches.rows(step)), "loss": loss}, halted=True, nonfinite=report)
+
+    def _slots_ready(self):
+        """The model, its optimizer's slots and its average's shadows made (on the first step, as on NumPy)."""
+        model = self.model
+        model.optimizer.ensure_slots(model.flat_params)
+        if model.ema is not None:
+            model.ema.start(model.flat_params)
+        return model
 
     def _train(self, batches, progress: _Progress, stop: int, sums, should_stop) -> tuple | None:
         """The program runs of :meth:`run`, each recorded in ``progress`` as it completes; the halted
@@ -577,10 +582,7 @@ class Engine:
     def untraceable(self, batch_size: int) -> str | None:
         """None when the step traces; else why not, in one line (a user's layer written with NumPy
         calls, a draw from the model's generator inside the step). Traced with shapes only."""
-        model = self.model
-        model.optimizer.ensure_slots(model.flat_params)
-        if model.ema is not None:
-            model.ema.start(model.flat_params)
+        self._slots_ready()
         counters = self._counters()  # one step's inputs, as the next step's, then the counts put back
         scalars, decays, draws = self._host_inputs(1, batch_size)
         self._restore(counters)
